@@ -1,0 +1,29 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "abi",
+    products: [
+        .executable(name: "abi", targets: ["abi"]),
+        .library(name: "ABICore", targets: ["ABICore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // Pure clinical domain: sites, readings, rules R1–R18, flags, exam and result formats. No I/O.
+        .target(name: "ABICore"),
+        // The command-line tool: argument parsing and terminal/file I/O over ABICore.
+        .executableTarget(
+            name: "abi",
+            dependencies: [
+                "ABICore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "ABICoreTests", dependencies: ["ABICore"]),
+        // End-to-end tests run the built `abi` binary with real arguments, files and pipes.
+        .testTarget(name: "abiTests", dependencies: ["abi", "ABICore"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

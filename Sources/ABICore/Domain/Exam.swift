@@ -1,0 +1,169 @@
+/// The person examined. Only `id` is required.
+public struct Patient: Sendable, Hashable {
+    public enum Sex: String, Sendable, CaseIterable, Hashable {
+        case female, male, other, unknown
+    }
+
+    public var id: String
+    public var name: String?
+    /// `YYYY-MM-DD`.
+    public var birthDate: String?
+    public var sex: Sex?
+    /// Diabetes widens the minimal detectable change of the ABI (R18).
+    public var diabetes: Bool?
+
+    public init(id: String, name: String? = nil, birthDate: String? = nil, sex: Sex? = nil, diabetes: Bool? = nil) {
+        self.id = id
+        self.name = name
+        self.birthDate = birthDate
+        self.sex = sex
+        self.diabetes = diabetes
+    }
+}
+
+/// When and how the exam was performed.
+public struct ExamDetails: Sendable, Hashable {
+    public var performedAt: Timestamp
+    public var indication: String?
+    public var `operator`: String?
+    /// supine, sitting…
+    public var position: String?
+    public var restMinutes: Int?
+
+    public init(performedAt: Timestamp, indication: String? = nil, operator: String? = nil,
+                position: String? = nil, restMinutes: Int? = nil) {
+        self.performedAt = performedAt
+        self.indication = indication
+        self.operator = `operator`
+        self.position = position
+        self.restMinutes = restMinutes
+    }
+}
+
+/// Readings taken after a treadmill or pedal-plantarflexion exercise test (R16).
+public struct PostExercise: Sendable, Hashable {
+    public var minutesAfter: Int?
+    public var readings: [Reading]
+
+    public init(minutesAfter: Int? = nil, readings: [Reading]) {
+        self.minutesAfter = minutesAfter
+        self.readings = readings
+    }
+}
+
+/// A yes/no sign recorded for one leg. The raw value is the exam-file key.
+public enum LegSign: String, Sendable, CaseIterable, Hashable {
+    case restPain, reliefOnDependency, burning, nightOnset, shinySkin, coolness, gangrene
+    case paralysis, paresthesia, pallor, pulselessness
+    case swelling, warmth, redness
+    case shootingPain, numbness, briefSpasm, urgeToMove, reliefByMoving
+
+    /// How the sign is asked about or reported, in plain words.
+    public var words: String {
+        switch self {
+        case .restPain: "rest pain"
+        case .reliefOnDependency: "eased by dangling the leg"
+        case .burning: "burning pain"
+        case .nightOnset: "starts at night"
+        case .shinySkin: "shiny, hairless skin"
+        case .coolness: "cool foot"
+        case .gangrene: "gangrene"
+        case .paralysis: "cannot move the foot"
+        case .paresthesia: "numbness or pins and needles"
+        case .pallor: "pale foot"
+        case .pulselessness: "no foot pulse"
+        case .swelling: "swelling"
+        case .warmth: "warmth"
+        case .redness: "redness"
+        case .shootingPain: "shooting pain"
+        case .numbness: "numbness"
+        case .briefSpasm: "brief spasm"
+        case .urgeToMove: "urge to move"
+        case .reliefByMoving: "eased by moving"
+        }
+    }
+}
+
+public enum ToeDiscoloration: String, Sendable, CaseIterable, Hashable {
+    case blue, black
+}
+
+/// The symptoms and signs recorded for one leg.
+public struct LegSymptoms: Sendable, Hashable {
+    /// Each sign that was asked about, with the answer. A sign not in the map was not asked.
+    public var answers: [LegSign: Bool]
+    /// How many weeks a wound on this foot has been open.
+    public var woundWeeks: ExactDecimal?
+    public var toeDiscoloration: ToeDiscoloration?
+
+    public init(answers: [LegSign: Bool] = [:], woundWeeks: ExactDecimal? = nil, toeDiscoloration: ToeDiscoloration? = nil) {
+        self.answers = answers
+        self.woundWeeks = woundWeeks
+        self.toeDiscoloration = toeDiscoloration
+    }
+
+    public func has(_ sign: LegSign) -> Bool { answers[sign] == true }
+
+    /// A wound open two weeks or more (R feature `nonHealingWound`).
+    public var hasNonHealingWound: Bool {
+        guard let woundWeeks else { return false }
+        return woundWeeks >= ExactDecimal(2)
+    }
+}
+
+/// Symptoms recorded for the patient and per leg (FORMATS `symptoms`).
+public struct Symptoms: Sendable, Hashable {
+    /// Days since a sudden onset, or nil when the onset was not sudden.
+    public var acuteOnsetDays: ExactDecimal?
+    public var radiatesFromBack: Bool?
+    public var wellsScore: Int?
+    public var right: LegSymptoms
+    public var left: LegSymptoms
+
+    public init(acuteOnsetDays: ExactDecimal? = nil, radiatesFromBack: Bool? = nil, wellsScore: Int? = nil,
+                right: LegSymptoms = LegSymptoms(), left: LegSymptoms = LegSymptoms()) {
+        self.acuteOnsetDays = acuteOnsetDays
+        self.radiatesFromBack = radiatesFromBack
+        self.wellsScore = wellsScore
+        self.right = right
+        self.left = left
+    }
+
+    public subscript(side: Side) -> LegSymptoms { side == .right ? right : left }
+}
+
+/// The ABIs of an earlier exam of the same patient, for R18.
+public struct PriorExam: Sendable, Hashable {
+    public var performedAt: Timestamp
+    /// ABI in hundredths (0.95 → 95), or nil when not recorded.
+    public var rightAbi: Int?
+    public var leftAbi: Int?
+
+    public init(performedAt: Timestamp, rightAbi: Int?, leftAbi: Int?) {
+        self.performedAt = performedAt
+        self.rightAbi = rightAbi
+        self.leftAbi = leftAbi
+    }
+
+    public func abi(_ side: Side) -> Int? { side == .right ? rightAbi : leftAbi }
+}
+
+/// One ankle-brachial index exam: an `abi-exam/1` file.
+public struct Exam: Sendable, Hashable {
+    public var patient: Patient
+    public var details: ExamDetails
+    public var readings: [Reading]
+    public var postExercise: PostExercise?
+    public var symptoms: Symptoms?
+    public var prior: [PriorExam]
+
+    public init(patient: Patient, details: ExamDetails, readings: [Reading], postExercise: PostExercise? = nil,
+                symptoms: Symptoms? = nil, prior: [PriorExam] = []) {
+        self.patient = patient
+        self.details = details
+        self.readings = readings
+        self.postExercise = postExercise
+        self.symptoms = symptoms
+        self.prior = prior
+    }
+}

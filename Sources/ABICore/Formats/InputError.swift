@@ -1,0 +1,169 @@
+/// Bad input data: a message that names the JSON path (`readings[3].systolic`) and the value.
+/// The command-line tool exits with 65 for it and prefixes the file name.
+public struct InputError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The JSON path of the offending value; empty for the document itself.
+    public let path: String
+    public let problem: String
+
+    public init(path: String, _ problem: String) {
+        self.path = path
+        self.problem = problem
+    }
+
+    public var description: String { path.isEmpty ? problem : "\(path): \(problem)" }
+}
+
+/// Reads the members of one JSON object, turning every type or range problem into an
+/// `InputError` that names the member's path.
+struct ObjectReader {
+    let object: JSONObject
+    let path: String
+
+    init(_ value: JSONValue, at path: String, what: String = "an object") throws(InputError) {
+        guard case .object(let object) = value else {
+            throw InputError(path: path, "expected \(what), found \(ObjectReader.describe(value))")
+        }
+        self.object = object
+        self.path = path
+    }
+
+    func childPath(_ key: String) -> String { path.isEmpty ? key : path + "." + key }
+
+    /// The member's value, treating `null` as absent.
+    func value(_ key: String) -> JSONValue? {
+        switch object[key] {
+        case nil, .null?: nil
+        case let v?: v
+        }
+    }
+
+    func has(_ key: String) -> Bool { value(key) != nil }
+
+    func missing(_ key: String) -> InputError { InputError(path: childPath(key), "is required") }
+
+    func string(_ key: String) throws(InputError) -> String? {
+        guard let v = value(key) else { return nil }
+        guard case .string(let s) = v else { throw wrongType(key, "a string", v) }
+        return s
+    }
+
+    /// A string that must be present and not blank.
+    func requiredText(_ key: String, maxLength: Int = 1000) throws(InputError) -> String {
+        guard let s = try string(key) else { throw missing(key) }
+        try checkText(s, key, maxLength: maxLength, required: true)
+        return s
+    }
+
+    /// An optional free-text field (no control characters other than new lines and tabs).
+    func text(_ key: String, maxLength: Int = 1000) throws(InputError) -> String? {
+        guard let s = try string(key) else { return nil }
+        try checkText(s, key, maxLength: maxLength, required: false)
+        return s
+    }
+
+    private func checkText(_ s: String, _ key: String, maxLength: Int, required: Bool) throws(InputError) {
+        if required && s.allSatisfy({ $0 == " " || $0 == "\t" }) {
+            throw InputError(path: childPath(key), "must not be empty")
+        }
+        if s.unicodeScalars.count > maxLength {
+            throw InputError(path: childPath(key), "is longer than \(maxLength) characters")
+        }
+        if s.unicodeScalars.contains(where: { ($0.value < 0x20 && $0 != "\n" && $0 != "\t") || $0.value == 0x7F }) {
+            throw InputError(path: childPath(key), "contains a control character")
+        }
+    }
+
+    func bool(_ key: String) throws(InputError) -> Bool? {
+        guard let v = value(key) else { return nil }
+        guard case .bool(let b) = v else { throw wrongType(key, "true or false", v) }
+        return b
+    }
+
+    func int(_ key: String, in range: ClosedRange<Int>, unit: String = "") throws(InputError) -> Int? {
+        guard let v = value(key) else { return nil }
+        guard case .number(let n) = v, let whole = n.wholeNumber else {
+            throw wrongType(key, "a whole number\(unit.isEmpty ? "" : " of \(unit)")", v)
+        }
+        guard range.contains(whole) else {
+            throw InputError(path: childPath(key), "\(n.literal) is out of range (\(range.lowerBound)–\(range.upperBound)\(unit.isEmpty ? "" : " \(unit)"))")
+        }
+        return whole
+    }
+
+    func decimal(_ key: String, atLeast minimum: Int, atMost maximum: Int) throws(InputError) -> ExactDecimal? {
+        guard let v = value(key) else { return nil }
+        guard case .number(let n) = v, let d = n.decimal else { throw wrongType(key, "a number", v) }
+        guard d >= ExactDecimal(minimum), d <= ExactDecimal(maximum) else {
+            throw InputError(path: childPath(key), "\(n.literal) is out of range (\(minimum)–\(maximum))")
+        }
+        return d
+    }
+
+    func pressure(_ key: String) throws(InputError) -> Pressure? {
+        if case .number(let n)? = value(key), let whole = n.wholeNumber, whole <= 0 {
+            // R1: no signal is never 0; it is a state of its own.
+            throw InputError(path: childPath(key), "\(n.literal) is out of range (1–300 mmHg); a missing signal is \"state\": \"absent\", never 0")
+        }
+        guard let mmHg = try int(key, in: Pressure.plausibleRange, unit: "mmHg") else { return nil }
+        return Pressure(mmHg: mmHg)
+    }
+
+    func choice<T: RawRepresentable & CaseIterable>(_ key: String, _ type: T.Type, what: String) throws(InputError) -> T? where T.RawValue == String {
+        guard let s = try string(key) else { return nil }
+        guard let choice = T(rawValue: s) else {
+            let known = T.allCases.map(\.rawValue).joined(separator: ", ")
+            throw InputError(path: childPath(key), "unknown \(what) \(ObjectReader.quote(s)) (expected one of: \(known))")
+        }
+        return choice
+    }
+
+    func timestamp(_ key: String) throws(InputError) -> Timestamp? {
+        guard let s = try string(key) else { return nil }
+        guard let t = Timestamp(s) else {
+            throw InputError(path: childPath(key), "\(ObjectReader.quote(s)) is not an ISO 8601 date-time with a time zone (e.g. 2026-11-26T09:30:00Z)")
+        }
+        return t
+    }
+
+    func object(_ key: String) throws(InputError) -> ObjectReader? {
+        guard let v = value(key) else { return nil }
+        return try ObjectReader(v, at: childPath(key))
+    }
+
+    func array(_ key: String) throws(InputError) -> [JSONValue]? {
+        guard let v = value(key) else { return nil }
+        guard case .array(let a) = v else { throw wrongType(key, "an array", v) }
+        return a
+    }
+
+    func wrongType(_ key: String, _ expected: String, _ found: JSONValue) -> InputError {
+        InputError(path: childPath(key), "expected \(expected), found \(ObjectReader.describe(found))")
+    }
+
+    /// A short description of a value for messages: `a string "120"`, `the number 12.5`.
+    static func describe(_ value: JSONValue) -> String {
+        switch value {
+        case .null: "null"
+        case .bool(let b): b ? "true" : "false"
+        case .number(let n): n.isWhole ? "the number \(n.literal)" : "the fraction \(n.literal)"
+        case .string(let s): "a string \(quote(s))"
+        case .array: "an array"
+        case .object: "an object"
+        }
+    }
+
+    static func quote(_ s: String) -> String {
+        let shown = s.unicodeScalars.count > 40 ? String(String.UnicodeScalarView(s.unicodeScalars.prefix(40))) + "…" : s
+        var out = "\""
+        for scalar in shown.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case _ where scalar.value < 0x20 || scalar.value == 0x7F:
+                out += "\\u{\(String(scalar.value, radix: 16))}"
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+}

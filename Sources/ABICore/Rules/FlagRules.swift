@@ -1,0 +1,168 @@
+/// The flags of RULES.md, each raised by its own trigger.
+///
+/// The ABI and ankle pressure enter a flag only when the leg's perfusion measures are usable
+/// (status ok, category not noncompressible): a calcified vessel's pressure says nothing about perfusion.
+struct FlagRules {
+    let exam: Exam
+    let sites: SiteReadings
+    let brachial: BrachialResult
+    let options: RuleOptions
+
+    func raise(into flags: inout [Flag], right: LegResult, left: LegResult) {
+        for leg in [right, left] {
+            legFlags(leg, into: &flags)
+        }
+        suspectedDVT(into: &flags)
+        armFlags(into: &flags)
+        for leg in [right, left] {
+            abiChange(leg, into: &flags)
+            if let exercise = leg.exercise, exercise.positiveByAbi || exercise.positiveByPressure {
+                var criteria: [String] = []
+                if exercise.positiveByAbi, let percent = exercise.abiDropPercent {
+                    criteria.append("ABI fell \(percent)% (more than 20%)")
+                }
+                if exercise.positiveByPressure {
+                    criteria.append("ankle pressure fell \(exercise.anklePressureDrop) mmHg (more than 30)")
+                }
+                flags.append(Flag(.exercisePositive, .info, side: leg.side,
+                                  "Exercise test positive, \(leg.side.word) leg: \(criteria.joined(separator: "; ")); ABI \(Ratio.text(leg.abi ?? 0)) at rest, \(Ratio.text(exercise.abi)) after exercise."))
+            }
+        }
+    }
+
+    private func legFlags(_ leg: LegResult, into flags: inout [Flag]) {
+        let side = leg.side
+        let symptoms = exam.symptoms?[side] ?? LegSymptoms()
+        let legWords = "\(side.word) leg"
+
+        // Acute limb ischemia: sudden onset within 14 days with one of the Ps on that leg.
+        if let days = exam.symptoms?.acuteOnsetDays, days <= ExactDecimal(14) {
+            let signs: [LegSign] = [.paralysis, .paresthesia, .pallor, .pulselessness, .coolness]
+            let present = signs.filter(symptoms.has)
+            if !present.isEmpty {
+                flags.append(Flag(.acuteLimbIschemia, .emergency, side: side,
+                                  "Possible acute limb ischemia, \(legWords): sudden onset \(days) days ago with \(present.map(\.words).joined(separator: ", ")). Emergency vascular referral."))
+            }
+        }
+
+        // Limb at risk: cannot move the foot, or blue or black toes.
+        var atRisk: [String] = []
+        if symptoms.has(.paralysis) { atRisk.append("cannot move the foot") }
+        if let colour = symptoms.toeDiscoloration { atRisk.append("\(colour.rawValue) toe discoloration") }
+        if !atRisk.isEmpty {
+            flags.append(Flag(.limbAtRisk, .urgent, side: side,
+                              "Limb at risk, \(legWords): \(atRisk.joined(separator: ", ")). Urgent vascular assessment."))
+        }
+
+        // CLTI suspected: PAD evidence together with rest pain, a wound of 2 weeks or more, or gangrene.
+        var evidence: [String] = []
+        if leg.category == .abnormal, let abi = leg.abi { evidence.append("ABI \(Ratio.text(abi))") }
+        if leg.tbiAbnormal == true, let tbi = leg.tbi { evidence.append("TBI \(Ratio.text(tbi))") }
+        if leg.perfusionMeasuresUsable, let a = leg.anklePressure, a < 50 { evidence.append("ankle pressure \(a) mmHg") }
+        if let toe = leg.toePressure, toe < 30 { evidence.append("toe pressure \(toe) mmHg") }
+        if leg.toeAbsent { evidence.append("no toe signal") }
+        if leg.status == .absent { evidence.append("no ankle signal") }
+        var clinical: [String] = []
+        if symptoms.has(.restPain) { clinical.append("rest pain") }
+        if symptoms.hasNonHealingWound, let weeks = symptoms.woundWeeks { clinical.append("a wound open \(weeks) weeks") }
+        if symptoms.has(.gangrene) { clinical.append("gangrene") }
+        if !evidence.isEmpty && !clinical.isEmpty {
+            flags.append(Flag(.cltiSuspected, .urgent, side: side,
+                              "Suspected chronic limb-threatening ischemia, \(legWords): \(evidence.joined(separator: ", ")) with \(clinical.joined(separator: ", ")). Urgent vascular referral."))
+        }
+
+        if leg.status == .absent {
+            flags.append(Flag(.absentAnkleSignals, .urgent, side: side,
+                              "No Doppler signal at the \(side.word) ankle arteries: the ABI cannot be calculated. Urgent vascular assessment."))
+        }
+        if leg.perfusionMeasuresUsable, let a = leg.anklePressure, a < 50 {
+            flags.append(Flag(.anklePressureBelow50, .urgent, side: side,
+                              "\(side.capitalized) ankle pressure \(a) mmHg, below 50 mmHg: severe ischemia."))
+        }
+        if let toe = leg.toePressure, toe < 30 {
+            flags.append(Flag(.toePressureBelow30, .urgent, side: side,
+                              "\(side.capitalized) toe pressure \(toe) mmHg, below 30 mmHg: poor wound-healing potential."))
+        } else if leg.toeAbsent {
+            flags.append(Flag(.toePressureBelow30, .urgent, side: side,
+                              "No measurable \(side.word) toe pressure (signal absent): poor wound-healing potential."))
+        }
+        if leg.perfusionMeasuresUsable, let abi = leg.abi, abi < 40 {
+            flags.append(Flag(.abiBelow040, .urgent, side: side,
+                              "\(side.capitalized) ABI \(Ratio.text(abi)), below 0.40: severe ischemia."))
+        }
+        if leg.category == .noncompressible {
+            switch sites[.toe(side)]?.state {
+            case .numeric?, .absent?:
+                break
+            default:
+                flags.append(Flag(.noncompressibleNeedsTBI, .warning, side: side,
+                                  "\(side.capitalized) ankle arteries are noncompressible: the ABI does not reflect perfusion. Measure the toe pressure (TBI)."))
+            }
+        }
+        let failed = AnkleArtery.allCases.compactMap { artery -> String? in
+            guard case .deviceError(let code, _)? = sites[.ankle(side, artery)]?.state else { return nil }
+            return artery.words + (code.map { " (code \($0))" } ?? "")
+        }
+        if !failed.isEmpty {
+            flags.append(Flag(.deviceErrorPossiblePAD, .warning, side: side,
+                              "The device failed at the \(side.word) \(failed.joined(separator: " and ")): oscillometric failures cluster in PAD legs. Retest with Doppler."))
+        }
+    }
+
+    /// Suspected DVT: swelling with warmth or redness on a leg, or a Wells score of 2 or more
+    /// (then on the one swollen leg, else with no side).
+    private func suspectedDVT(into flags: inout [Flag]) {
+        guard let symptoms = exam.symptoms else { return }
+        var flagged: [Side] = []
+        for side in [Side.right, .left] {
+            let leg = symptoms[side]
+            guard leg.has(.swelling) && (leg.has(.warmth) || leg.has(.redness)) else { continue }
+            flagged.append(side)
+            let with = [LegSign.warmth, .redness].filter(leg.has).map(\.words).joined(separator: " and ")
+            flags.append(Flag(.suspectedDVT, .urgent, side: side,
+                              "Suspected deep vein thrombosis, \(side.word) leg: swelling with \(with). Do not inflate an ankle cuff on that leg; arrange duplex ultrasound."))
+        }
+        if let wells = symptoms.wellsScore, wells >= 2, flagged.isEmpty {
+            let swollen = [Side.right, .left].filter { symptoms[$0].has(.swelling) }
+            let side = swollen.count == 1 ? swollen[0] : nil
+            let cuff = side.map { " Do not inflate an ankle cuff on the \($0.word) leg." } ?? " Do not inflate an ankle cuff on a leg suspected of DVT."
+            flags.append(Flag(.suspectedDVT, .urgent, side: side,
+                              "Suspected deep vein thrombosis: Wells score \(wells) (2 or more, DVT likely).\(cuff)"))
+        }
+    }
+
+    /// R5, R6, R13.
+    private func armFlags(into flags: inout [Flag]) {
+        if let difference = brachial.interArmDifference, difference > 15, let r = brachial.right, let l = brachial.left {
+            let lower: Side = r < l ? .right : .left
+            flags.append(Flag(.interArmDifference, .warning, side: lower,
+                              "Inter-arm difference \(difference) mmHg (more than 15): possible subclavian stenosis, \(lower.word)."))
+        }
+        if let first = sites.firstBrachial, let firstValue = first.state.systolic,
+           let other = sites.systolic(.brachial(first.site.side.other)),
+           firstValue - other > 10, sites.count(at: first.site) == 1 {
+            let side = first.site.side
+            flags.append(Flag(.firstArmRepeatRequired, .warning, side: side,
+                              "The first arm measured (\(side.word), \(firstValue) mmHg) read more than 10 mmHg above the \(side.other.word) arm (\(other) mmHg) and was not repeated: repeat the \(side.word) arm. The single reading was used."))
+        }
+        if brachial.used == nil {
+            flags.append(Flag(.noBrachialPressure, .warning, side: nil,
+                              "No brachial pressure: no ABI or TBI can be calculated. Measure at least one arm."))
+        }
+    }
+
+    /// R18: change since the most recent earlier exam beyond the minimal detectable change.
+    private func abiChange(_ leg: LegResult, into flags: inout [Flag]) {
+        guard leg.perfusionMeasuresUsable, let abi = leg.abi else { return }
+        let now = exam.details.performedAt
+        guard let prior = exam.prior.filter({ $0.performedAt < now }).max(by: { $0.performedAt < $1.performedAt }),
+              let before = prior.abi(leg.side) else { return }
+        let change = abi - before
+        let mdc = exam.patient.diabetes == true ? 11 : 8
+        guard abs(change) > mdc else { return }
+        let level: FlagLevel = abs(change) > 15 ? .warning : .info
+        let direction = change < 0 ? "fell" : "rose"
+        flags.append(Flag(.abiChange, level, side: leg.side,
+                          "\(leg.side.capitalized) ABI \(direction) from \(Ratio.text(before)) on \(prior.performedAt.datePart) to \(Ratio.text(abi)) on \(now.datePart) (change \(Ratio.text(abs(change))), beyond the minimal detectable change of \(Ratio.text(mdc))\(mdc == 11 ? " with diabetes" : ""))."))
+    }
+}

@@ -1,0 +1,48 @@
+import ABICore
+import ArgumentParser
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@main
+struct ABI: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "abi",
+        abstract: "Ankle-brachial index: calculate ABI, TBI, PAD grades and red flags from exam files or typed pressures.",
+        discussion: """
+            Rules: \(RuleSet.name) v\(RuleSet.version) (2016 ACC/AHA, AHA 2012 measurement, SVS WIfI). \
+            Every number in a result traces to a rule id R1–R18.
+
+            Exit codes: 0 success, 64 usage error, 65 invalid input data (the message names the file, \
+            JSON path and value), 66 input file missing or unreadable, 69 device unavailable, \
+            73 cannot create output, 74 I/O error during capture.
+            """,
+        version: "0.1.0",
+        subcommands: [Calc.self, Enter.self]
+    )
+
+    /// Runs the command and maps every failure to its documented exit code in one place.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let failure as Failure {
+            Terminal.error("abi: \(failure.message)")
+            Glibc.exit(failure.status.rawValue)
+        } catch {
+            exit(withError: error)
+        }
+    }
+}
+
+/// A failure with the message to show and the exit code of FORMATS.md.
+struct Failure: Error {
+    let message: String
+    let status: ExitStatus
+
+    init(_ status: ExitStatus, _ message: String) {
+        self.status = status
+        self.message = message
+    }
+}

@@ -1,0 +1,37 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Standard output and error, written with write(2) so that output from large batches is not
+/// held in a C stdio buffer and errors appear in order with it.
+enum Terminal {
+    static func write(_ text: String, to fd: Int32 = STDOUT_FILENO) {
+        var bytes = Array(text.utf8)
+        writeAll(&bytes, to: fd)
+    }
+
+    static func error(_ text: String) {
+        write(text.hasSuffix("\n") ? text : text + "\n", to: STDERR_FILENO)
+    }
+
+    static func isTerminal(_ fd: Int32) -> Bool { isatty(fd) == 1 }
+
+    /// Writes every byte, retrying on EINTR and short writes.
+    /// - Returns: false when the descriptor refused the data (a closed pipe, a full disk).
+    @discardableResult
+    static func writeAll(_ bytes: inout [UInt8], to fd: Int32) -> Bool {
+        var offset = 0
+        let ok = bytes.withUnsafeBytes { buffer -> Bool in
+            while offset < buffer.count {
+                let n = Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    return false
+                }
+                offset += n
+            }
+            return true
+        }
+        return ok
+    }
+}
