@@ -1,0 +1,63 @@
+import ABICore
+import Foundation
+import Testing
+
+/// Every vector in ../shared/vectors: the exam file must give the expected abi-result/1,
+/// compared field by field (message texts excepted). The JSON of both sides is read with
+/// Foundation's parser, independent of the project's own.
+@Suite struct VectorTests {
+    static let names: [String] = {
+        let dir = sharedDirectory.appendingPathComponent("vectors")
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
+        return files.filter { $0.hasSuffix(".exam.json") }.map { String($0.dropLast(".exam.json".count)) }.sorted()
+    }()
+
+    @Test func vectorsArePresent() {
+        #expect(VectorTests.names.count >= 20, "expected the shared vectors at \(sharedDirectory.path)/vectors")
+    }
+
+    @Test(arguments: VectorTests.names)
+    func vector(_ name: String) throws {
+        let dir = sharedDirectory.appendingPathComponent("vectors")
+        let examBytes = try Data(contentsOf: dir.appendingPathComponent("\(name).exam.json"))
+        let expected = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("\(name).expected.json")))
+        let exam = try ExamFile.decode(Array(examBytes))
+        let output = ResultFile.encode(exam.result(), pretty: true)
+        let actual = try JSONSerialization.jsonObject(with: Data(output.utf8))
+        var differences: [String] = []
+        compare(expected, actual, path: "", into: &differences)
+        #expect(differences.isEmpty, "\(name): \(differences.joined(separator: "; "))")
+    }
+}
+
+/// Field-by-field comparison; `message` keys of the actual side are ignored, and every expected
+/// key must be present with an equal value (numbers compared numerically).
+func compare(_ expected: Any, _ actual: Any, path: String, into differences: inout [String]) {
+    switch (expected, actual) {
+    case let (e as [String: Any], a as [String: Any]):
+        for (key, value) in e {
+            guard let other = a[key] else {
+                differences.append("\(path).\(key) missing")
+                continue
+            }
+            compare(value, other, path: "\(path).\(key)", into: &differences)
+        }
+        for key in a.keys where e[key] == nil && key != "message" {
+            differences.append("\(path).\(key) unexpected")
+        }
+    case let (e as [Any], a as [Any]):
+        guard e.count == a.count else {
+            differences.append("\(path): \(e.count) elements expected, \(a.count) found")
+            return
+        }
+        for (i, pair) in zip(e, a).enumerated() { compare(pair.0, pair.1, path: "\(path)[\(i)]", into: &differences) }
+    case let (e as NSNumber, a as NSNumber):
+        if e != a { differences.append("\(path): expected \(e), found \(a)") }
+    case let (e as String, a as String):
+        if e != a { differences.append("\(path): expected \(e), found \(a)") }
+    case (is NSNull, is NSNull):
+        break
+    default:
+        differences.append("\(path): expected \(expected), found \(actual)")
+    }
+}

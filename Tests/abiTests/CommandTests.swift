@@ -1,0 +1,220 @@
+import ABICore
+import Foundation
+import Testing
+
+/// End-to-end tests: the built `abi` binary run with real arguments, files and pipes.
+@Suite struct CommandTests {
+    static let binary: URL = {
+        // The test bundle sits beside the products it depends on, `abi` among them.
+        let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        return exe.deletingLastPathComponent().appendingPathComponent("abi")
+    }()
+
+    static let packageDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let vectors = packageDirectory.deletingLastPathComponent().appendingPathComponent("shared/vectors")
+
+    struct Run {
+        let status: Int32
+        let stdout: String
+        let stderr: String
+    }
+
+    static func abi(_ arguments: [String], stdin: String? = nil, in directory: URL? = nil) throws -> Run {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        if let directory { process.currentDirectoryURL = directory }
+        let out = Pipe(), err = Pipe(), input = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = input
+        try process.run()
+        let writer = Thread {
+            if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+            try? input.fileHandleForWriting.close()
+        }
+        writer.start()
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Run(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+                   stderr: String(decoding: errData, as: UTF8.self))
+    }
+
+    static func temporaryDirectory() throws -> URL {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("abi-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    static func mode(_ path: String) throws -> Int {
+        (try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? NSNumber)?.intValue ?? -1
+    }
+
+    // MARK: abi calc
+
+    @Test("abi calc prints abi-result/1 for a vector")
+    func calcJSON() throws {
+        let run = try CommandTests.abi(["calc", CommandTests.vectors.appendingPathComponent("v08-severe-clti-range.exam.json").path])
+        #expect(run.status == 0)
+        let json = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any]
+        #expect(json?["format"] as? String == "abi-result/1")
+        #expect(json?["patientAbi"] as? Double == 0.35)
+        #expect(run.stdout.contains("\"abi\": 0.35"))
+    }
+
+    @Test("abi calc --format text: ABI, category, severity, WIfI, flags most urgent first, the rule set")
+    func calcText() throws {
+        let run = try CommandTests.abi(["calc", "--format", "text", CommandTests.vectors.appendingPathComponent("v08-severe-clti-range.exam.json").path])
+        #expect(run.status == 0)
+        #expect(run.stdout.contains("Rules: acc-aha-2016 v1, ankle=higher, severity=common"))
+        #expect(run.stdout.contains("0.35  abnormal, severe"))
+        #expect(run.stdout.contains("ischemia grade 3"))
+        #expect(run.stdout.contains("URGENT    ankle-pressure-below-50"))
+        let lower = try CommandTests.abi(["calc", "--format", "text", "--ankle", "lower", "--severity", "nice",
+                                          CommandTests.vectors.appendingPathComponent("v08-severe-clti-range.exam.json").path])
+        #expect(lower.stdout.contains("NON-STANDARD"))
+        #expect(lower.stdout.contains("severity=nice"))
+        // Right leg with the lower ankle pressure: 40/130 = 0.31.
+        #expect(lower.stdout.contains("0.31  abnormal, severe (severity scheme nice)"))
+    }
+
+    @Test("abi calc reads standard input with -")
+    func calcStdin() throws {
+        let text = try String(contentsOf: CommandTests.vectors.appendingPathComponent("v01-normal-arms-equal.exam.json"), encoding: .utf8)
+        let run = try CommandTests.abi(["calc", "-"], stdin: text)
+        #expect(run.status == 0)
+        #expect(run.stdout.contains("\"patientId\": \"V01\""))
+    }
+
+    @Test("Exit codes: 65 names file, path and value; 66 for a missing file; 64 for usage")
+    func exitCodes() throws {
+        let dir = try CommandTests.temporaryDirectory()
+        let bad = dir.appendingPathComponent("bad.exam.json")
+        try #"{"format":"abi-exam/1","patient":{"id":"P"},"exam":{"performedAt":"2026-11-26T09:30:00Z"},"readings":[{"site":"rightBrachial","systolic":120},{"site":"leftBrachial","systolic":"x"}]}"#
+            .write(to: bad, atomically: true, encoding: .utf8)
+        let invalid = try CommandTests.abi(["calc", bad.path])
+        #expect(invalid.status == 65)
+        #expect(invalid.stderr.contains("bad.exam.json: readings[1].systolic: expected a whole number of mmHg, found a string \"x\""))
+        #expect(invalid.stdout.isEmpty)
+
+        let missing = try CommandTests.abi(["calc", dir.appendingPathComponent("none.json").path])
+        #expect(missing.status == 66)
+        #expect(missing.stderr.contains("none.json: No such file or directory"))
+
+        #expect(try CommandTests.abi(["calc"]).status == 64)
+        #expect(try CommandTests.abi(["calc", "--ankle", "highest", bad.path]).status == 64)
+        #expect(try CommandTests.abi(["calc", "--batch", "x", "--format", "text"]).status == 64)
+        #expect(try CommandTests.abi(["frobnicate"]).status == 64)
+    }
+
+    // MARK: abi calc --batch
+
+    @Test("--batch: one result per line in order; a bad line gives an error record with its line number and the batch goes on")
+    func batch() throws {
+        let vectors = try FileManager.default.contentsOfDirectory(atPath: CommandTests.vectors.path).filter { $0.hasSuffix(".exam.json") }.sorted()
+        var lines: [String] = []
+        for name in vectors.prefix(3) {
+            let data = try Data(contentsOf: CommandTests.vectors.appendingPathComponent(name))
+            let object = try JSONSerialization.jsonObject(with: data)
+            lines.append(String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self))
+        }
+        lines.insert(#"{"format":"abi-exam/1","patient":{"id":"B"},"exam":{"performedAt":"2026-11-26T09:30:00Z"},"readings":[{"site":"leftToe","systolic":0}]}"#, at: 1)
+        lines.insert("not json", at: 3)
+        lines.insert("", at: 4)
+        let input = lines.joined(separator: "\n") + "\n"
+        let run = try CommandTests.abi(["calc", "--batch", "-"], stdin: input)
+        #expect(run.status == 65)
+        let out = run.stdout.split(separator: "\n").map { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        #expect(out.count == 5)
+        #expect(out[0]?["patientId"] as? String == "V01")
+        #expect(out[1]?["format"] as? String == "abi-error/1")
+        #expect(out[1]?["line"] as? Int == 2)
+        #expect(out[1]?["path"] as? String == "readings[0].systolic")
+        #expect(out[2]?["patientId"] as? String == "V02")
+        #expect(out[3]?["line"] as? Int == 4)
+        #expect((out[3]?["message"] as? String)?.contains("not valid JSON") == true)
+        #expect(out[4]?["patientId"] as? String == "V03")
+        #expect(run.stderr.contains("2 of 5 exams rejected"))
+
+        let good = try CommandTests.abi(["calc", "--batch", "-"], stdin: lines[0] + "\n" + lines[2])
+        #expect(good.status == 0)
+        #expect(good.stdout.split(separator: "\n").count == 2)
+    }
+
+    // MARK: abi enter
+
+    @Test("abi enter with piped answers writes a valid exam file, mode 0600, and shows the result")
+    func enter() throws {
+        let dir = try CommandTests.temporaryDirectory()
+        let answers = ["r", "132/80", "110", "a", "n 250", "x", "wound dressing", "128", "80", "", "n"].joined(separator: "\n") + "\n"
+        let run = try CommandTests.abi(["enter", "--patient", "MRN-0042", "-o", "exam.json", "--performed-at", "2026-11-26T09:30:00Z"],
+                                       stdin: answers, in: dir)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("Right posterior tibial (mmHg): 110"))
+        #expect(run.stdout.contains("0.83  abnormal, mild"))
+        #expect(run.stdout.contains("Saved the exam to exam.json"))
+        let path = dir.appendingPathComponent("exam.json").path
+        #expect(try CommandTests.mode(path) == 0o600)
+        let calc = try CommandTests.abi(["calc", path])
+        #expect(calc.status == 0)
+        #expect(calc.stdout.contains("\"abi\": 0.83"))
+
+        // An existing file is not replaced without --force, and the check comes before any question.
+        let again = try CommandTests.abi(["enter", "--patient", "MRN-0042", "-o", "exam.json"], stdin: answers, in: dir)
+        #expect(again.status == 73)
+        #expect(again.stderr.contains("already exists"))
+        #expect(!again.stdout.contains("Patient"))
+        let forced = try CommandTests.abi(["enter", "--patient", "MRN-0042", "-o", "exam.json", "--force"], stdin: answers, in: dir)
+        #expect(forced.status == 0)
+        #expect(try CommandTests.mode(path) == 0o600)
+    }
+
+    @Test("abi enter names its default file from a sanitised patient id")
+    func enterDefaultName() throws {
+        let dir = try CommandTests.temporaryDirectory()
+        let answers = ["../../etc/x", "r", "130", "120", "118", "110", "112", "128", "", "", "n"].joined(separator: "\n") + "\n"
+        let run = try CommandTests.abi(["enter", "--performed-at", "2026-11-26T09:30:00Z"], stdin: answers, in: dir)
+        #expect(run.status == 0, "\(run.stderr)")
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir.path)
+        #expect(files == ["etc_x-20261126-093000.exam.json"])
+        let exam = try ExamFile.decode(Array(Data(contentsOf: dir.appendingPathComponent(files[0]))))
+        #expect(exam.patient.id == "../../etc/x")
+    }
+
+    @Test("abi enter: input that ends early exits 65 and writes nothing; -o - prints the exam")
+    func enterEndsEarly() throws {
+        let dir = try CommandTests.temporaryDirectory()
+        let run = try CommandTests.abi(["enter", "--patient", "P", "-o", "exam.json"], stdin: "r\n130\n", in: dir)
+        #expect(run.status == 65)
+        #expect(run.stderr.contains("input ended"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).isEmpty)
+
+        let answers = ["r", "130", "120", "118", "110", "112", "128", "", "", "n"].joined(separator: "\n") + "\n"
+        let out = try CommandTests.abi(["enter", "--patient", "P", "-o", "-"], stdin: answers, in: dir)
+        #expect(out.status == 0)
+        let exam = try ExamFile.decode(Array(out.stdout.utf8))
+        #expect(exam.readings.count == 6)
+        #expect(out.stderr.contains("Left brachial (mmHg): 128"))
+    }
+
+    // MARK: help
+
+    @Test("--help of every command is complete", arguments: [
+        ([String](), ["calc", "enter", "Exit codes", "65 invalid input data"]),
+        (["calc"], ["--batch", "--format", "--ankle", "--severity", "abi-error/1", "non-standard"]),
+        (["enter"], ["--patient", "--output", "--force", "--method", "--performed-at", "noncompressible", "AHA 2012"]),
+    ])
+    func help(_ command: [String], _ words: [String]) throws {
+        let run = try CommandTests.abi(command + ["--help"])
+        #expect(run.status == 0)
+        for word in words { #expect(run.stdout.contains(word), "\(command) --help lacks \(word)") }
+    }
+
+    @Test("Shell completion scripts come from ArgumentParser")
+    func completion() throws {
+        let run = try CommandTests.abi(["--generate-completion-script", "bash"])
+        #expect(run.status == 0)
+        #expect(run.stdout.contains("_abi"))
+    }
+}
