@@ -1,14 +1,38 @@
 import ABICore
+import Dispatch
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// `abi calc --batch`: streams JSON Lines in, one result (or error record) per exam out.
-/// Memory stays flat: input is read in 1 MiB chunks and output flushed every 256 KiB.
+/// `abi calc --batch`: streams JSON Lines in, one result (or error record) per exam out, in
+/// input order. Lines are gathered into blocks; each block is split between the processor
+/// cores and the parts written out in order. Memory stays flat in the number of exams: one
+/// block (a few MiB) is held at a time.
 struct BatchCalculation {
     let options: RuleOptions
     static let maxLineBytes = 8 << 20
+    static let blockLines = 4096
+    static let blockBytes = 4 << 20
+
+    /// Lines waiting to be calculated: their bytes back to back, and where each one is.
+    struct Block: Sendable {
+        var bytes: [UInt8] = []
+        var lines: [(range: Range<Int>, number: Int, overlong: Bool)] = []
+    }
+
+    /// What one worker produced for its share of a block. Each worker writes only its own slot.
+    final class Shares: @unchecked Sendable {
+        var output: [[UInt8]]
+        var exams: [Int]
+        var rejected: [Int]
+
+        init(_ count: Int) {
+            output = Array(repeating: [], count: count)
+            exams = Array(repeating: 0, count: count)
+            rejected = Array(repeating: 0, count: count)
+        }
+    }
 
     /// - Returns: how many lines were rejected.
     /// - Throws: `Failure` when the input cannot be read or the output cannot be written.
@@ -18,51 +42,38 @@ struct BatchCalculation {
         defer { if fd != STDIN_FILENO { close(fd) } }
         let name = path == "-" ? "standard input" : path
         let showProgress = Terminal.isTerminal(STDERR_FILENO)
+        let workers = max(1, min(8, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))))
 
-        var output = JSONWriter(reservingCapacity: 512 << 10)
-        var out: [UInt8] = []
-        out.reserveCapacity(512 << 10)
-        var line: [UInt8] = []
-        var lineNumber = 0
+        var block = Block()
+        var partial: [UInt8] = []
         var overlong = false
+        var lineNumber = 0
         var exams = 0
         var rejected = 0
         var chunk = [UInt8](repeating: 0, count: 1 << 20)
 
-        func flush() throws(Failure) {
-            guard !out.isEmpty else { return }
-            guard Terminal.writeAll(&out, to: STDOUT_FILENO) else {
-                throw Failure(.cannotCreate, "cannot write results: \(String(cString: strerror(errno)))")
-            }
-            out.removeAll(keepingCapacity: true)
+        func endLine() {
+            lineNumber += 1
+            let start = block.bytes.count
+            if !overlong { block.bytes.append(contentsOf: partial) }
+            block.lines.append((start..<block.bytes.count, lineNumber, overlong))
+            partial.removeAll(keepingCapacity: true)
+            overlong = false
         }
 
-        func finishLine() {
-            lineNumber += 1
-            defer {
-                line.removeAll(keepingCapacity: true)
-                overlong = false
+        func flushBlock() throws(Failure) {
+            guard !block.lines.isEmpty else { return }
+            let shares = calculate(block, workers: workers)
+            for i in 0..<workers {
+                exams += shares.exams[i]
+                rejected += shares.rejected[i]
+                guard Terminal.writeAll(&shares.output[i], to: STDOUT_FILENO) else {
+                    throw Failure(.cannotCreate, "cannot write results: \(String(cString: strerror(errno)))")
+                }
             }
-            if overlong {
-                rejected += 1
-                appendError(&out, &output, lineNumber, "", "line longer than \(BatchCalculation.maxLineBytes >> 20) MiB")
-                return
-            }
-            if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return }
-            exams += 1
-            do {
-                let exam = try ExamFile.decode(line)
-                output.reset()
-                ResultFile.write(exam.result(options: options), to: &output)
-                out.append(contentsOf: output.bytes)
-                out.append(0x0A)
-            } catch {
-                rejected += 1
-                appendError(&out, &output, lineNumber, error.path, error.problem)
-            }
-            if showProgress && lineNumber % 10_000 == 0 {
-                Terminal.write("\rabi calc --batch: \(lineNumber) lines…", to: STDERR_FILENO)
-            }
+            block.bytes.removeAll(keepingCapacity: true)
+            block.lines.removeAll(keepingCapacity: true)
+            if showProgress { Terminal.write("\rabi calc --batch: \(lineNumber) lines…", to: STDERR_FILENO) }
         }
 
         while true {
@@ -70,46 +81,90 @@ struct BatchCalculation {
             if n < 0 {
                 if errno == EINTR { continue }
                 let reason = String(cString: strerror(errno))
-                try flush()
+                try flushBlock()
                 throw Failure(.noInput, "cannot read \(name) after line \(lineNumber): \(reason)")
             }
             if n == 0 { break }
             var start = 0
             while start < n {
-                if let newline = chunk[start..<n].firstIndex(of: 0x0A) {
-                    if !overlong { line.append(contentsOf: chunk[start..<newline]) }
-                    if line.count > BatchCalculation.maxLineBytes { overlong = true }
-                    finishLine()
-                    start = newline + 1
-                } else {
-                    if !overlong { line.append(contentsOf: chunk[start..<n]) }
-                    if line.count > BatchCalculation.maxLineBytes {
+                let newline = chunk[start..<n].firstIndex(of: 0x0A)
+                let end = newline ?? n
+                if !overlong {
+                    partial.append(contentsOf: chunk[start..<end])
+                    if partial.count > BatchCalculation.maxLineBytes {
                         overlong = true
-                        line.removeAll(keepingCapacity: false)
+                        partial.removeAll(keepingCapacity: false)
                     }
-                    start = n
+                }
+                guard let newline else { break }
+                endLine()
+                start = newline + 1
+                if block.lines.count >= BatchCalculation.blockLines || block.bytes.count >= BatchCalculation.blockBytes {
+                    try flushBlock()
                 }
             }
-            if out.count > 256 << 10 { try flush() }
         }
-        if !line.isEmpty || overlong { finishLine() }
-        try flush()
-        if showProgress && lineNumber >= 10_000 { Terminal.write("\r", to: STDERR_FILENO) }
+        if !partial.isEmpty || overlong { endLine() }
+        try flushBlock()
+        if showProgress { Terminal.write("\r\u{1B}[K", to: STDERR_FILENO) }
         if rejected > 0 {
             Terminal.error("abi: \(name): \(rejected) of \(exams) exams rejected (see the abi-error/1 records); the others were calculated")
         }
         return rejected
     }
 
-    private func appendError(_ out: inout [UInt8], _ w: inout JSONWriter, _ line: Int, _ path: String, _ message: String) {
-        w.reset()
+    /// Calculates a block, its lines split into `workers` contiguous shares so that the
+    /// outputs concatenated in share order keep the input order.
+    private func calculate(_ block: Block, workers: Int) -> Shares {
+        let shares = Shares(workers)
+        let options = self.options
+        let parts = block.lines.count < 64 ? 1 : workers
+        DispatchQueue.concurrentPerform(iterations: parts) { part in
+            let lines = block.lines
+            let low = part * lines.count / parts
+            let high = (part + 1) * lines.count / parts
+            var output: [UInt8] = []
+            output.reserveCapacity((high - low) * 1100)
+            var writer = JSONWriter(reservingCapacity: 4096)
+            var exams = 0
+            var rejected = 0
+            block.bytes.withUnsafeBufferPointer { bytes in
+                for line in lines[low..<high] {
+                    let text = UnsafeBufferPointer(rebasing: bytes[line.range])
+                    writer.reset()
+                    if line.overlong {
+                        rejected += 1
+                        BatchCalculation.errorRecord(line.number, "", "line longer than \(BatchCalculation.maxLineBytes >> 20) MiB", &writer)
+                    } else if text.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) {
+                        continue
+                    } else {
+                        exams += 1
+                        do throws(InputError) {
+                            let exam = try ExamFile.decode(text)
+                            ResultFile.write(exam.result(options: options), to: &writer)
+                        } catch {
+                            rejected += 1
+                            writer.reset()
+                            BatchCalculation.errorRecord(line.number, error.path, error.problem, &writer)
+                        }
+                    }
+                    output.append(contentsOf: writer.bytes)
+                    output.append(0x0A)
+                }
+            }
+            shares.output[part] = output
+            shares.exams[part] = exams
+            shares.rejected[part] = rejected
+        }
+        return shares
+    }
+
+    static func errorRecord(_ line: Int, _ path: String, _ message: String, _ w: inout JSONWriter) {
         w.beginObject()
         w.string("format", "abi-error/1")
         w.int("line", line)
         w.string("path", path)
         w.string("message", message)
         w.endObject()
-        out.append(contentsOf: w.bytes)
-        out.append(0x0A)
     }
 }

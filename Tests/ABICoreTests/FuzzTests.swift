@@ -96,7 +96,7 @@ import Testing
             for (i, member) in object.members.enumerated() {
                 for (p, r) in everyReplacement(member.value, replacements, path: "\(path).\(member.key)") {
                     var members = object.members
-                    members[i] = (member.key, r)
+                    members[i] = JSONMember(member.key, r)
                     out.append((p, .object(JSONObject(members))))
                 }
             }

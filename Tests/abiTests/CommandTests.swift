@@ -142,6 +142,38 @@ import Testing
         #expect(good.stdout.split(separator: "\n").count == 2)
     }
 
+    @Test("--batch keeps input order across blocks and processor cores")
+    func batchOrder() throws {
+        // 5,000 lines cross the 4,096-line block boundary and are split between workers.
+        var lines: [String] = []
+        for i in 1...5_000 {
+            if i % 997 == 0 {
+                lines.append("{\"format\":\"abi-exam/1\"}")
+            } else {
+                let ankle = 60 + i % 200
+                lines.append(#"{"format":"abi-exam/1","patient":{"id":"B\#(i)"},"exam":{"performedAt":"2026-11-26T09:30:00Z"},"readings":[{"site":"rightBrachial","systolic":150},{"site":"rightPosteriorTibial","systolic":\#(ankle)}]}"#)
+            }
+        }
+        let run = try CommandTests.abi(["calc", "--batch", "-"], stdin: lines.joined(separator: "\n"))
+        #expect(run.status == 65)
+        let out = run.stdout.split(separator: "\n").map { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        #expect(out.count == 5_000)
+        for (index, record) in out.enumerated() {
+            let i = index + 1
+            if i % 997 == 0 {
+                #expect(record?["line"] as? Int == i)
+                #expect(record?["path"] as? String == "patient")
+            } else {
+                #expect(record?["patientId"] as? String == "B\(i)")
+                let legs = record?["legs"] as? [String: Any]
+                let right = legs?["right"] as? [String: Any]
+                let ankle = 60 + i % 200
+                #expect((right?["abi"] as? NSNumber)?.doubleValue == Double((200 * ankle + 150) / 300) / 100)
+            }
+        }
+        #expect(run.stderr.contains("5 of 5000 exams rejected"))
+    }
+
     // MARK: abi enter
 
     @Test("abi enter with piped answers writes a valid exam file, mode 0600, and shows the result")

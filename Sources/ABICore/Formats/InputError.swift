@@ -31,10 +31,13 @@ struct ObjectReader {
 
     /// The member's value, treating `null` as absent.
     func value(_ key: String) -> JSONValue? {
-        switch object[key] {
-        case nil, .null?: nil
-        case let v?: v
+        // Comparing UTF-8 lengths first (O(1)) skips most full string comparisons.
+        let length = key.utf8.count
+        for member in object.members where member.key.utf8.count == length && member.key == key {
+            if case .null = member.value { return nil }
+            return member.value
         }
+        return nil
     }
 
     func has(_ key: String) -> Bool { value(key) != nil }

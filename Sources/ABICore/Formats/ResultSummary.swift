@@ -52,7 +52,11 @@ public enum ResultSummary {
             }
         }
         lines.append("")
-        lines.append("Patient ABI  " + (result.patientAbi.map(Ratio.text) ?? "—"))
+        var patientAbi = "Patient ABI  " + (result.patientAbi.map(Ratio.text) ?? "—")
+        if let abi = result.patientAbi, ABICategory(abi: abi) == .noncompressible {
+            patientAbi += " (above 1.40: does not reflect perfusion)"
+        }
+        lines.append(patientAbi)
 
         lines.append("")
         if result.flags.isEmpty {

@@ -23,23 +23,29 @@ public enum JSONValue: Sendable, Equatable {
     }
 }
 
+/// One member of a JSON object.
+public struct JSONMember: Sendable, Equatable {
+    public var key: String
+    public var value: JSONValue
+
+    public init(_ key: String, _ value: JSONValue) {
+        self.key = key
+        self.value = value
+    }
+}
+
 /// A JSON object with its members in document order. Keys are unique (the parser rejects
 /// duplicates, which would make a reading ambiguous).
 public struct JSONObject: Sendable, Equatable {
-    public private(set) var members: [(key: String, value: JSONValue)]
+    public var members: [JSONMember]
 
-    public init(_ members: [(key: String, value: JSONValue)] = []) {
+    public init(_ members: [JSONMember] = []) {
         self.members = members
     }
 
     public subscript(key: String) -> JSONValue? {
         for member in members where member.key == key { return member.value }
         return nil
-    }
-
-    public static func == (a: JSONObject, b: JSONObject) -> Bool {
-        a.members.count == b.members.count
-            && zip(a.members, b.members).allSatisfy { $0.key == $1.key && $0.value == $1.value }
     }
 }
 

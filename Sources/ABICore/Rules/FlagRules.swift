@@ -25,7 +25,7 @@ struct FlagRules {
                     criteria.append("ankle pressure fell \(exercise.anklePressureDrop) mmHg (more than 30)")
                 }
                 flags.append(Flag(.exercisePositive, .info, side: leg.side,
-                                  "Exercise test positive, \(leg.side.word) leg: \(criteria.joined(separator: "; ")); ABI \(Ratio.text(leg.abi ?? 0)) at rest, \(Ratio.text(exercise.abi)) after exercise."))
+                                  "Exercise test positive, \(leg.side.word) leg: \(listed(criteria)); ABI \(Ratio.text(leg.abi ?? 0)) at rest, \(Ratio.text(exercise.abi)) after exercise."))
             }
         }
     }
@@ -41,7 +41,7 @@ struct FlagRules {
             let present = signs.filter(symptoms.has)
             if !present.isEmpty {
                 flags.append(Flag(.acuteLimbIschemia, .emergency, side: side,
-                                  "Possible acute limb ischemia, \(legWords): sudden onset \(days) days ago with \(present.map(\.words).joined(separator: ", ")). Emergency vascular referral."))
+                                  "Possible acute limb ischemia, \(legWords): sudden onset \(days) days ago with \(listed(present.map(\.words))). Emergency vascular referral."))
             }
         }
 
@@ -51,7 +51,7 @@ struct FlagRules {
         if let colour = symptoms.toeDiscoloration { atRisk.append("\(colour.rawValue) toe discoloration") }
         if !atRisk.isEmpty {
             flags.append(Flag(.limbAtRisk, .urgent, side: side,
-                              "Limb at risk, \(legWords): \(atRisk.joined(separator: ", ")). Urgent vascular assessment."))
+                              "Limb at risk, \(legWords): \(listed(atRisk)). Urgent vascular assessment."))
         }
 
         // CLTI suspected: PAD evidence together with rest pain, a wound of 2 weeks or more, or gangrene.
@@ -68,7 +68,7 @@ struct FlagRules {
         if symptoms.has(.gangrene) { clinical.append("gangrene") }
         if !evidence.isEmpty && !clinical.isEmpty {
             flags.append(Flag(.cltiSuspected, .urgent, side: side,
-                              "Suspected chronic limb-threatening ischemia, \(legWords): \(evidence.joined(separator: ", ")) with \(clinical.joined(separator: ", ")). Urgent vascular referral."))
+                              "Suspected chronic limb-threatening ischemia, \(legWords): \(listed(evidence)), together with \(listed(clinical)). Urgent vascular referral."))
         }
 
         if leg.status == .absent {
@@ -164,5 +164,14 @@ struct FlagRules {
         let direction = change < 0 ? "fell" : "rose"
         flags.append(Flag(.abiChange, level, side: leg.side,
                           "\(leg.side.capitalized) ABI \(direction) from \(Ratio.text(before)) on \(prior.performedAt.datePart) to \(Ratio.text(abi)) on \(now.datePart) (change \(Ratio.text(abs(change))), beyond the minimal detectable change of \(Ratio.text(mdc))\(mdc == 11 ? " with diabetes" : ""))."))
+    }
+}
+
+/// "a", "a and b", "a, b and c".
+func listed(_ items: [String]) -> String {
+    switch items.count {
+    case 0: ""
+    case 1: items[0]
+    default: items.dropLast().joined(separator: ", ") + " and " + items.last!
     }
 }
