@@ -88,6 +88,15 @@ extension ABI {
             do {
                 exam = try entry.run(&console)
             } catch {
+                guard var partial = error.partial else { throw Failure(.dataError, "standard input: \(error); nothing was entered, no exam was written") }
+                // Nothing typed is lost: the readings so far go to a file marked partial.
+                if !live { partial.readings = partial.readings.map { var r = $0; r.time = nil; return r } }
+                let path = toStdout ? nil : Enter.partialFileName(output, partial)
+                if let path, (try? Files.createPrivate(path, ExamFile.encode(partial), replace: false)) != nil {
+                    throw Failure(.dataError, "standard input: \(error); the \(partial.readings.count) readings entered were saved to \(path)")
+                }
+                Terminal.error("abi: the \(partial.readings.count) readings entered so far follow, so that they are not lost:")
+                Terminal.error(ExamFile.encode(partial))
                 throw Failure(.dataError, "standard input: \(error)")
             }
             if !live { exam.readings = exam.readings.map { var r = $0; r.time = nil; return r } }
@@ -120,14 +129,26 @@ extension ABI {
         }
 
         /// `<sanitised patient id>-<YYYYMMDD-HHMMSS>.exam.json`, never an existing file.
-        static func defaultFileName(_ exam: Exam) -> String {
+        static func defaultFileName(_ exam: Exam, suffix: String = ".exam.json") -> String {
             let t = exam.details.performedAt.text.filter { $0.isNumber }.prefix(14)
             let stamp = t.prefix(8) + "-" + t.dropFirst(8)
             let base = "\(FileName.sanitized(exam.patient.id))-\(stamp)"
-            var name = base + ".exam.json"
+            var name = base + suffix
             var n = 2
             while Files.exists(name) {
-                name = "\(base)-\(n).exam.json"
+                name = "\(base)-\(n)\(suffix)"
+                n += 1
+            }
+            return name
+        }
+
+        /// Where an interrupted entry is saved: beside the requested output, marked partial.
+        static func partialFileName(_ output: String?, _ exam: Exam) -> String {
+            guard let output else { return defaultFileName(exam, suffix: ".partial.exam.json") }
+            var name = output + ".partial"
+            var n = 2
+            while Files.exists(name) {
+                name = "\(output).partial-\(n)"
                 n += 1
             }
             return name

@@ -113,11 +113,24 @@ struct ScriptedConsole: EntryConsole {
         #expect(console.text.contains("A patient id is needed"))
     }
 
-    @Test("The end of input stops the entry with an error, not a partial exam")
+    @Test("The end of input stops the entry with an error that carries what was entered")
     func endOfInput() {
         let entry = ManualEntry(patientId: "P", details: ExamDetails(performedAt: ManualEntryTests.start)) { ManualEntryTests.start }
         var console = ScriptedConsole(["r", "130", "120"])
-        #expect(throws: EntryEnded.self) { try entry.run(&console) }
+        do {
+            _ = try entry.run(&console)
+            Issue.record("an incomplete entry returned an exam")
+        } catch {
+            #expect(error.atQuestion == "Right dorsalis pedis (mmHg)")
+            #expect(error.partial?.readings.map(\.site) == [.rightBrachial, .rightPosteriorTibial])
+            #expect(error.partial?.patient.id == "P")
+        }
+        var silent = ScriptedConsole(["r"])
+        do {
+            _ = try entry.run(&silent)
+        } catch {
+            #expect(error.partial == nil)
+        }
     }
 
     @Test("Every typed exam is a valid exam file")

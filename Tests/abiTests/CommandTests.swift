@@ -214,13 +214,23 @@ import Testing
         #expect(exam.patient.id == "../../etc/x")
     }
 
-    @Test("abi enter: input that ends early exits 65 and writes nothing; -o - prints the exam")
+    @Test("abi enter: input that ends early exits 65, keeps what was typed in a partial file; -o - prints the exam")
     func enterEndsEarly() throws {
         let dir = try CommandTests.temporaryDirectory()
-        let run = try CommandTests.abi(["enter", "--patient", "P", "-o", "exam.json"], stdin: "r\n130\n", in: dir)
+        let nothing = try CommandTests.abi(["enter", "--patient", "P", "-o", "exam.json"], stdin: "r\n", in: dir)
+        #expect(nothing.status == 65)
+        #expect(nothing.stderr.contains("nothing was entered"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).isEmpty)
+
+        let run = try CommandTests.abi(["enter", "--patient", "P", "-o", "exam.json"], stdin: "r\n130\n120\n", in: dir)
         #expect(run.status == 65)
         #expect(run.stderr.contains("input ended"))
-        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).isEmpty)
+        #expect(run.stderr.contains("the 2 readings entered were saved to exam.json.partial"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["exam.json.partial"])
+        let partialPath = dir.appendingPathComponent("exam.json.partial").path
+        #expect(try CommandTests.mode(partialPath) == 0o600)
+        let partial = try ExamFile.decode(Array(Data(contentsOf: URL(fileURLWithPath: partialPath))))
+        #expect(partial.readings.map(\.state.systolic) == [130, 120])
 
         let answers = ["r", "130", "120", "118", "110", "112", "128", "", "", "n"].joined(separator: "\n") + "\n"
         let out = try CommandTests.abi(["enter", "--patient", "P", "-o", "-"], stdin: answers, in: dir)

@@ -10,7 +10,11 @@ public protocol EntryConsole {
 /// The input ended before the exam was complete; nothing is saved.
 public struct EntryEnded: Error, CustomStringConvertible {
     public let atQuestion: String
-    public var description: String { "input ended at \"\(atQuestion)\" before the exam was complete; no exam was written" }
+    /// What was entered before the input ended (the patient and the readings so far), so that
+    /// it need not be lost; nil when no reading was entered.
+    public var partial: Exam?
+
+    public var description: String { "input ended at \"\(atQuestion)\" before the exam was complete" }
 }
 
 /// The manual-entry conversation of `abi enter`: asks for each site in the AHA 2012 sequence
@@ -47,16 +51,29 @@ public struct ManualEntry {
     /// - Returns: the exam, with every reading numbered in the order it was entered.
     /// - Throws: `EntryEnded` when the input ends first.
     public func run(_ console: inout some EntryConsole) throws(EntryEnded) -> Exam {
+        var sofar = Exam(patient: Patient(id: patientId ?? ""), details: details, readings: [])
+        do {
+            return try converse(&console, &sofar)
+        } catch {
+            var ended = error
+            ended.partial = sofar.readings.isEmpty ? nil : sofar
+            throw ended
+        }
+    }
+
+    private func converse(_ console: inout some EntryConsole, _ sofar: inout Exam) throws(EntryEnded) -> Exam {
         console.say("Manual entry of ankle-brachial index pressures (rules \(RuleSet.name) v\(RuleSet.version)).")
         console.say(ManualEntry.help)
 
         let id: String
         if let patientId { id = patientId } else { id = try askPatientId(&console) }
+        sofar.patient.id = id
         let firstArm = try askFirstArm(&console)
         var readings: [Reading] = []
 
         func record(_ site: Site, _ state: ReadingState) {
             readings.append(Reading(site: site, seq: readings.count + 1, state: state, time: clock().text, method: method))
+            sofar.readings = readings
         }
 
         let sequence: [Site] = [
