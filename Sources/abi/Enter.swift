@@ -39,7 +39,7 @@ extension ABI {
         @Option(help: ArgumentHelp("How the pressures were taken.", valueName: MeasurementMethod.allCases.map(\.rawValue).joined(separator: "|")))
         var method: MeasurementMethod = .manualEntry
 
-        @Option(help: ArgumentHelp("When the exam was performed, ISO 8601 with a time zone (for entering an earlier exam). Default: now; readings then carry no time of their own.",
+        @Option(help: ArgumentHelp("When the exam was performed, ISO 8601 with a time zone, for entering an earlier exam (its readings then carry no time of their own). Default: now, with each reading timed as it is entered.",
                                    valueName: "DATE-TIME"))
         var performedAt: String?
 
@@ -63,6 +63,11 @@ extension ABI {
             }
             if let performedAt, Timestamp(performedAt) == nil {
                 throw ValidationError("--performed-at: \"\(performedAt)\" is not an ISO 8601 date-time with a time zone (e.g. 2026-11-26T09:30:00Z).")
+            }
+            for (name, value, limit) in [("--indication", indication, 1000), ("--operator", `operator`, 200), ("--position", position, 100)] {
+                if let value, let problem = ManualEntry.freeTextProblem(value, max: limit) {
+                    throw ValidationError("\(name): \(problem)")
+                }
             }
             if let restMinutes, !(0...1440).contains(restMinutes) {
                 throw ValidationError("--rest-minutes: \(restMinutes) is out of range (0–1440).")

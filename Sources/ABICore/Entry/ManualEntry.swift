@@ -238,7 +238,8 @@ public struct ManualEntry {
 
     struct Reason: Error { let text: String }
 
-    private static func freeTextProblem(_ text: String, max: Int) -> String? {
+    /// Why a free-text answer cannot be stored, or nil when it can.
+    public static func freeTextProblem(_ text: String, max: Int) -> String? {
         if text.unicodeScalars.count > max { return "That is longer than \(max) characters." }
         if text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) { return "That contains a control character." }
         return nil
