@@ -6,6 +6,7 @@ let package = Package(
     products: [
         .executable(name: "abi", targets: ["abi"]),
         .library(name: "ABICore", targets: ["ABICore"]),
+        .library(name: "ABIDevices", targets: ["ABIDevices"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -13,15 +14,19 @@ let package = Package(
     targets: [
         // Pure clinical domain: sites, readings, rules R1–R18, flags, exam and result formats. No I/O.
         .target(name: "ABICore"),
+        // Device ingest: protocol codecs, line profiles, device readings (abi-reading/1).
+        .target(name: "ABIDevices", dependencies: ["ABICore"]),
         // The command-line tool: argument parsing and terminal/file I/O over ABICore.
         .executableTarget(
             name: "abi",
             dependencies: [
                 "ABICore",
+                "ABIDevices",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "ABICoreTests", dependencies: ["ABICore"]),
+        .testTarget(name: "ABIDevicesTests", dependencies: ["ABIDevices", "ABICore"]),
         // End-to-end tests run the built `abi` binary with real arguments, files and pipes.
         .testTarget(name: "abiTests", dependencies: ["abi", "ABICore"]),
     ],

@@ -15,11 +15,11 @@ public struct InputError: Error, Equatable, Sendable, CustomStringConvertible {
 
 /// Reads the members of one JSON object, turning every type or range problem into an
 /// `InputError` that names the member's path.
-struct ObjectReader {
-    let object: JSONObject
-    let path: String
+public struct ObjectReader {
+    public let object: JSONObject
+    public let path: String
 
-    init(_ value: JSONValue, at path: String, what: String = "an object") throws(InputError) {
+    public init(_ value: JSONValue, at path: String, what: String = "an object") throws(InputError) {
         guard case .object(let object) = value else {
             throw InputError(path: path, "expected \(what), found \(ObjectReader.describe(value))")
         }
@@ -27,10 +27,10 @@ struct ObjectReader {
         self.path = path
     }
 
-    func childPath(_ key: String) -> String { path.isEmpty ? key : path + "." + key }
+    public func childPath(_ key: String) -> String { path.isEmpty ? key : path + "." + key }
 
     /// The member's value, treating `null` as absent.
-    func value(_ key: String) -> JSONValue? {
+    public func value(_ key: String) -> JSONValue? {
         // Comparing UTF-8 lengths first (O(1)) skips most full string comparisons.
         let length = key.utf8.count
         for member in object.members where member.key.utf8.count == length && member.key == key {
@@ -40,25 +40,25 @@ struct ObjectReader {
         return nil
     }
 
-    func has(_ key: String) -> Bool { value(key) != nil }
+    public func has(_ key: String) -> Bool { value(key) != nil }
 
-    func missing(_ key: String) -> InputError { InputError(path: childPath(key), "is required") }
+    public func missing(_ key: String) -> InputError { InputError(path: childPath(key), "is required") }
 
-    func string(_ key: String) throws(InputError) -> String? {
+    public func string(_ key: String) throws(InputError) -> String? {
         guard let v = value(key) else { return nil }
         guard case .string(let s) = v else { throw wrongType(key, "a string", v) }
         return s
     }
 
     /// A string that must be present and not blank.
-    func requiredText(_ key: String, maxLength: Int = 1000) throws(InputError) -> String {
+    public func requiredText(_ key: String, maxLength: Int = 1000) throws(InputError) -> String {
         guard let s = try string(key) else { throw missing(key) }
         try checkText(s, key, maxLength: maxLength, required: true)
         return s
     }
 
     /// An optional free-text field (no control characters other than new lines and tabs).
-    func text(_ key: String, maxLength: Int = 1000) throws(InputError) -> String? {
+    public func text(_ key: String, maxLength: Int = 1000) throws(InputError) -> String? {
         guard let s = try string(key) else { return nil }
         try checkText(s, key, maxLength: maxLength, required: false)
         return s
@@ -76,13 +76,13 @@ struct ObjectReader {
         }
     }
 
-    func bool(_ key: String) throws(InputError) -> Bool? {
+    public func bool(_ key: String) throws(InputError) -> Bool? {
         guard let v = value(key) else { return nil }
         guard case .bool(let b) = v else { throw wrongType(key, "true or false", v) }
         return b
     }
 
-    func int(_ key: String, in range: ClosedRange<Int>, unit: String = "") throws(InputError) -> Int? {
+    public func int(_ key: String, in range: ClosedRange<Int>, unit: String = "") throws(InputError) -> Int? {
         guard let v = value(key) else { return nil }
         guard case .number(let n) = v, let whole = n.wholeNumber else {
             throw wrongType(key, "a whole number\(unit.isEmpty ? "" : " of \(unit)")", v)
@@ -93,7 +93,7 @@ struct ObjectReader {
         return whole
     }
 
-    func decimal(_ key: String, atLeast minimum: Int, atMost maximum: Int) throws(InputError) -> ExactDecimal? {
+    public func decimal(_ key: String, atLeast minimum: Int, atMost maximum: Int) throws(InputError) -> ExactDecimal? {
         guard let v = value(key) else { return nil }
         guard case .number(let n) = v, let d = n.decimal else { throw wrongType(key, "a number", v) }
         guard d >= ExactDecimal(minimum), d <= ExactDecimal(maximum) else {
@@ -102,7 +102,7 @@ struct ObjectReader {
         return d
     }
 
-    func pressure(_ key: String) throws(InputError) -> Pressure? {
+    public func pressure(_ key: String) throws(InputError) -> Pressure? {
         if case .number(let n)? = value(key), let whole = n.wholeNumber, whole <= 0 {
             // R1: no signal is never 0; it is a state of its own.
             throw InputError(path: childPath(key), "\(n.literal) is out of range (1–300 mmHg); a missing signal is \"state\": \"absent\", never 0")
@@ -111,7 +111,7 @@ struct ObjectReader {
         return Pressure(mmHg: mmHg)
     }
 
-    func choice<T: RawRepresentable & CaseIterable>(_ key: String, _ type: T.Type, what: String) throws(InputError) -> T? where T.RawValue == String {
+    public func choice<T: RawRepresentable & CaseIterable>(_ key: String, _ type: T.Type, what: String) throws(InputError) -> T? where T.RawValue == String {
         guard let s = try string(key) else { return nil }
         guard let choice = T(rawValue: s) else {
             let known = T.allCases.map(\.rawValue).joined(separator: ", ")
@@ -120,7 +120,7 @@ struct ObjectReader {
         return choice
     }
 
-    func timestamp(_ key: String) throws(InputError) -> Timestamp? {
+    public func timestamp(_ key: String) throws(InputError) -> Timestamp? {
         guard let s = try string(key) else { return nil }
         guard let t = Timestamp(s) else {
             throw InputError(path: childPath(key), "\(ObjectReader.quote(s)) is not an ISO 8601 date-time with a time zone (e.g. 2026-11-26T09:30:00Z)")
@@ -128,23 +128,23 @@ struct ObjectReader {
         return t
     }
 
-    func object(_ key: String) throws(InputError) -> ObjectReader? {
+    public func object(_ key: String) throws(InputError) -> ObjectReader? {
         guard let v = value(key) else { return nil }
         return try ObjectReader(v, at: childPath(key))
     }
 
-    func array(_ key: String) throws(InputError) -> [JSONValue]? {
+    public func array(_ key: String) throws(InputError) -> [JSONValue]? {
         guard let v = value(key) else { return nil }
         guard case .array(let a) = v else { throw wrongType(key, "an array", v) }
         return a
     }
 
-    func wrongType(_ key: String, _ expected: String, _ found: JSONValue) -> InputError {
+    public func wrongType(_ key: String, _ expected: String, _ found: JSONValue) -> InputError {
         InputError(path: childPath(key), "expected \(expected), found \(ObjectReader.describe(found))")
     }
 
     /// A short description of a value for messages: `a string "120"`, `the number 12.5`.
-    static func describe(_ value: JSONValue) -> String {
+    public static func describe(_ value: JSONValue) -> String {
         switch value {
         case .null: "null"
         case .bool(let b): b ? "true" : "false"
@@ -155,7 +155,7 @@ struct ObjectReader {
         }
     }
 
-    static func quote(_ s: String) -> String {
+    public static func quote(_ s: String) -> String {
         let shown = s.unicodeScalars.count > 40 ? String(String.UnicodeScalarView(s.unicodeScalars.prefix(40))) + "…" : s
         var out = "\""
         for scalar in shown.unicodeScalars {

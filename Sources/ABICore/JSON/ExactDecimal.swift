@@ -80,6 +80,30 @@ public struct ExactDecimal: Sendable, Hashable, Comparable, CustomStringConverti
         self.init(significand: value, scale: scale)
     }
 
+    /// Parses plain decimal text as devices write it: `98`, `098`, `-3`, `03.60`.
+    /// - Returns: nil for anything else (signs other than a leading minus, exponents, `--`).
+    public init?(decimalText text: some StringProtocol) {
+        var sawDigit = false
+        var sawPoint = false
+        var lastWasDigit = false
+        for (i, byte) in text.utf8.enumerated() {
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"):
+                sawDigit = true
+                lastWasDigit = true
+            case UInt8(ascii: "-") where i == 0:
+                lastWasDigit = false
+            case UInt8(ascii: ".") where !sawPoint && lastWasDigit:
+                sawPoint = true
+                lastWasDigit = false
+            default:
+                return nil
+            }
+        }
+        guard sawDigit, lastWasDigit else { return nil }
+        self.init(jsonLiteral: String(text))
+    }
+
     /// The value when it is a whole number.
     public var wholeNumber: Int? { scale == 0 ? significand : nil }
 

@@ -1,0 +1,93 @@
+import ABICore
+
+/// Nonin serial data format #2 (PROTOCOLS.md, confirmed). 9600 8N1, 5-byte frames
+/// `01 STATUS PLETH VALUE CHK`, CHK = (b0+b1+b2+b3) mod 256, 25 frames a packet, 3 packets/s.
+///
+/// A packet starts at a frame whose STATUS has bit 0 set. Frame 0 carries HR bits 8..7, frame 1
+/// HR bits 6..0, frame 2 SpO2; one oximetry record is emitted per packet once frame 2 arrives.
+/// HR 511 and SpO2 127 mean "missing" and are omitted. The perfusion bits (1–2) are not
+/// documented well enough to interpret and are not reported.
+public struct Nonin2: DeviceCodec {
+    public let profile = "nonin-2"
+    public private(set) var statistics = CodecStatistics()
+    private var buffer = ReceiveBuffer(limit: 1024)
+    private var synced = false
+    private var frameIndex = 0
+    private var heartRateHigh = 0
+    private var heartRateLow = 0
+    private var statusBits: UInt8 = 0
+    private var raw: [UInt8] = []
+
+    public init() {}
+
+    public static func checksum(_ b0: UInt8, _ b1: UInt8, _ b2: UInt8, _ b3: UInt8) -> UInt8 { b0 &+ b1 &+ b2 &+ b3 }
+
+    /// A valid frame, for the simulator and tests.
+    public static func frame(status: UInt8, pleth: UInt8, value: UInt8) -> [UInt8] {
+        [0x01, status, pleth, value, checksum(0x01, status, pleth, value)]
+    }
+
+    static let statusNames: [(UInt8, String)] = [
+        (0x08, "sensorAlarm"), (0x10, "outOfTrack"), (0x20, "artifact"), (0x40, "sensorDisconnect"),
+    ]
+
+    public mutating func feed(_ bytes: UnsafeBufferPointer<UInt8>, into records: inout [DecodedRecord]) {
+        statistics.discardedBytes += buffer.append(bytes)
+        while buffer.count >= 5 {
+            let b0 = buffer[0], b1 = buffer[1], b2 = buffer[2], b3 = buffer[3], b4 = buffer[4]
+            let shaped = b0 == 0x01 && b1 & 0x80 != 0
+            let valid = shaped && Nonin2.checksum(b0, b1, b2, b3) == b4
+            let startsPacket = b1 & 0x01 != 0
+            if !synced {
+                guard valid && startsPacket else {
+                    if shaped && startsPacket { statistics.checksumErrors += 1 }
+                    statistics.discardedBytes += 1
+                    buffer.drop(1)
+                    continue
+                }
+                synced = true
+                frameIndex = 0
+            } else if !valid {
+                if shaped { statistics.checksumErrors += 1 } else { statistics.framingErrors += 1 }
+                synced = false
+                statistics.discardedBytes += 1
+                buffer.drop(1)
+                continue
+            } else if startsPacket {
+                if frameIndex != 25 { statistics.framingErrors += 1 }  // a short packet: start again
+                frameIndex = 0
+            } else if frameIndex >= 25 {
+                statistics.framingErrors += 1  // a packet longer than 25 frames: resynchronise
+                synced = false
+                continue
+            }
+            statistics.frames += 1
+            if frameIndex == 0 {
+                statusBits = 0
+                raw.removeAll(keepingCapacity: true)
+            }
+            statusBits |= b1
+            if frameIndex <= 2 { raw.append(contentsOf: [b0, b1, b2, b3, b4]) }
+            switch frameIndex {
+            case 0: heartRateHigh = Int(b3 & 0x03)
+            case 1: heartRateLow = Int(b3 & 0x7F)
+            case 2: records.append(packetRecord(spo2: Int(b3)))
+            default: break
+            }
+            frameIndex += 1
+            buffer.drop(5)
+        }
+    }
+
+    private mutating func packetRecord(spo2 raw2: Int) -> DecodedRecord {
+        let heartRate = heartRateHigh << 7 | heartRateLow
+        var spo2: Int? = raw2 == 127 ? nil : raw2
+        if let s = spo2, s > 100 {
+            statistics.implausibleValues += 1
+            spo2 = nil
+        }
+        let status = Nonin2.statusNames.filter { statusBits & $0.0 != 0 }.map(\.1)
+        let oximetry = Oximetry(spo2: spo2, pulseRate: heartRate == 511 || heartRate == 0 ? nil : heartRate, status: status)
+        return DecodedRecord(.oximetry(oximetry), raw: raw)
+    }
+}

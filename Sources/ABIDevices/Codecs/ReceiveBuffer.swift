@@ -1,0 +1,53 @@
+/// A bounded byte queue for frame decoders: bytes are appended at the back and consumed from
+/// the front without moving the rest on every step.
+struct ReceiveBuffer: Sendable {
+    private(set) var storage: [UInt8] = []
+    private var head = 0
+    let limit: Int
+
+    init(limit: Int) {
+        self.limit = limit
+        storage.reserveCapacity(min(limit, 4096))
+    }
+
+    var count: Int { storage.count - head }
+    var isEmpty: Bool { count == 0 }
+
+    subscript(offset: Int) -> UInt8 { storage[head + offset] }
+
+    /// Appends bytes. When the buffer would exceed its limit, the oldest bytes are dropped and
+    /// their number returned, so no protocol can make it grow without bound.
+    @discardableResult
+    mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
+        storage.append(contentsOf: bytes)
+        let excess = count - limit
+        if excess > 0 {
+            drop(excess)
+            return excess
+        }
+        return 0
+    }
+
+    mutating func drop(_ n: Int) {
+        head += n
+        if head == storage.count {
+            storage.removeAll(keepingCapacity: true)
+            head = 0
+        } else if head > 4096 && head * 2 > storage.count {
+            storage.removeFirst(head)
+            head = 0
+        }
+    }
+
+    func bytes(_ n: Int) -> [UInt8] { Array(storage[head..<(head + n)]) }
+
+    /// Offset of the first byte equal to `value` at or after `from`, or nil.
+    func firstIndex(of value: UInt8, from: Int = 0) -> Int? {
+        var i = head + from
+        while i < storage.count {
+            if storage[i] == value { return i - head }
+            i += 1
+        }
+        return nil
+    }
+}

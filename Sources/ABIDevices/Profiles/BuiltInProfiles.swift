@@ -1,0 +1,85 @@
+import ABICore
+
+/// The device profiles that ship with abi: binary codecs written in Swift, and text devices
+/// described by line profiles (the same mechanism a site uses for a device of its own).
+public enum BuiltInProfiles {
+    /// The built-in line profiles, as the JSON a site would write.
+    public static let lineProfiles: [String: String] = [
+        "doppler-manometer": #"""
+            {
+              "format": "abi-profile/1",
+              "name": "doppler-manometer",
+              "description": "Electronic manometer used with a handheld Doppler: streams the cuff pressure as P=<mmHg>; a MARK line (foot switch) marks the moment flow returns.",
+              "serial": {"baud": 9600, "dataBits": 8, "parity": "none", "stopBits": 1, "flowControl": "none"},
+              "silenceSeconds": 5,
+              "records": [
+                {"kind": "cuffPressure", "pattern": "^P=(?<pressure>\\d{1,3})$"},
+                {"kind": "mark", "pattern": "^MARK$"}
+              ]
+            }
+            """#,
+        "masimo-ascii1": #"""
+            {
+              "format": "abi-profile/1",
+              "name": "masimo-ascii1",
+              "description": "Masimo Rad-8 / Radical-7 serial ASCII 1: one line a second with KEY=VALUE fields; --, --.- mean no value.",
+              "serial": {"baud": 9600, "dataBits": 8, "parity": "none", "stopBits": 1, "flowControl": "none"},
+              "silenceSeconds": 5,
+              "records": [
+                {"kind": "oximetry", "pattern": "SPO2=(?<spo2>[0-9-]+)%.*?BPM=(?<pulseRate>[0-9-]+)(?:.*?PI=(?<perfusion>[0-9.-]+)%)?"}
+              ],
+              "missing": ["--", "---", "--.-", "-.--", "--.--"]
+            }
+            """#,
+        "nonin-ascii": #"""
+            {
+              "format": "abi-profile/1",
+              "name": "nonin-ascii",
+              "description": "Nonin ASCII real-time output: SPO2=097 HR=072 once a second, optionally with a leading time and a trailing flag; --- means no value.",
+              "serial": {"baud": 9600, "dataBits": 8, "parity": "none", "stopBits": 1, "flowControl": "none"},
+              "silenceSeconds": 5,
+              "records": [
+                {"kind": "oximetry", "pattern": "SPO2=(?<spo2>[0-9]{1,3}|---)\\s+HR=(?<pulseRate>[0-9]{1,3}|---)"}
+              ],
+              "missing": ["---"]
+            }
+            """#,
+    ]
+
+    /// Binary protocols, each with its codec and port settings.
+    public static let binaryProfiles: [String: (settings: SerialSettings, make: @Sendable () -> any DeviceCodec)] = [
+        "suntech-advantage": (SerialSettings(baud: 9600), { SunTechAdvantage() }),
+        "nonin-2": (SerialSettings(baud: 9600), { Nonin2() }),
+        "contec-cms50-legacy": (SerialSettings(baud: 19200, parity: .odd, flowControl: .xonxoff), { ContecCMS50Legacy() }),
+    ]
+
+    public static var names: [String] { (Array(lineProfiles.keys) + Array(binaryProfiles.keys)).sorted() }
+}
+
+/// A device profile ready to use: its name, port settings and a fresh codec.
+public struct DeviceProfile: Sendable {
+    public let name: String
+    public let settings: SerialSettings
+    public let silenceSeconds: Int
+    private let make: @Sendable () -> any DeviceCodec
+
+    public func makeCodec() -> any DeviceCodec { make() }
+
+    /// A built-in profile by name.
+    /// - Throws: `InputError` listing the known names.
+    public static func builtIn(_ name: String) throws(InputError) -> DeviceProfile {
+        if let binary = BuiltInProfiles.binaryProfiles[name] {
+            return DeviceProfile(name: name, settings: binary.settings, silenceSeconds: 5, make: binary.make)
+        }
+        if let text = BuiltInProfiles.lineProfiles[name] {
+            return try line(LineProfile.decode(Array(text.utf8)))
+        }
+        throw InputError(path: "", "unknown profile \"\(name)\" (built in: \(BuiltInProfiles.names.joined(separator: ", ")); or give a profile file)")
+    }
+
+    /// A profile from a line profile.
+    public static func line(_ profile: LineProfile) -> DeviceProfile {
+        let codec = LineCodec(profile)
+        return DeviceProfile(name: profile.name, settings: profile.serial, silenceSeconds: profile.silenceSeconds, make: { codec })
+    }
+}

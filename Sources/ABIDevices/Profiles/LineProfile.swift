@@ -1,0 +1,164 @@
+import ABICore
+
+/// A declarative profile for a device that sends text lines (PROTOCOLS.md): how to recognise
+/// it, how to set up its port, and one regular expression per record kind whose named groups
+/// map to reading fields. A site can add a Doppler manometer or oximeter without code.
+///
+/// ```json
+/// {"format": "abi-profile/1", "name": "doppler-manometer",
+///  "serial": {"baud": 9600}, "silenceSeconds": 5,
+///  "records": [{"kind": "cuffPressure", "pattern": "^P=(?<pressure>\\d{1,3})$"},
+///              {"kind": "mark", "pattern": "^MARK$"}]}
+/// ```
+public struct LineProfile: Sendable {
+    public static let format = "abi-profile/1"
+
+    /// What a line can be.
+    public enum Kind: String, Sendable, CaseIterable {
+        case cuffPressure, mark, bloodPressure, oximetry, deviceError
+
+        /// The named groups a pattern of this kind may use, the first ones required.
+        var fields: (required: [String], optional: [String]) {
+            switch self {
+            case .cuffPressure: (["pressure"], [])
+            case .mark: ([], ["pressure"])
+            case .bloodPressure: (["systolic"], ["diastolic", "map", "pulseRate"])
+            case .oximetry: ([], ["spo2", "pulseRate", "perfusion"])
+            case .deviceError: ([], ["code", "message"])
+            }
+        }
+    }
+
+    public enum Unit: String, Sendable, CaseIterable { case mmHg, kPa }
+
+    public struct RecordRule: @unchecked Sendable {
+        public let kind: Kind
+        public let pattern: String
+        public let unit: Unit
+        let regex: Regex<AnyRegexOutput>
+    }
+
+    /// USB identity that binds a plugged-in device to this profile.
+    public struct Match: Sendable, Hashable {
+        public var vendorId: String?
+        public var productId: String?
+        public var serial: String?
+        public var product: String?
+    }
+
+    public var name: String
+    public var description: String?
+    public var match: Match?
+    public var serial: SerialSettings
+    /// Commands sent after opening the port, with their escapes (`\r`, `\n`) already applied.
+    public var initCommands: [String]
+    public var keepAlive: (command: String, everySeconds: Int)?
+    /// A device silent for this long is reported `silent`.
+    public var silenceSeconds: Int
+    public var records: [RecordRule]
+    /// Texts that mean "no value" (`--`, `---`, `--.-`).
+    public var missing: [String]
+
+    /// Reads and validates a profile.
+    /// - Throws: `InputError` naming the key (`records[1].pattern`) and the problem.
+    public static func decode(_ bytes: some Collection<UInt8>) throws(InputError) -> LineProfile {
+        let value: JSONValue
+        do {
+            value = try JSONParser.parse(bytes)
+        } catch {
+            throw InputError(path: "", "not valid JSON: \(error)")
+        }
+        let r = try ObjectReader(value, at: "", what: "a profile object")
+        guard try r.string("format") == format else {
+            throw InputError(path: "format", "is required and must be \"\(format)\"")
+        }
+        let name = try r.requiredText("name", maxLength: 64)
+        guard name.utf8.allSatisfy({ ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D }) else {
+            throw InputError(path: "name", "\"\(name)\" may only use lower-case letters, digits and -")
+        }
+        var match: Match?
+        if let m = try r.object("match") {
+            match = Match(vendorId: try hexId(m, "vendorId"), productId: try hexId(m, "productId"),
+                          serial: try m.text("serial", maxLength: 100), product: try m.text("product", maxLength: 200))
+        }
+        let serial = try r.object("serial").map(SerialSettings.decode) ?? SerialSettings()
+        var initCommands: [String] = []
+        for (i, v) in (try r.array("init") ?? []).enumerated() {
+            guard case .string(let s) = v else { throw InputError(path: "init[\(i)]", "expected a string, found \(ObjectReader.describe(v))") }
+            initCommands.append(s)
+        }
+        var keepAlive: (String, Int)?
+        if let k = try r.object("keepAlive") {
+            guard let command = try k.string("command") else { throw k.missing("command") }
+            guard let every = try k.int("everySeconds", in: 1...3600) else { throw k.missing("everySeconds") }
+            keepAlive = (command, every)
+        }
+        let silence = try r.int("silenceSeconds", in: 1...3600) ?? 5
+        var missing = ["--", "---", "----", "--.-", "-.--", "--.--"]
+        if let list = try r.array("missing") {
+            missing = []
+            for (i, v) in list.enumerated() {
+                guard case .string(let s) = v, !s.isEmpty else { throw InputError(path: "missing[\(i)]", "expected a non-empty string") }
+                missing.append(s)
+            }
+        }
+        guard let ruleValues = try r.array("records"), !ruleValues.isEmpty else {
+            throw InputError(path: "records", "is required: at least one record pattern")
+        }
+        var rules: [RecordRule] = []
+        for (i, v) in ruleValues.enumerated() {
+            let rr = try ObjectReader(v, at: "records[\(i)]")
+            guard let kind = try rr.choice("kind", Kind.self, what: "record kind") else { throw rr.missing("kind") }
+            let pattern = try rr.requiredText("pattern", maxLength: 1000)
+            let regex: Regex<AnyRegexOutput>
+            do {
+                regex = try Regex(pattern)
+            } catch {
+                throw InputError(path: rr.childPath("pattern"), "is not a valid regular expression: \(error)")
+            }
+            let groups = Set(namedGroups(in: pattern))
+            let fields = kind.fields
+            for required in fields.required where !groups.contains(required) {
+                throw InputError(path: rr.childPath("pattern"), "a \(kind.rawValue) pattern needs the named group (?<\(required)>…)")
+            }
+            for group in groups where !(fields.required + fields.optional).contains(group) {
+                throw InputError(path: rr.childPath("pattern"), "the group (?<\(group)>…) is not a field of \(kind.rawValue) (fields: \((fields.required + fields.optional).joined(separator: ", ")))")
+            }
+            let unit = try rr.choice("unit", Unit.self, what: "unit") ?? .mmHg
+            rules.append(RecordRule(kind: kind, pattern: pattern, unit: unit, regex: regex))
+        }
+        return LineProfile(name: name, description: try r.text("description"), match: match, serial: serial,
+                           initCommands: initCommands, keepAlive: keepAlive, silenceSeconds: silence,
+                           records: rules, missing: missing)
+    }
+
+    private static func hexId(_ r: ObjectReader, _ key: String) throws(InputError) -> String? {
+        guard let s = try r.string(key) else { return nil }
+        guard s.utf8.count == 4, s.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }) else {
+            throw InputError(path: r.childPath(key), "\"\(s)\" is not a USB id (four lower-case hex digits, e.g. 0403)")
+        }
+        return s
+    }
+}
+
+/// The names of a pattern's named groups `(?<name>…)` (not the look-behinds `(?<=` and `(?<!`).
+func namedGroups(in pattern: String) -> [String] {
+    let b = Array(pattern.utf8)
+    var names: [String] = []
+    var i = 0
+    while i + 3 < b.count {
+        if b[i] == UInt8(ascii: "\\") {
+            i += 2
+            continue
+        }
+        if b[i] == UInt8(ascii: "("), b[i + 1] == UInt8(ascii: "?"), b[i + 2] == UInt8(ascii: "<"),
+           b[i + 3] != UInt8(ascii: "="), b[i + 3] != UInt8(ascii: "!") {
+            var j = i + 3
+            while j < b.count, b[j] != UInt8(ascii: ">") { j += 1 }
+            names.append(String(decoding: b[(i + 3)..<j], as: UTF8.self))
+            i = j
+        }
+        i += 1
+    }
+    return names
+}

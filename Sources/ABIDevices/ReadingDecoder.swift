@@ -1,0 +1,40 @@
+import ABICore
+
+/// Turns received bytes into `abi-reading/1` records for one device: the profile's codec, then
+/// the rule that oximetry is reported at most once a second (oximeters send 3 to 60 a second).
+/// `abi listen` and `abi ingest` share it, so a replayed capture gives what the live run gave.
+public struct ReadingDecoder {
+    public private(set) var codec: any DeviceCodec
+    public let profile: String
+    public var port: String?
+    public var serial: String?
+    private var lastOximetry: Int?
+    private var records: [DecodedRecord] = []
+
+    public init(profile: DeviceProfile, port: String? = nil, serial: String? = nil) {
+        self.codec = profile.makeCodec()
+        self.profile = profile.name
+        self.port = port
+        self.serial = serial
+    }
+
+    /// Decodes a chunk received at `time` (nil when the capture has no times; then no rate limit applies).
+    public mutating func receive(_ bytes: UnsafeBufferPointer<UInt8>, at time: Timestamp?) -> [DeviceReading] {
+        records.removeAll(keepingCapacity: true)
+        codec.feed(bytes, into: &records)
+        var readings: [DeviceReading] = []
+        for record in records {
+            if case .oximetry = record.measurement, let time {
+                if let last = lastOximetry, time.millisecondsSinceEpoch - last < 1000 { continue }
+                lastOximetry = time.millisecondsSinceEpoch
+            }
+            readings.append(DeviceReading(time: time, profile: profile, port: port, serial: serial,
+                                          content: .measurement(record.measurement), raw: record.raw))
+        }
+        return readings
+    }
+
+    public mutating func receive(_ bytes: [UInt8], at time: Timestamp?) -> [DeviceReading] {
+        bytes.withUnsafeBufferPointer { receive($0, at: time) }
+    }
+}

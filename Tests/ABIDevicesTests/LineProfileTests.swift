@@ -1,0 +1,154 @@
+import ABICore
+import ABIDevices
+import Testing
+
+@Suite struct LineProfileTests {
+    static func codec(_ name: String) throws -> any DeviceCodec {
+        try DeviceProfile.builtIn(name).makeCodec()
+    }
+
+    static func lines(_ name: String, _ text: String, _ chunking: Chunking = .whole) throws -> [DecodedRecord] {
+        guard var codec = try codec(name) as? LineCodec else { Issue.record("not a line codec"); return [] }
+        return decode(&codec, Array(text.utf8), chunking)
+    }
+
+    @Test("Doppler manometer: P=<mmHg> lines and MARK, with CR, LF or CRLF, in any chunking", arguments: Chunking.allCases)
+    func doppler(_ chunking: Chunking) throws {
+        let records = try LineProfileTests.lines("doppler-manometer", "P=180\rP=150\nP=131\r\n\r\n\nMARK\r\nP=120\nP=abc\nP=999\n", chunking)
+        #expect(records.map(\.cuff?.mmHg) == [180, 150, 131, 131, 120])
+        #expect(records.map(\.cuff?.mark) == [false, false, false, true, false])
+        #expect(records[3].raw == Array("MARK".utf8))
+    }
+
+    @Test("A mark before any cuff pressure records nothing")
+    func markFirst() throws {
+        #expect(try LineProfileTests.lines("doppler-manometer", "MARK\n").isEmpty)
+    }
+
+    @Test("Masimo ASCII 1: the published line; -- and --.- are missing")
+    func masimo() throws {
+        let text = "02/22/16 22:47:45 SN=0000056661 SPO2=098% BPM=097 PI=03.60% SPCO=--.-% SPMET=--.-% DESAT=-- PIDELTA=+-- ALARM=0000 EXC=000800\r\n"
+            + "02/22/16 22:47:46 SN=0000056661 SPO2=--% BPM=---% PI=--.--%\r\n"
+        let records = try LineProfileTests.lines("masimo-ascii1", text)
+        #expect(records.count == 2)
+        #expect(records[0].oximetry?.spo2 == 98)
+        #expect(records[0].oximetry?.pulseRate == 97)
+        #expect(records[0].oximetry?.perfusion?.description == "3.6")
+        #expect(records[1].oximetry?.hasValue == false)
+    }
+
+    @Test("Nonin ASCII: with and without the leading time and trailing flag; --- is missing")
+    func noninAscii() throws {
+        let records = try LineProfileTests.lines("nonin-ascii", "SPO2=097 HR=072\r\n12:00:01 SPO2=096 HR=071 F\r\nSPO2=--- HR=---*\r\n")
+        #expect(records.map(\.oximetry?.spo2) == [97, 96, nil])
+        #expect(records.map(\.oximetry?.pulseRate) == [72, 71, nil])
+    }
+
+    @Test("Overlong lines and unknown lines are counted, not decoded")
+    func overlong() throws {
+        guard var codec = try LineProfileTests.codec("doppler-manometer") as? LineCodec else { return }
+        let records = decode(&codec, Array((String(repeating: "9", count: 5000) + "\nnoise\nP=100\n").utf8), .random)
+        #expect(records.map(\.cuff?.mmHg) == [100])
+        #expect(codec.statistics.framingErrors == 2)
+    }
+
+    static let header = #""format":"abi-profile/1","name":"site-manometer""#
+
+    @Test("A site's own profile: blood pressure in kPa, device errors")
+    func custom() throws {
+        let text = "{\(LineProfileTests.header),\"records\":[" + #"{"kind":"bloodPressure","unit":"kPa","pattern":"^BP (?<systolic>[0-9.]+)/(?<diastolic>[0-9.]+) HR (?<pulseRate>\\d+)$"},"#
+            + #"{"kind":"deviceError","pattern":"^ERR (?<code>\\w+) (?<message>.*)$"}]}"#
+        let profile = try LineProfile.decode(Array(text.utf8))
+        var codec = LineCodec(profile)
+        let records = codec.feed(Array("BP 16.0/10.7 HR 64\nERR E4 cuff leak\nBP 40.5/10.0 HR 64\n".utf8))
+        #expect(records[0].bloodPressure?.systolic.mmHg == 120)
+        #expect(records[0].bloodPressure?.diastolic?.mmHg == 80)
+        #expect(records[0].bloodPressure?.pulseRate == 64)
+        #expect(records[1].error?.code == "E4")
+        #expect(records[1].error?.message == "cuff leak")
+        #expect(records[2].error?.code == "implausible")  // 40.5 kPa = 304 mmHg
+    }
+
+    @Test("Invalid profiles are rejected naming the key", arguments: [
+        (#"{"format":"abi-profile/1"}"#, "name", "is required"),
+        (#"{"format":"abi-profile/2","name":"x"}"#, "format", "abi-profile/1"),
+        ("{\(header)}", "records", "at least one"),
+        ("{\(header),\"records\":[{\"kind\":\"cuffPressure\",\"pattern\":\"^P=(\\\\d+)$\"}]}", "records[0].pattern", "needs the named group (?<pressure>"),
+        ("{\(header),\"records\":[{\"kind\":\"cuffPressure\",\"pattern\":\"^P=(?<pressure>\\\\d+\"}]}", "records[0].pattern", "not a valid regular expression"),
+        ("{\(header),\"records\":[{\"kind\":\"oximetry\",\"pattern\":\"(?<sat>\\\\d+)\"}]}", "records[0].pattern", "not a field of oximetry"),
+        ("{\(header),\"records\":[{\"kind\":\"temperature\",\"pattern\":\"x\"}]}", "records[0].kind", "unknown record kind"),
+        ("{\(header),\"serial\":{\"baud\":9601},\"records\":[{\"kind\":\"mark\",\"pattern\":\"M\"}]}", "serial.baud", "not a supported speed"),
+        ("{\(header),\"serial\":{\"parity\":\"mark\"},\"records\":[{\"kind\":\"mark\",\"pattern\":\"M\"}]}", "serial.parity", "unknown parity"),
+        ("{\(header),\"match\":{\"vendorId\":\"0x403\"},\"records\":[{\"kind\":\"mark\",\"pattern\":\"M\"}]}", "match.vendorId", "not a USB id"),
+        (#"{"format":"abi-profile/1","name":"Bad Name","records":[]}"#, "name", "lower-case"),
+    ])
+    func invalid(_ text: String, _ path: String, _ fragment: String) {
+        do {
+            _ = try LineProfile.decode(Array(text.utf8))
+            Issue.record("accepted \(text)")
+        } catch {
+            #expect(error.path == path, "\(error)")
+            #expect(error.description.contains(fragment), "\(error)")
+        }
+    }
+
+    @Test("Every built-in profile loads, with the serial settings PROTOCOLS.md gives")
+    func builtIns() throws {
+        for name in BuiltInProfiles.names {
+            let profile = try DeviceProfile.builtIn(name)
+            #expect(profile.name == name)
+        }
+        #expect(try DeviceProfile.builtIn("contec-cms50-legacy").settings.description == "19200 8O1 XON/XOFF")
+        #expect(try DeviceProfile.builtIn("suntech-advantage").settings.description == "9600 8N1")
+        #expect(throws: InputError.self) { try DeviceProfile.builtIn("unknown-cuff") }
+    }
+}
+
+@Suite struct ReadingTests {
+    @Test("abi-reading/1 records: missing values left out, raw in lower-case hex")
+    func jsonLines() {
+        let bp = DeviceReading(time: Timestamp("2026-11-26T09:31:02.114Z"), profile: "suntech-advantage", port: "/dev/ttyUSB0", serial: "A50285BI",
+                               content: .measurement(.bloodPressure(BloodPressure(systolic: Pressure(mmHg: 115)!, diastolic: Pressure(mmHg: 74),
+                                                                                  map: Pressure(mmHg: 88), pulseRate: 85))),
+                               raw: [0x3E, 0x18, 0xAB])
+        #expect(bp.jsonLine == #"{"format":"abi-reading/1","time":"2026-11-26T09:31:02.114Z","profile":"suntech-advantage","port":"/dev/ttyUSB0","serial":"A50285BI","kind":"bloodPressure","systolic":115,"diastolic":74,"map":88,"pulseRate":85,"unit":"mmHg","status":[],"raw":"3e18ab"}"#)
+        let ox = DeviceReading(time: nil, profile: "nonin-2", content: .measurement(.oximetry(Oximetry(spo2: nil, pulseRate: 60))), raw: [])
+        #expect(ox.jsonLine == #"{"format":"abi-reading/1","profile":"nonin-2","kind":"oximetry","pulseRate":60,"status":[],"raw":""}"#)
+        let event = DeviceReading(time: nil, profile: "nonin-2", content: .event(.disconnected))
+        #expect(event.jsonLine.contains(#""kind":"deviceEvent","event":"disconnected""#))
+    }
+
+    @Test("Oximetry is reported at most once a second when times are known")
+    func rateLimit() throws {
+        var decoder = ReadingDecoder(profile: try DeviceProfile.builtIn("contec-cms50-legacy"))
+        var kept: [DeviceReading] = []
+        let start = Timestamp("2026-11-26T09:30:00Z")!.millisecondsSinceEpoch / 1000
+        for tick in 0..<180 {  // 3 s at 60 Hz
+            let ms = tick * 1000 / 60
+            let time = Timestamp("2026-11-26T09:30:0\(ms / 1000).\(String(format3: ms % 1000))Z")!
+            #expect(time.millisecondsSinceEpoch / 1000 - start == ms / 1000)
+            kept += decoder.receive(ContecCMS50Legacy.packet(pulseRate: 70 + tick % 3, spo2: 97), at: time)
+        }
+        #expect(kept.count == 3)
+        var untimed = ReadingDecoder(profile: try DeviceProfile.builtIn("contec-cms50-legacy"))
+        #expect(untimed.receive(ContecCMS50Legacy.packet(pulseRate: 70, spo2: 97) + ContecCMS50Legacy.packet(pulseRate: 70, spo2: 97), at: nil).count == 2)
+    }
+
+    @Test("Raw logs: times and hex per line; bad lines are named")
+    func rawLog() throws {
+        let text = RawLog.header + " profile=nonin-2\n" + RawLog.line(Timestamp("2026-11-26T09:30:00.250Z")!, [0x3E, 0x05]) + "2026-11-26T09:30:00.300Z 0201ba\r\n"
+        #expect(RawLog.isRawLog(Array(text.utf8)))
+        let chunks = try RawLog.parse(Array(text.utf8))
+        #expect(chunks.map(\.bytes) == [[0x3E, 0x05], [0x02, 0x01, 0xBA]])
+        #expect(throws: InputError(path: "line 2", "the bytes are not an even number of hex digits")) {
+            try RawLog.parse(Array("# abi-raw/1\n2026-11-26T09:30:00Z 3e0\n".utf8))
+        }
+        #expect(throws: InputError.self) { try RawLog.parse(Array("# abi-raw/1\nyesterday 3e\n".utf8)) }
+    }
+}
+
+extension String {
+    init(format3 value: Int) {
+        self = value < 10 ? "00\(value)" : value < 100 ? "0\(value)" : "\(value)"
+    }
+}
