@@ -15,7 +15,11 @@ let package = Package(
         // Pure clinical domain: sites, readings, rules R1–R18, flags, exam and result formats. No I/O.
         .target(name: "ABICore"),
         // Device ingest: protocol codecs, line profiles, device readings (abi-reading/1).
-        .target(name: "ABIDevices", dependencies: ["ABICore"]),
+        .target(name: "ABIDevices", dependencies: ["ABICore", "CUdev", "CShims"]),
+        // libudev, for finding and watching USB-serial devices (apt: libudev-dev).
+        .systemLibrary(name: "CUdev", pkgConfig: "libudev", providers: [.apt(["libudev-dev"])]),
+        // Fixed-signature wrappers for C calls Swift cannot make directly (variadic ioctl, ptys).
+        .target(name: "CShims"),
         // The command-line tool: argument parsing and terminal/file I/O over ABICore.
         .executableTarget(
             name: "abi",
@@ -26,7 +30,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "ABICoreTests", dependencies: ["ABICore"]),
-        .testTarget(name: "ABIDevicesTests", dependencies: ["ABIDevices", "ABICore"]),
+        .testTarget(name: "ABIDevicesTests", dependencies: ["ABIDevices", "ABICore", "CShims"]),
         // End-to-end tests run the built `abi` binary with real arguments, files and pipes.
         .testTarget(name: "abiTests", dependencies: ["abi", "ABICore"]),
     ],

@@ -1,0 +1,273 @@
+import ABICore
+import CShims
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Why a port could not be used. `abi` exits 69 for these, with the message naming the port
+/// and saying how to fix it.
+public enum PortError: Error, Sendable, CustomStringConvertible {
+    case missing(path: String)
+    case permissionDenied(path: String, group: String?)
+    case busy(path: String, holder: String?)
+    case settingsRejected(path: String, what: String)
+    case system(SystemError)
+
+    public var description: String {
+        switch self {
+        case .missing(let path):
+            return "\(path): no such device (is it plugged in? `abi devices` lists what is)"
+        case .permissionDenied(let path, let group):
+            let fix = group.map { "add yourself to the group \"\($0)\" (sudo usermod -aG \($0) $USER, then log in again)" }
+                ?? "install the udev rules (make install-udev)"
+            return "\(path): permission denied; \(fix)"
+        case .busy(let path, let holder):
+            return "\(path): busy, in use by \(holder ?? "another program"); close it first"
+        case .settingsRejected(let path, let what):
+            return "\(path): the driver did not accept the port settings (\(what))"
+        case .system(let error):
+            return error.description
+        }
+    }
+}
+
+/// What one read from a port gave.
+public enum PortRead: Equatable, Sendable {
+    case data(Int)
+    /// Nothing available now (non-blocking read).
+    case nothing
+    /// The device is gone: read returned 0, or EIO/ENXIO/ENODEV.
+    case disconnected
+}
+
+/// A serial port opened for one device, set up as its profile says (PROTOCOLS.md): opened
+/// non-blocking without becoming the controlling terminal, locked against other programs,
+/// raw mode with the profile's speed, parity, stop bits and flow control, the settings read
+/// back and compared, and the original settings restored when it is closed.
+public final class SerialPort {
+    public let path: String
+    public let fd: Int32
+    private var saved: termios?
+    private var closed = false
+    /// Whether the port is a real terminal (false under umockdev, where termios calls fail with ENOTTY).
+    public let isTerminal: Bool
+    /// Whether the port is a pseudo-terminal (a simulated device).
+    public let isPseudoTerminal: Bool
+
+    /// Opens and configures a port.
+    /// - Throws: `PortError` naming the port: missing, permission (with the group to join),
+    ///   busy (with the holder when known), settings the driver rejected, or a system error.
+    public init(path: String, settings: SerialSettings) throws(PortError) {
+        self.path = path
+        self.isPseudoTerminal = SerialPort.isPseudoTerminal(path)
+        let fd = retryingOnInterrupt { open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC) }
+        guard fd >= 0 else {
+            let e = errno
+            switch e {
+            case ENOENT, ENODEV, ENXIO: throw .missing(path: path)
+            case EACCES, EPERM: throw .permissionDenied(path: path, group: SerialPort.group(of: path))
+            case EBUSY: throw .busy(path: path, holder: SerialPort.holder(of: path))
+            default: throw .system(SystemError("open", path: path, errno: e))
+            }
+        }
+        self.fd = fd
+        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            let e = errno
+            Glibc.close(fd)
+            if e == EWOULDBLOCK { throw .busy(path: path, holder: SerialPort.holder(of: path)) }
+            throw .system(SystemError("flock", path: path, errno: e))
+        }
+        // Exclusive use; ENOTTY (umockdev, some drivers) is not fatal.
+        if abi_tiocexcl(fd) != 0 && errno != ENOTTY && errno != EINVAL {
+            let e = errno
+            Glibc.close(fd)
+            throw .system(SystemError("ioctl(TIOCEXCL)", path: path, errno: e))
+        }
+        var original = termios()
+        if tcgetattr(fd, &original) == 0 {
+            isTerminal = true
+            saved = original
+            do {
+                try configure(settings, from: original)
+            } catch {
+                Glibc.close(fd)
+                throw error
+            }
+        } else {
+            isTerminal = false
+        }
+        setModemLines(settings)
+    }
+
+    private func configure(_ settings: SerialSettings, from original: termios) throws(PortError) {
+        var t = original
+        cfmakeraw(&t)
+        t.c_cflag |= tcflag_t(CLOCAL) | tcflag_t(CREAD)
+        let cleared: tcflag_t = tcflag_t(CSIZE) | tcflag_t(PARENB) | tcflag_t(PARODD) | tcflag_t(CSTOPB) | tcflag_t(CRTSCTS)
+        t.c_cflag &= ~cleared
+        t.c_cflag |= tcflag_t(SerialPort.sizeFlag(settings.dataBits))
+        switch settings.parity {
+        case .none: break
+        case .odd: t.c_cflag |= tcflag_t(PARENB) | tcflag_t(PARODD)
+        case .even: t.c_cflag |= tcflag_t(PARENB)
+        }
+        if settings.stopBits == 2 { t.c_cflag |= tcflag_t(CSTOPB) }
+        let software: tcflag_t = tcflag_t(IXON) | tcflag_t(IXOFF) | tcflag_t(IXANY)
+        t.c_iflag &= ~software
+        switch settings.flowControl {
+        case .none: break
+        case .xonxoff: t.c_iflag |= tcflag_t(IXON) | tcflag_t(IXOFF)
+        case .rtscts: t.c_cflag |= tcflag_t(CRTSCTS)
+        }
+        withUnsafeMutableBytes(of: &t.c_cc) { cc in
+            cc[Int(VMIN)] = 0
+            cc[Int(VTIME)] = 0
+        }
+        guard abi_set_speed(&t, Int32(settings.baud)) == 0 else {
+            throw .settingsRejected(path: path, what: "speed \(settings.baud)")
+        }
+        guard retryingOnInterrupt({ tcsetattr(fd, TCSANOW, &t) }) == 0 else {
+            throw .system(SystemError("tcsetattr", path: path))
+        }
+        // tcsetattr succeeds if any one change took: read back and compare what matters.
+        var check = termios()
+        guard tcgetattr(fd, &check) == 0 else { throw .system(SystemError("tcgetattr", path: path)) }
+        if let what = SerialPort.mismatch(requested: t, actual: check, settings: settings, pseudoTerminal: isPseudoTerminal) {
+            throw .settingsRejected(path: path, what: what)
+        }
+        tcflush(fd, TCIOFLUSH)
+    }
+
+    /// What the driver did not take of the requested settings, or nil when it took everything.
+    /// A pseudo-terminal always carries 8-bit bytes without parity (Linux forces CS8 and clears
+    /// PARENB), so a simulated device's data size and parity are not held against it.
+    static func mismatch(requested t: termios, actual check: termios, settings: SerialSettings, pseudoTerminal: Bool) -> String? {
+        var t = t, check = check
+        if abi_get_speed(&check) != abi_get_speed(&t) { return "speed \(settings.baud)" }
+        var framing: tcflag_t = tcflag_t(CSTOPB) | tcflag_t(CRTSCTS) | tcflag_t(CLOCAL) | tcflag_t(CREAD)
+        if !pseudoTerminal { framing |= tcflag_t(CSIZE) | tcflag_t(PARENB) | tcflag_t(PARODD) }
+        if check.c_cflag & framing != t.c_cflag & framing { return "\(settings.description) framing" }
+        let software = tcflag_t(IXON) | tcflag_t(IXOFF)
+        if check.c_iflag & software != t.c_iflag & software { return "flow control \(settings.flowControl.rawValue)" }
+        return nil
+    }
+
+    /// Whether `path` is the slave side of a pseudo-terminal (a simulator), by its real path.
+    static func isPseudoTerminal(_ path: String) -> Bool {
+        var resolved = [CChar](repeating: 0, count: Int(PATH_MAX))
+        guard realpath(path, &resolved) != nil else { return false }
+        return cString(resolved).hasPrefix("/dev/pts/")
+    }
+
+    private func setModemLines(_ settings: SerialSettings) {
+        // Optional: a pty or umockdev answers ENOTTY, which is fine.
+        if let dtr = settings.dtr { _ = abi_tiocm_set(fd, abi_tiocm_dtr(), dtr ? 1 : 0) }
+        if let rts = settings.rts { _ = abi_tiocm_set(fd, abi_tiocm_rts(), rts ? 1 : 0) }
+    }
+
+    private static func sizeFlag(_ bits: Int) -> Int32 {
+        switch bits {
+        case 5: CS5
+        case 6: CS6
+        case 7: CS7
+        default: CS8
+        }
+    }
+
+    /// Reads what is available without blocking.
+    /// - Throws: `SystemError` for an error that is not a disconnection.
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> PortRead {
+        let n = retryingOnInterrupt { Glibc.read(fd, buffer.baseAddress, buffer.count) }
+        if n > 0 { return .data(n) }
+        if n == 0 { return .disconnected }
+        switch errno {
+        case EAGAIN: return .nothing
+        case EIO, ENXIO, ENODEV: return .disconnected
+        default: throw SystemError("read", path: path)
+        }
+    }
+
+    /// Writes every byte (waiting briefly when the driver's buffer is full).
+    public func write(_ bytes: [UInt8]) throws(SystemError) {
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes { buffer in
+                retryingOnInterrupt { Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset) }
+            }
+            if n < 0 {
+                if errno == EAGAIN {
+                    var p = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+                    _ = poll(&p, 1, 100)
+                    continue
+                }
+                throw SystemError("write", path: path)
+            }
+            offset += n
+        }
+    }
+
+    /// Restores the original settings and closes the port. Called by deinit if not before.
+    public func close() {
+        guard !closed else { return }
+        closed = true
+        if var saved { _ = tcsetattr(fd, TCSANOW, &saved) }
+        _ = abi_tiocnxcl(fd)
+        Glibc.close(fd)
+    }
+
+    deinit { close() }
+
+    // MARK: Diagnostics
+
+    /// The group owning a device node, when it is not root (typically `dialout` or `plugdev`).
+    public static func group(of path: String) -> String? {
+        var info = stat()
+        guard stat(path, &info) == 0, info.st_gid != 0, let group = getgrgid(info.st_gid) else { return nil }
+        return String(cString: group.pointee.gr_name)
+    }
+
+    /// The program holding a device open, found through /proc ("minicom (pid 4242)").
+    public static func holder(of path: String) -> String? {
+        let own = getpid()
+        guard let dir = opendir("/proc") else { return nil }
+        defer { closedir(dir) }
+        var resolved = [CChar](repeating: 0, count: Int(PATH_MAX))
+        let target = realpath(path, &resolved) != nil ? cString(resolved) : path
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+            guard let pid = Int32(name), pid != own else { continue }
+            guard let fds = opendir("/proc/\(name)/fd") else { continue }
+            defer { closedir(fds) }
+            while let fdEntry = readdir(fds) {
+                let fdName = withUnsafeBytes(of: fdEntry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+                var link = [CChar](repeating: 0, count: Int(PATH_MAX))
+                let n = readlink("/proc/\(name)/fd/\(fdName)", &link, link.count - 1)
+                guard n > 0 else { continue }
+                link[n] = 0
+                if cString(link) == target {
+                    return "\(command(of: pid) ?? "pid \(pid)") (pid \(pid))"
+                }
+            }
+        }
+        return nil
+    }
+
+    static func command(of pid: Int32) -> String? {
+        guard let f = fopen("/proc/\(pid)/comm", "r") else { return nil }
+        defer { fclose(f) }
+        var buffer = [CChar](repeating: 0, count: 64)
+        guard fgets(&buffer, 64, f) != nil else { return nil }
+        return cString(buffer).trimmingNewline
+    }
+}
+
+extension String {
+    var trimmingNewline: String { hasSuffix("\n") ? String(dropLast()) : self }
+}
+
+/// The text of a NUL-terminated C buffer.
+func cString(_ buffer: [CChar]) -> String {
+    let bytes = buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
+    return String(decoding: bytes, as: UTF8.self)
+}
