@@ -35,9 +35,11 @@ public enum PortError: Error, Sendable, CustomStringConvertible {
 /// What one read from a port gave.
 public enum PortRead: Equatable, Sendable {
     case data(Int)
-    /// Nothing available now (non-blocking read).
+    /// Nothing available now. With VMIN = VTIME = 0 Linux returns 0 rather than EAGAIN when a
+    /// tty has no data, so 0 means "nothing" here; a port that poll(2) calls readable and that
+    /// then gives nothing has hung up, and `PortSession` treats it as unplugged.
     case nothing
-    /// The device is gone: read returned 0, or EIO/ENXIO/ENODEV.
+    /// The device is gone: EIO, ENXIO or ENODEV.
     case disconnected
 }
 
@@ -180,7 +182,7 @@ public final class SerialPort {
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> PortRead {
         let n = retryingOnInterrupt { Glibc.read(fd, buffer.baseAddress, buffer.count) }
         if n > 0 { return .data(n) }
-        if n == 0 { return .disconnected }
+        if n == 0 { return .nothing }
         switch errno {
         case EAGAIN: return .nothing
         case EIO, ENXIO, ENODEV: return .disconnected

@@ -38,7 +38,7 @@ public struct SerialSettings: Sendable, Hashable {
         var s = SerialSettings()
         if let baud = try r.int("baud", in: 50...4_000_000) {
             guard supportedBauds.contains(baud) else {
-                throw InputError(path: r.childPath("baud"), "\(baud) is not a supported speed (\(supportedBauds.map(String.init).joined(separator: ", ")))")
+                throw InputError(path: r.childPath("baud"), "\(baud) is not a supported speed (\(supportedBauds.map { String($0) }.joined(separator: ", ")))")
             }
             s.baud = baud
         }

@@ -1,0 +1,64 @@
+/// What the host must send to a device that does not talk unasked (the SunTech module is
+/// polled); devices that stream need no driver.
+public protocol DeviceDriver {
+    /// Commands to send now, at monotonic time `now` (ms). Called when the port opens and at
+    /// every wake-up.
+    mutating func commands(now: Int) -> [[UInt8]]
+    /// When the driver next wants to send (monotonic ms), or nil when it waits for nothing.
+    var nextWake: Int? { get }
+    /// Tells the driver what the device reported.
+    mutating func observe(_ measurement: DeviceMeasurement)
+    /// Starts a measurement (an automatic cuff) at `now`.
+    mutating func startMeasurement(now: Int)
+}
+
+/// Drives a SunTech Advantage module (PROTOCOLS.md): start a measurement, poll the cuff pressure
+/// every 500 ms while it runs, poll the BP data every 2 s until a result or an error comes.
+public struct SunTechDriver: DeviceDriver {
+    private var measuringSince: Int?
+    private var nextCuffPoll = 0
+    private var nextDataPoll = 0
+    private var pendingStart = false
+
+    public init(startImmediately: Bool) {
+        pendingStart = startImmediately
+    }
+
+    public mutating func startMeasurement(now: Int) {
+        pendingStart = true
+    }
+
+    public var nextWake: Int? {
+        if pendingStart { return 0 }
+        guard measuringSince != nil else { return nil }
+        return min(nextCuffPoll, nextDataPoll)
+    }
+
+    public mutating func commands(now: Int) -> [[UInt8]] {
+        var out: [[UInt8]] = []
+        if pendingStart {
+            pendingStart = false
+            measuringSince = now
+            nextCuffPoll = now + 500
+            nextDataPoll = now + 2000
+            out.append(SunTechAdvantage.Command.startAdultBP)
+        }
+        guard measuringSince != nil else { return out }
+        if now >= nextCuffPoll {
+            out.append(SunTechAdvantage.Command.getCuffPressure)
+            nextCuffPoll = now + 500
+        }
+        if now >= nextDataPoll {
+            out.append(SunTechAdvantage.Command.getBPData)
+            nextDataPoll = now + 2000
+        }
+        return out
+    }
+
+    public mutating func observe(_ measurement: DeviceMeasurement) {
+        switch measurement {
+        case .bloodPressure, .deviceError: measuringSince = nil
+        default: break
+        }
+    }
+}

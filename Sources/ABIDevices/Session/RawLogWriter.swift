@@ -1,0 +1,45 @@
+import ABICore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Appends received bytes to a raw log (0600) with their receive time, before they are decoded.
+public final class RawLogWriter {
+    public let path: String
+    private let fd: Int32
+
+    /// - Throws: `SystemError` naming the file.
+    public init(path: String, profile: String, port: String) throws(SystemError) {
+        self.path = path
+        let fd = retryingOnInterrupt { open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600) }
+        guard fd >= 0 else { throw SystemError("open", path: path) }
+        self.fd = fd
+        var info = stat()
+        if fstat(fd, &info) == 0 && info.st_size == 0 {
+            try append("\(RawLog.header) profile=\(profile) port=\(port)\n")
+        }
+    }
+
+    public func record(_ bytes: UnsafeBufferPointer<UInt8>, at time: Timestamp) throws(SystemError) {
+        try append(RawLog.line(time, bytes))
+    }
+
+    /// A comment line (`# disconnected 2026-…`), so a replay shows the session's events.
+    public func note(_ text: String) throws(SystemError) {
+        try append("# \(text)\n")
+    }
+
+    private func append(_ text: String) throws(SystemError) {
+        var bytes = Array(text.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeMutableBytes { b in retryingOnInterrupt { write(fd, b.baseAddress! + offset, b.count - offset) } }
+            guard n > 0 else { throw SystemError("write", path: path) }
+            offset += n
+        }
+        _ = bytes.count
+    }
+
+    deinit { close(fd) }
+}

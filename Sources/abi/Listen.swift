@@ -1,0 +1,134 @@
+import ABICore
+import ABIDevices
+import ArgumentParser
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension ABI {
+    struct Listen: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Read a device on a serial port and print its readings as abi-reading/1 JSON Lines.",
+            discussion: """
+                Opens the port as the profile says (speed, parity, flow control; the settings are \
+                read back and checked, and restored on exit), journals every received byte with its \
+                time (--raw-log) before decoding it, and prints each validated reading as it \
+                arrives. Oximetry is printed at most once a second. A SunTech module is driven: one \
+                measurement is started and polled.
+
+                Unplugging prints a deviceEvent "disconnected" and waits for the device to come back \
+                at the same port ("reconnected"); a device that stops talking prints "silent".
+
+                Exit codes: 0 done (count reached, timeout, or Ctrl-C), 64 bad options, 65 an invalid \
+                profile file, 69 the port is missing, busy or not permitted (the message says how to \
+                fix it), 73 the raw log cannot be created.
+
+                Examples:
+                  abi listen --port /dev/ttyUSB0 --profile suntech-advantage --count 1
+                  abi listen --port /dev/abi/nonin-2-A50285BI --profile nonin-2 --raw-log session.raw
+                """
+        )
+
+        @Option(help: ArgumentHelp("The serial port (/dev/ttyUSB0, a /dev/abi/… link, or a simulator's pty).", valueName: "PATH"))
+        var port: String
+
+        @OptionGroup var profile: ProfileArgument
+
+        @Option(help: "Stop after this many readings (device events not counted).")
+        var count: Int?
+
+        @Option(help: "Stop after this many seconds.")
+        var timeout: Double?
+
+        @Option(help: ArgumentHelp("Append every received byte, with its receive time, to this file (mode 0600).", valueName: "FILE"))
+        var rawLog: String?
+
+        func validate() throws {
+            if let count, count < 1 { throw ValidationError("--count must be at least 1.") }
+            if let timeout, !(timeout > 0) { throw ValidationError("--timeout must be a positive number of seconds.") }
+        }
+
+        func run() throws {
+            let device = try profile.load()
+            var journal: RawLogWriter?
+            if let rawLog {
+                do {
+                    journal = try RawLogWriter(path: rawLog, profile: device.name, port: port)
+                } catch {
+                    throw Failure(.cannotCreate, "cannot create the raw log: \(error)")
+                }
+            }
+            let session = PortSession(path: port, profile: device, rawLog: journal)
+            let deadline = timeout.map { DeviceClock.milliseconds() + Int($0 * 1000) }
+            var readings = 0
+            let end: PortSession.End
+            do {
+                end = try session.run(deadline: deadline, stopFD: StopSignal.install()) { reading in
+                    Terminal.write(reading.jsonLine + "\n")
+                    if case .measurement = reading.content { readings += 1 }
+                    return count.map { readings < $0 } ?? true
+                }
+            } catch {
+                throw Failure(.unavailable, error.description)
+            }
+            if end == .deadline, let count, readings < count {
+                Terminal.error("abi listen: timed out after \(timeout ?? 0) s with \(readings) of \(count) readings")
+            }
+        }
+    }
+
+    struct Simulate: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Play a device on a pseudo-terminal, to try everything without hardware.",
+            discussion: """
+                Prints the port to open (first line of standard output), then behaves like the \
+                device: answers SunTech commands, streams oximeter frames and lines, or streams a \
+                Doppler manometer's cuff pressure with a MARK at the systolic pressure. Runs until \
+                Ctrl-C or --duration.
+
+                Scenarios: normal; pad (low pressures, lower SpO2); error (a module error, a \
+                disconnected sensor, a silent manometer); unplug (unplugged after 2 s, back 1 s \
+                later — give --link so the port stays the same path).
+
+                Example, in two terminals:
+                  abi simulate --profile suntech-advantage --link /tmp/abi-cuff
+                  abi listen --port /tmp/abi-cuff --profile suntech-advantage --count 1
+                """
+        )
+
+        @Option(help: ArgumentHelp("The device to play: suntech-advantage, nonin-2, contec-cms50-legacy, masimo-ascii1, nonin-ascii, doppler-manometer.", valueName: "NAME"))
+        var profile: String
+
+        @Option(help: ArgumentHelp("normal, pad, error or unplug.", valueName: "NAME"))
+        var scenario: String = "normal"
+
+        @Option(help: ArgumentHelp("Also make this symbolic link to the port (kept across unplug and replug).", valueName: "PATH"))
+        var link: String?
+
+        @Option(help: "Stop after this many seconds.")
+        var duration: Double?
+
+        func validate() throws {
+            guard SimulationScenario(rawValue: scenario) != nil else {
+                throw ValidationError("--scenario: \"\(scenario)\" is not one of \(SimulationScenario.allCases.map(\.rawValue).joined(separator: ", ")).")
+            }
+        }
+
+        func run() throws {
+            let simulator: DeviceSimulator
+            do {
+                simulator = try DeviceSimulator(profile: profile, scenario: SimulationScenario(rawValue: scenario)!, link: link)
+            } catch let error as InputError {
+                throw Failure(.usage, "--profile: \(error.problem)")
+            } catch {
+                throw Failure(.cannotCreate, "cannot create the simulated port: \(error)")
+            }
+            Terminal.write(simulator.port + "\n")
+            Terminal.error("abi simulate: \(profile) (\(scenario)) on \(simulator.port); Ctrl-C to stop")
+            simulator.run(duration: duration.map { Int($0 * 1000) }, stopFD: StopSignal.install()) { message in
+                Terminal.error("abi simulate: \(message)")
+            }
+        }
+    }
+}

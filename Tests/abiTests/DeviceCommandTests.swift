@@ -1,0 +1,197 @@
+import ABICore
+import Foundation
+import Testing
+
+/// A running `abi` process whose standard output is read as it comes.
+final class RunningCommand: @unchecked Sendable {
+    let process = Process()
+    private let out = Pipe()
+    private let err = Pipe()
+    private var buffer = Data()
+
+    init(_ arguments: [String]) throws {
+        process.executableURL = CommandTests.binary
+        process.arguments = arguments
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+    }
+
+    /// The next line of standard output, waiting up to `seconds`.
+    func line(within seconds: Double) -> String? {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if let newline = buffer.firstIndex(of: 0x0A) {
+                let line = String(decoding: buffer[buffer.startIndex..<newline], as: UTF8.self)
+                buffer.removeSubrange(buffer.startIndex...newline)
+                return line
+            }
+            let fd = out.fileHandleForReading.fileDescriptor
+            var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            if poll(&p, 1, 100) > 0 {
+                let chunk = out.fileHandleForReading.availableData
+                if chunk.isEmpty { return nil }
+                buffer.append(chunk)
+            }
+        }
+        return nil
+    }
+
+    func stop() {
+        if process.isRunning { process.interrupt() }
+        process.waitUntilExit()
+    }
+
+    var standardError: String { String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) }
+}
+
+/// Device commands end to end, over real pseudo-terminals: `abi simulate` plays the device,
+/// `abi listen` reads it, `abi ingest` replays the raw log.
+@Suite struct DeviceCommandTests {
+    static func records(_ text: String) -> [[String: Any]] {
+        text.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+    }
+
+    static func simulate(_ profile: String, _ scenario: String = "normal", link: String? = nil, seconds: Int = 20) throws -> (RunningCommand, String) {
+        var arguments = ["simulate", "--profile", profile, "--scenario", scenario, "--duration", "\(seconds)"]
+        if let link { arguments += ["--link", link] }
+        let simulator = try RunningCommand(arguments)
+        guard let port = simulator.line(within: 5) else {
+            simulator.stop()
+            throw CocoaError(.fileReadUnknown)
+        }
+        return (simulator, port)
+    }
+
+    @Test("SunTech: a measurement is driven to its result; the raw log replays to the same readings")
+    func sunTech() throws {
+        let dir = try CommandTests.temporaryDirectory()
+        let (simulator, port) = try DeviceCommandTests.simulate("suntech-advantage")
+        defer { simulator.stop() }
+        let raw = dir.appendingPathComponent("session.raw").path
+        let run = try CommandTests.abi(["listen", "--port", port, "--profile", "suntech-advantage", "--raw-log", raw, "--timeout", "12"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let records = DeviceCommandTests.records(run.stdout)
+        #expect(records.first?["event"] as? String == "connected")
+        let pressures = records.filter { $0["kind"] as? String == "cuffPressure" }.compactMap { $0["pressure"] as? Int }
+        #expect(pressures.count >= 8)
+        #expect(pressures.max() == 170)
+        let bp = records.first { $0["kind"] as? String == "bloodPressure" }
+        #expect(bp?["systolic"] as? Int == 124)
+        #expect(bp?["diastolic"] as? Int == 78)
+        #expect(bp?["map"] as? Int == 93)
+        #expect(bp?["pulseRate"] as? Int == 68)
+        #expect(try CommandTests.mode(raw) == 0o600)
+
+        let replay = try CommandTests.abi(["ingest", "--profile", "suntech-advantage", raw])
+        #expect(replay.status == 0)
+        func values(_ list: [[String: Any]]) -> [String] {
+            list.filter { $0["kind"] as? String != "deviceEvent" }.map { "\($0["time"] ?? "") \($0["raw"] ?? "")" }
+        }
+        #expect(values(DeviceCommandTests.records(replay.stdout)) == values(records))
+    }
+
+    @Test("SunTech error scenario: the module's error is a deviceError, never a pressure")
+    func sunTechError() throws {
+        let (simulator, port) = try DeviceCommandTests.simulate("suntech-advantage", "error")
+        defer { simulator.stop() }
+        let run = try CommandTests.abi(["listen", "--port", port, "--profile", "suntech-advantage", "--timeout", "12"])
+        let records = DeviceCommandTests.records(run.stdout)
+        let errors = records.filter { $0["kind"] as? String == "deviceError" }
+        #expect(errors.count == 1)
+        #expect(errors.first?["code"] as? String == "3")
+        #expect(!records.contains { $0["kind"] as? String == "bloodPressure" })
+    }
+
+    @Test("Oximeters: values per scenario, at most one record a second", arguments: ["nonin-2", "contec-cms50-legacy", "masimo-ascii1", "nonin-ascii"])
+    func oximeters(_ profile: String) throws {
+        let (simulator, port) = try DeviceCommandTests.simulate(profile, "pad")
+        defer { simulator.stop() }
+        let run = try CommandTests.abi(["listen", "--port", port, "--profile", profile, "--count", "3", "--timeout", "10"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let readings = DeviceCommandTests.records(run.stdout).filter { $0["kind"] as? String == "oximetry" }
+        #expect(readings.count == 3)
+        #expect(readings.allSatisfy { $0["spo2"] as? Int == 94 })
+        let times = readings.compactMap { ($0["time"] as? String).flatMap(Timestamp.init)?.millisecondsSinceEpoch }
+        #expect(zip(times, times.dropFirst()).allSatisfy { $1 - $0 >= 1000 })
+    }
+
+    @Test("Missing values are omitted: a disconnected sensor gives no numbers")
+    func sensorOff() throws {
+        let (simulator, port) = try DeviceCommandTests.simulate("nonin-2", "error")
+        defer { simulator.stop() }
+        let run = try CommandTests.abi(["listen", "--port", port, "--profile", "nonin-2", "--count", "1", "--timeout", "5"])
+        let reading = DeviceCommandTests.records(run.stdout).first { $0["kind"] as? String == "oximetry" }
+        #expect(reading?["spo2"] == nil)
+        #expect(reading?["pulseRate"] == nil)
+        #expect((reading?["status"] as? [String])?.contains("sensorDisconnect") == true)
+    }
+
+    @Test("Doppler manometer: the cuff pressure streams and the mark records the systolic pressure")
+    func doppler() throws {
+        let (simulator, port) = try DeviceCommandTests.simulate("doppler-manometer", "pad")
+        defer { simulator.stop() }
+        let run = try CommandTests.abi(["listen", "--port", port, "--profile", "doppler-manometer", "--timeout", "12"])
+        let records = DeviceCommandTests.records(run.stdout)
+        let mark = records.first { $0["mark"] as? Bool == true }
+        #expect(mark?["pressure"] as? Int == 71)  // 200 − 3k: the first value at or below 72
+        #expect(records.filter { $0["kind"] as? String == "cuffPressure" }.count > 20)
+    }
+
+    @Test("Unplug and replug: disconnected, reconnected, readings on both sides, no hang")
+    func unplug() throws {
+        let dir = try CommandTests.temporaryDirectory()
+        let link = dir.appendingPathComponent("oximeter").path
+        let (simulator, port) = try DeviceCommandTests.simulate("nonin-ascii", "unplug", link: link)
+        defer { simulator.stop() }
+        #expect(port == link)
+        let run = try CommandTests.abi(["listen", "--port", port, "--profile", "nonin-ascii", "--timeout", "6"])
+        let records = DeviceCommandTests.records(run.stdout)
+        let events = records.compactMap { $0["event"] as? String }
+        #expect(events == ["connected", "disconnected", "reconnected"])
+        let disconnectAt = records.firstIndex { $0["event"] as? String == "disconnected" } ?? 0
+        let reconnectAt = records.firstIndex { $0["event"] as? String == "reconnected" } ?? 0
+        #expect(records[..<disconnectAt].contains { $0["kind"] as? String == "oximetry" })
+        #expect(records[reconnectAt...].contains { $0["kind"] as? String == "oximetry" })
+        let raws = records.filter { $0["kind"] as? String == "oximetry" }.compactMap { "\($0["time"] ?? "")" }
+        #expect(Set(raws).count == raws.count)
+    }
+
+    @Test("A silent device is reported, per the profile's silence limit")
+    func silent() throws {
+        let dir = try CommandTests.temporaryDirectory()
+        let profile = dir.appendingPathComponent("quiet.json")
+        try #"{"format":"abi-profile/1","name":"quiet-manometer","silenceSeconds":1,"records":[{"kind":"cuffPressure","pattern":"^P=(?<pressure>\\d+)$"}]}"#
+            .write(to: profile, atomically: true, encoding: .utf8)
+        let (simulator, port) = try DeviceCommandTests.simulate("doppler-manometer", "error")
+        defer { simulator.stop() }
+        let run = try CommandTests.abi(["listen", "--port", port, "--profile", profile.path, "--timeout", "2.5"])
+        #expect(DeviceCommandTests.records(run.stdout).compactMap { $0["event"] as? String } == ["connected", "silent"])
+    }
+
+    @Test("Port problems exit 69 with the fix; a bad profile file exits 65 naming the key")
+    func portProblems() throws {
+        let missing = try CommandTests.abi(["listen", "--port", "/dev/ttyUSB-none", "--profile", "nonin-2", "--timeout", "1"])
+        #expect(missing.status == 69)
+        #expect(missing.stderr.contains("no such device"))
+
+        let (simulator, port) = try DeviceCommandTests.simulate("nonin-2")
+        defer { simulator.stop() }
+        let holder = try RunningCommand(["listen", "--port", port, "--profile", "nonin-2", "--timeout", "10"])
+        defer { holder.stop() }
+        #expect(holder.line(within: 5)?.contains("connected") == true)
+        let busy = try CommandTests.abi(["listen", "--port", port, "--profile", "nonin-2", "--timeout", "1"])
+        #expect(busy.status == 69)
+        #expect(busy.stderr.contains("busy, in use by abi"))
+
+        let dir = try CommandTests.temporaryDirectory()
+        let bad = dir.appendingPathComponent("bad.json")
+        try #"{"format":"abi-profile/1","name":"x","records":[{"kind":"cuffPressure","pattern":"P=(\\d+)"}]}"#.write(to: bad, atomically: true, encoding: .utf8)
+        let invalid = try CommandTests.abi(["listen", "--port", port, "--profile", bad.path])
+        #expect(invalid.status == 65)
+        #expect(invalid.stderr.contains("records[0].pattern"))
+        let unknown = try CommandTests.abi(["listen", "--port", port, "--profile", "acme-cuff"])
+        #expect(unknown.status == 64)
+    }
+}
