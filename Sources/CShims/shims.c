@@ -3,12 +3,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
 #include <termios.h>
 
-int abi_tiocexcl(int fd) { return ioctl(fd, TIOCEXCL); }
-int abi_tiocnxcl(int fd) { return ioctl(fd, TIOCNXCL); }
+int abi_tiocexcl(int fd) { return ioctl(fd, TIOCEXCL, NULL); }
+int abi_tiocnxcl(int fd) { return ioctl(fd, TIOCNXCL, NULL); }
 int abi_tiocmget(int fd, int *bits) { return ioctl(fd, TIOCMGET, bits); }
 int abi_tiocm_set(int fd, int bits, int on) { return ioctl(fd, on ? TIOCMBIS : TIOCMBIC, &bits); }
 int abi_fionread(int fd, int *count) { return ioctl(fd, FIONREAD, count); }

@@ -9,7 +9,9 @@ struct ProfileArgument: ParsableArguments {
     var profile: String
 
     /// - Throws: `Failure` 65 for an unknown name or an invalid profile file (naming the key), 66 for an unreadable file.
-    func load() throws(Failure) -> DeviceProfile {
+    func load() throws(Failure) -> DeviceProfile { try ProfileArgument.load(profile) }
+
+    static func load(_ profile: String) throws(Failure) -> DeviceProfile {
         if profile.contains("/") || profile.hasSuffix(".json") {
             let bytes = try Files.read(profile)
             do {

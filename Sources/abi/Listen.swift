@@ -33,7 +33,9 @@ extension ABI {
         @Option(help: ArgumentHelp("The serial port (/dev/ttyUSB0, a /dev/abi/… link, or a simulator's pty).", valueName: "PATH"))
         var port: String
 
-        @OptionGroup var profile: ProfileArgument
+        @Option(help: ArgumentHelp("The device profile: a built-in name (\(BuiltInProfiles.names.joined(separator: ", "))) or a line-profile file. Default: the profile the udev rule or your binding gives the port.",
+                                   valueName: "NAME|FILE.json"))
+        var profile: String?
 
         @Option(help: "Stop after this many readings (device events not counted).")
         var count: Int?
@@ -50,7 +52,7 @@ extension ABI {
         }
 
         func run() throws {
-            let device = try profile.load()
+            let device = try ProfileArgument.load(try resolveProfile())
             var journal: RawLogWriter?
             if let rawLog {
                 do {
@@ -75,6 +77,25 @@ extension ABI {
             if end == .deadline, let count, readings < count {
                 Terminal.error("abi listen: timed out after \(timeout ?? 0) s with \(readings) of \(count) readings")
             }
+        }
+
+        /// The profile for the port: the udev rule's, else the user's binding, else --profile.
+        /// A port none of these identifies is never opened, let alone written to.
+        func resolveProfile() throws(Failure) -> String {
+            let device = (try? DeviceMonitor().present())?.first { $0.port == port || SameDevice.check($0.port, port) }
+            guard let device else {
+                guard let profile else {
+                    throw Failure(.usage, "\(port) is not a known serial device and no --profile was given: name the device's profile with --profile")
+                }
+                return profile
+            }
+            guard let resolved = ProfileBinding.resolve(device, bindings: try loadBindings(), option: profile) else {
+                throw Failure(.usage, "no profile for \(port) (\(device.vendorId ?? "?"):\(device.productId ?? "?"), serial \(device.serial ?? "none")): pass --profile NAME, or bind it once: abi devices bind --serial \(device.serial ?? "SERIAL") --profile NAME")
+            }
+            if let profile, resolved.profile != profile {
+                Terminal.error("abi listen: \(port) has the profile \(resolved.profile) by its \(resolved.boundBy == .udev ? "udev rule" : "binding"); --profile \(profile) is not used")
+            }
+            return resolved.profile
         }
     }
 
@@ -130,5 +151,14 @@ extension ABI {
                 Terminal.error("abi simulate: \(message)")
             }
         }
+    }
+}
+
+/// Whether two paths name the same character device (a /dev/abi/… link and /dev/ttyUSB0).
+enum SameDevice {
+    static func check(_ a: String, _ b: String) -> Bool {
+        var x = stat(), y = stat()
+        guard stat(a, &x) == 0, stat(b, &y) == 0 else { return false }
+        return x.st_mode & S_IFMT == S_IFCHR && x.st_rdev == y.st_rdev
     }
 }

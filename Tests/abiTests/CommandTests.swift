@@ -20,9 +20,18 @@ import Testing
     }
 
     static func abi(_ arguments: [String], stdin: String? = nil, in directory: URL? = nil) throws -> Run {
+        try run(binary, arguments, stdin: stdin, in: directory)
+    }
+
+    /// Runs a program to its end with the given standard input, collecting its output.
+    static func run(_ executable: URL, _ arguments: [String], stdin: String? = nil, in directory: URL? = nil,
+                    environment: [String: String] = [:]) throws -> Run {
         let process = Process()
-        process.executableURL = binary
+        process.executableURL = executable
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         if let directory { process.currentDirectoryURL = directory }
         let out = Pipe(), err = Pipe(), input = Pipe()
         process.standardOutput = out

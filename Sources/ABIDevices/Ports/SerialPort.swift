@@ -62,7 +62,6 @@ public final class SerialPort {
     ///   busy (with the holder when known), settings the driver rejected, or a system error.
     public init(path: String, settings: SerialSettings) throws(PortError) {
         self.path = path
-        self.isPseudoTerminal = SerialPort.isPseudoTerminal(path)
         let fd = retryingOnInterrupt { open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC) }
         guard fd >= 0 else {
             let e = errno
@@ -74,6 +73,7 @@ public final class SerialPort {
             }
         }
         self.fd = fd
+        self.isPseudoTerminal = SerialPort.isPseudoTerminal(fd: fd)
         if flock(fd, LOCK_EX | LOCK_NB) != 0 {
             let e = errno
             Glibc.close(fd)
@@ -155,11 +155,14 @@ public final class SerialPort {
         return nil
     }
 
-    /// Whether `path` is the slave side of a pseudo-terminal (a simulator), by its real path.
-    static func isPseudoTerminal(_ path: String) -> Bool {
-        var resolved = [CChar](repeating: 0, count: Int(PATH_MAX))
-        guard realpath(path, &resolved) != nil else { return false }
-        return cString(resolved).hasPrefix("/dev/pts/")
+    /// Whether an open descriptor is the slave side of a pseudo-terminal (a simulator): UNIX 98
+    /// pty slaves have device major numbers 136–143.
+    static func isPseudoTerminal(fd: Int32) -> Bool {
+        var info = stat()
+        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFCHR else { return false }
+        let dev = UInt64(info.st_rdev)
+        let major = ((dev >> 8) & 0xFFF) | ((dev >> 32) & ~UInt64(0xFFF))
+        return (136...143).contains(major)
     }
 
     private func setModemLines(_ settings: SerialSettings) {
@@ -229,13 +232,14 @@ public final class SerialPort {
         return String(cString: group.pointee.gr_name)
     }
 
-    /// The program holding a device open, found through /proc ("minicom (pid 4242)").
+    /// The program holding a device open, found through /proc ("minicom (pid 4242)"): the
+    /// process with a descriptor on the same character device.
     public static func holder(of path: String) -> String? {
+        var target = stat()
+        guard stat(path, &target) == 0, target.st_mode & S_IFMT == S_IFCHR else { return nil }
         let own = getpid()
         guard let dir = opendir("/proc") else { return nil }
         defer { closedir(dir) }
-        var resolved = [CChar](repeating: 0, count: Int(PATH_MAX))
-        let target = realpath(path, &resolved) != nil ? cString(resolved) : path
         while let entry = readdir(dir) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
             guard let pid = Int32(name), pid != own else { continue }
@@ -243,11 +247,9 @@ public final class SerialPort {
             defer { closedir(fds) }
             while let fdEntry = readdir(fds) {
                 let fdName = withUnsafeBytes(of: fdEntry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
-                var link = [CChar](repeating: 0, count: Int(PATH_MAX))
-                let n = readlink("/proc/\(name)/fd/\(fdName)", &link, link.count - 1)
-                guard n > 0 else { continue }
-                link[n] = 0
-                if cString(link) == target {
+                var info = stat()
+                guard Int(fdName) != nil, stat("/proc/\(name)/fd/\(fdName)", &info) == 0 else { continue }
+                if info.st_mode & S_IFMT == S_IFCHR && info.st_rdev == target.st_rdev {
                     return "\(command(of: pid) ?? "pid \(pid)") (pid \(pid))"
                 }
             }

@@ -44,13 +44,15 @@ public struct SunTechDriver: DeviceDriver {
             out.append(SunTechAdvantage.Command.startAdultBP)
         }
         guard measuringSince != nil else { return out }
+        // Polls keep to a fixed grid from the start (not from when the wake-up came), so the
+        // order is always the same: at 2 s, the fourth cuff poll, then the first data poll.
         if now >= nextCuffPoll {
             out.append(SunTechAdvantage.Command.getCuffPressure)
-            nextCuffPoll = now + 500
+            while nextCuffPoll <= now { nextCuffPoll += 500 }
         }
         if now >= nextDataPoll {
             out.append(SunTechAdvantage.Command.getBPData)
-            nextDataPoll = now + 2000
+            while nextDataPoll <= now { nextDataPoll += 2000 }
         }
         return out
     }
