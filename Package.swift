@@ -32,7 +32,7 @@ let package = Package(
         .testTarget(name: "ABICoreTests", dependencies: ["ABICore"]),
         .testTarget(name: "ABIDevicesTests", dependencies: ["ABIDevices", "ABICore", "CShims"]),
         // End-to-end tests run the built `abi` binary with real arguments, files and pipes.
-        .testTarget(name: "abiTests", dependencies: ["abi", "ABICore"]),
+        .testTarget(name: "abiTests", dependencies: ["abi", "ABICore"], exclude: ["Hotplug"]),
     ],
     swiftLanguageModes: [.v6]
 )

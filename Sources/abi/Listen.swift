@@ -61,7 +61,7 @@ extension ABI {
                     throw Failure(.cannotCreate, "cannot create the raw log: \(error)")
                 }
             }
-            let session = PortSession(path: port, profile: device, rawLog: journal)
+            let session = PortSession(path: port, profile: device, rawLog: journal, monitor: try? DeviceMonitor())
             let deadline = timeout.map { DeviceClock.milliseconds() + Int($0 * 1000) }
             var readings = 0
             let end: PortSession.End
@@ -82,7 +82,7 @@ extension ABI {
         /// The profile for the port: the udev rule's, else the user's binding, else --profile.
         /// A port none of these identifies is never opened, let alone written to.
         func resolveProfile() throws(Failure) -> String {
-            let device = (try? DeviceMonitor().present())?.first { $0.port == port || SameDevice.check($0.port, port) }
+            let device = (try? DeviceMonitor().present())?.first { $0.port == port || PortSession.sameDevice($0.port, port) }
             guard let device else {
                 guard let profile else {
                     throw Failure(.usage, "\(port) is not a known serial device and no --profile was given: name the device's profile with --profile")
@@ -151,14 +151,5 @@ extension ABI {
                 Terminal.error("abi simulate: \(message)")
             }
         }
-    }
-}
-
-/// Whether two paths name the same character device (a /dev/abi/… link and /dev/ttyUSB0).
-enum SameDevice {
-    static func check(_ a: String, _ b: String) -> Bool {
-        var x = stat(), y = stat()
-        guard stat(a, &x) == 0, stat(b, &y) == 0 else { return false }
-        return x.st_mode & S_IFMT == S_IFCHR && x.st_rdev == y.st_rdev
     }
 }

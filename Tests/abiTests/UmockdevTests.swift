@@ -64,6 +64,20 @@ import Testing
         #expect(records.dropFirst().map(UmockdevTests.summary) == expected)
     }
 
+    @Test("Hotplug: unplugged in mid-stream and back under another name; nothing lost, nothing twice, no hang")
+    func hotplug() throws {
+        let harness = CommandTests.packageDirectory.appendingPathComponent("Tests/abiTests/Hotplug/hotplug.py")
+        let run = try CommandTests.run(URL(fileURLWithPath: "/usr/bin/umockdev-wrapper"),
+                                       ["/usr/bin/python3", harness.path, CommandTests.binary.path,
+                                        UmockdevTests.samples.appendingPathComponent("doppler-manometer.umockdev").path])
+        #expect(run.status == 0, "\(run.stderr)")
+        let records = DeviceCommandTests.records(run.stdout)
+        let sequence = records.map { ($0["event"] as? String) ?? "\($0["pressure"] ?? "?")" }
+        #expect(sequence == ["connected", "101", "102", "103", "disconnected", "reconnected", "111", "112", "113"])
+        #expect(records.first?["port"] as? String == "/dev/ttyUSB0")
+        #expect(records.last?["port"] as? String == "/dev/ttyUSB1")
+    }
+
     @Test("Without a udev profile: a binding by serial number is used; with neither, the port is not opened")
     func binding() throws {
         let dir = try CommandTests.temporaryDirectory()

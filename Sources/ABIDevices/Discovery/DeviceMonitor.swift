@@ -89,18 +89,24 @@ public final class DeviceMonitor: @unchecked Sendable {
         return devices.sorted { $0.port < $1.port }
     }
 
-    /// The next change, waiting up to `timeoutMilliseconds` (-1: without limit).
-    /// - Returns: nil on timeout, or for a change to a tty that is not a serial device.
+    /// The next change to a serial device, waiting up to `timeoutMilliseconds` (-1: without limit).
+    /// Changes to other ttys are read and skipped.
+    /// - Returns: nil when no change came in time.
     public func next(timeoutMilliseconds: Int32) -> DeviceChange? {
-        var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        guard retryingOnInterrupt({ poll(&p, 1, timeoutMilliseconds) }) > 0 else { return nil }
-        guard let device = udev_monitor_receive_device(monitor) else { return nil }
-        defer { udev_device_unref(device) }
-        guard let tty = DeviceMonitor.tty(device), let action = udev_device_get_action(device).map(cString) else { return nil }
-        switch action {
-        case "add": return .added(tty)
-        case "remove": return .removed(tty)
-        default: return nil
+        var timeout = timeoutMilliseconds
+        while true {
+            var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            guard retryingOnInterrupt({ poll(&p, 1, timeout) }) > 0 else { return nil }
+            guard let device = udev_monitor_receive_device(monitor) else { return nil }
+            defer { udev_device_unref(device) }
+            timeout = 0
+            if ProcessEnvironment.debug { debugLog("udev: \(udev_device_get_action(device).map(cString) ?? "?") \(udev_device_get_syspath(device).map(cString) ?? "?")") }
+            guard let tty = DeviceMonitor.tty(device), let action = udev_device_get_action(device).map(cString) else { continue }
+            switch action {
+            case "add": return .added(tty)
+            case "remove": return .removed(tty)
+            default: continue
+            }
         }
     }
 
@@ -151,3 +157,13 @@ final class StopFlag: Sendable {
 
 /// The text of a C string.
 func cString(_ pointer: UnsafePointer<CChar>) -> String { String(cString: pointer) }
+
+/// `ABI_DEBUG=1` writes device-level diagnostics (no patient data) to standard error.
+enum ProcessEnvironment {
+    static let debug: Bool = getenv("ABI_DEBUG").map { String(cString: $0) == "1" } ?? false
+}
+
+func debugLog(_ text: String) {
+    let line = Array("abi debug: \(DeviceClock.now().text) \(text)\n".utf8)
+    _ = line.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
+}

@@ -7,20 +7,31 @@ import Glibc
 /// One device on one port, from plug to unplug and back: opens the port as the profile says,
 /// journals every received chunk (with its time) before decoding it, drives devices that must
 /// be polled, reports `connected`, `disconnected`, `reconnected` and `silent`, and reopens the
-/// port when the device comes back. It waits in poll(2), so an idle port costs no CPU.
+/// device when it comes back. It waits in poll(2), so an idle port costs no CPU.
+///
+/// Unplugging is seen as a hang-up on the port (POLLHUP, EIO, a readable port with no bytes) or,
+/// with a udev monitor, as the device's `remove` event. The device is then recognised when it
+/// returns by its serial number, else its USB port (ID_PATH), even under another name
+/// (ttyUSB0 → ttyUSB1); without udev (a simulator's link), by its path reappearing.
 public final class PortSession {
-    public let path: String
+    public private(set) var path: String
     public let profile: DeviceProfile
     public let rawLog: RawLogWriter?
     public var serial: String?
-    /// How long to wait between attempts to reopen an unplugged port.
+    private let monitor: DeviceMonitor?
+    private var device: TTYDevice?
+    /// How often to retry opening an unplugged port found by path.
     public var reconnectInterval = 200
 
-    public init(path: String, profile: DeviceProfile, rawLog: RawLogWriter? = nil, serial: String? = nil) {
+    /// - Parameter monitor: a udev monitor, to follow the device by identity across unplugging.
+    public init(path: String, profile: DeviceProfile, rawLog: RawLogWriter? = nil, serial: String? = nil, monitor: DeviceMonitor? = nil) {
         self.path = path
         self.profile = profile
         self.rawLog = rawLog
-        self.serial = serial
+        self.monitor = monitor
+        let present = monitor.flatMap { try? $0.present() } ?? []
+        self.device = present.first { $0.port == path || PortSession.sameDevice($0.port, path) }
+        self.serial = serial ?? device?.serial
     }
 
     /// Why `run` returned.
@@ -44,7 +55,7 @@ public final class PortSession {
         var driver: (any DeviceDriver)? = profile.name == "suntech-advantage" ? SunTechDriver(startImmediately: true) : nil
         var port = try SerialPort(path: path, settings: profile.settings)
         func event(_ e: DeviceEvent) -> Bool {
-            try? rawLog?.note("\(e.rawValue) \(DeviceClock.now().text)")
+            try? rawLog?.note("\(e.rawValue) \(path) \(DeviceClock.now().text)")
             return handle(DeviceReading(time: DeviceClock.now(), profile: profile.name, port: path, serial: serial, content: .event(e)))
         }
         guard event(.connected) else { return .handlerStopped }
@@ -76,10 +87,11 @@ public final class PortSession {
                 if let deadline { wake = min(wake, deadline) }
                 if let next = driver?.nextWake { wake = min(wake, max(next, now)) }
                 if polling && !silent { wake = min(wake, lastActivity + silenceLimit) }
-                var fds = [pollfd(fd: port.fd, events: Int16(POLLIN), revents: 0)]
-                if let stopFD { fds.append(pollfd(fd: stopFD, events: Int16(POLLIN), revents: 0)) }
+                var fds = [pollfd(fd: port.fd, events: Int16(POLLIN), revents: 0),
+                           pollfd(fd: stopFD ?? -1, events: Int16(POLLIN), revents: 0),
+                           pollfd(fd: monitor?.fd ?? -1, events: Int16(POLLIN), revents: 0)]
                 let ready = retryingOnInterrupt { poll(&fds, nfds_t(fds.count), Int32(max(0, wake - now))) }
-                if ready > 0, fds.count > 1, fds[1].revents != 0 { port.close(); return .stopRequested }
+                if ready > 0, fds[1].revents != 0 { port.close(); return .stopRequested }
 
                 if ready > 0, fds[0].revents & Int16(POLLIN) != 0 {
                     var first = true
@@ -119,6 +131,11 @@ public final class PortSession {
                 } else if ready > 0, fds[0].revents & Int16(POLLHUP | POLLERR | POLLNVAL) != 0 {
                     unplugged = true
                 }
+                if ready > 0, fds[2].revents != 0, let monitor {
+                    while let change = monitor.next(timeoutMilliseconds: 0) {
+                        if case .removed(let d) = change, d.port == path || d.sysPath == device?.sysPath { unplugged = true }
+                    }
+                }
             }
 
             if !unplugged {
@@ -130,24 +147,14 @@ public final class PortSession {
                 continue
             }
 
-            // Unplugged: report it, then wait for the device to come back at the same port.
+            // Unplugged: report it, then wait for the same device to come back.
             port.close()
             guard event(.disconnected) else { return .handlerStopped }
-            while true {
-                let now = DeviceClock.milliseconds()
-                if let deadline, now >= deadline { return .deadline }
-                var wait = reconnectInterval
-                if let deadline { wait = min(wait, deadline - now) }
-                if let stopFD {
-                    var p = pollfd(fd: stopFD, events: Int16(POLLIN), revents: 0)
-                    if retryingOnInterrupt({ poll(&p, 1, Int32(max(0, wait))) }) > 0 { return .stopRequested }
-                } else {
-                    usleep(UInt32(max(0, wait)) * 1000)
-                }
-                if let reopened = try? SerialPort(path: path, settings: profile.settings) {
-                    port = reopened
-                    break
-                }
+            switch waitForReturn(deadline: deadline, stopFD: stopFD) {
+            case .deadline: return .deadline
+            case .stopRequested: return .stopRequested
+            case .reopened(let reopened):
+                port = reopened
             }
             decoder = ReadingDecoder(profile: profile, port: path, serial: serial)
             if driver != nil { driver = SunTechDriver(startImmediately: false) }
@@ -155,5 +162,45 @@ public final class PortSession {
             silent = false
             guard event(.reconnected) else { port.close(); return .handlerStopped }
         }
+    }
+
+    private enum Return {
+        case reopened(SerialPort)
+        case deadline
+        case stopRequested
+    }
+
+    /// Waits until the device is back and its port opens: by udev identity when known, else by path.
+    private func waitForReturn(deadline: Int?, stopFD: Int32?) -> Return {
+        let identity = device?.identity
+        while true {
+            let now = DeviceClock.milliseconds()
+            if let deadline, now >= deadline { return .deadline }
+            var wait = reconnectInterval
+            if let deadline { wait = min(wait, deadline - now) }
+            var fds = [pollfd(fd: stopFD ?? -1, events: Int16(POLLIN), revents: 0),
+                       pollfd(fd: identity != nil ? monitor?.fd ?? -1 : -1, events: Int16(POLLIN), revents: 0)]
+            _ = retryingOnInterrupt { poll(&fds, 2, Int32(max(0, wait))) }
+            if fds[0].revents != 0 { return .stopRequested }
+            if fds[1].revents != 0, let monitor {
+                while let change = monitor.next(timeoutMilliseconds: 0) {
+                    if case .added(let d) = change, d.identity == identity {
+                        device = d
+                        path = d.port
+                    }
+                }
+            }
+            // A device may be announced before its node can be opened: keep trying the path.
+            if identity == nil || device?.port == path, let reopened = try? SerialPort(path: path, settings: profile.settings) {
+                return .reopened(reopened)
+            }
+        }
+    }
+
+    /// Whether two paths name the same character device (a /dev/abi/… link and /dev/ttyUSB0).
+    public static func sameDevice(_ a: String, _ b: String) -> Bool {
+        var x = stat(), y = stat()
+        guard stat(a, &x) == 0, stat(b, &y) == 0 else { return false }
+        return x.st_mode & S_IFMT == S_IFCHR && x.st_rdev == y.st_rdev
     }
 }
