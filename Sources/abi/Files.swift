@@ -41,6 +41,11 @@ enum Files {
     /// With `replace`, an existing file is replaced atomically (written beside it, then renamed).
     /// - Throws: `Failure` with exit 73 naming the path and the system's reason.
     static func createPrivate(_ path: String, _ text: String, replace: Bool) throws(Failure) {
+        try createPrivate(path, bytes: Array(text.utf8), replace: replace)
+    }
+
+    /// The same for bytes that need not be text (a umockdev script holds raw device bytes).
+    static func createPrivate(_ path: String, bytes content: [UInt8], replace: Bool) throws(Failure) {
         let target = replace ? path + ".tmp-\(getpid())" : path
         let fd = open(target, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
@@ -48,7 +53,7 @@ enum Files {
                                          : String(cString: strerror(errno))
             throw Failure(.cannotCreate, "cannot create \(path): \(reason)")
         }
-        var bytes = Array(text.utf8)
+        var bytes = content
         let written = Terminal.writeAll(&bytes, to: fd)
         let synced = fsync(fd) == 0
         let failure = errno

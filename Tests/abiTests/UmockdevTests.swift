@@ -78,6 +78,24 @@ import Testing
         #expect(records.last?["port"] as? String == "/dev/ttyUSB1")
     }
 
+    @Test("abi record captures a device into a script and description that replay to the same readings")
+    func record() throws {
+        let dir = try CommandTests.temporaryDirectory()
+        let link = dir.appendingPathComponent("oximeter").path
+        let (simulator, port) = try DeviceCommandTests.simulate("nonin-2", "pad", link: link)
+        defer { simulator.stop() }
+        let name = dir.appendingPathComponent("captured").path
+        let recorded = try CommandTests.abi(["record", "--port", port, "-o", name, "--duration", "1.5", "--profile", "nonin-2"])
+        #expect(recorded.status == 0, "\(recorded.stderr)")
+        #expect(try CommandTests.mode(name + ".script") == 0o600)
+        let replay = try CommandTests.run(UmockdevTests.umockdevRun, ["-d", name + ".umockdev", "-s", "/dev/ttyUSB0=\(name).script", "--",
+                                                                      CommandTests.binary.path, "listen", "--port", "/dev/ttyUSB0", "--count", "1", "--timeout", "5"])
+        #expect(replay.status == 0, "\(replay.stderr)")
+        #expect(DeviceCommandTests.records(replay.stdout).last.map(UmockdevTests.summary) == "oximetry 94 84")
+        let again = try CommandTests.abi(["record", "--port", port, "-o", name, "--duration", "0.2"])
+        #expect(again.status == 73)
+    }
+
     @Test("Without a udev profile: a binding by serial number is used; with neither, the port is not opened")
     func binding() throws {
         let dir = try CommandTests.temporaryDirectory()
