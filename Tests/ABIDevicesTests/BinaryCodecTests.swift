@@ -145,6 +145,15 @@ import Testing
         #expect(records.first?.oximetry?.status == ["sensorDisconnect"])
     }
 
+    @Test("A heart rate above 300 (the 9 bits allow 510) is implausible, not a number")
+    func implausibleRate() {
+        var codec = Nonin2()
+        let records = codec.feed(Nonin2Tests.packet(heartRate: 350, spo2: 97))
+        #expect(records.first?.oximetry?.pulseRate == nil)
+        #expect(records.first?.oximetry?.spo2 == 97)
+        #expect(codec.statistics.implausibleValues == 1)
+    }
+
     @Test("Garbage before and inside the stream: resynchronises on the next packet", arguments: Chunking.allCases)
     func garbage(_ chunking: Chunking) {
         var stream: [UInt8] = [0x01, 0x81, 0x00, 0x00, 0x02, 0x55, 0x01]
@@ -252,5 +261,26 @@ import Testing
             chunk.withUnsafeBufferPointer { codec.feed($0, into: &records) }
         }
         #expect(records.allSatisfy(isPlausible))
+    }
+}
+
+@Suite struct ChunkIndependenceTests {
+    @Test("A chunk far larger than the buffer decodes exactly like the same bytes one at a time", arguments: [0, 1, 2])
+    func largeChunk(_ which: Int) {
+        var rng = SplitMix64(seed: 77)
+        var stream: [UInt8] = (0..<3000).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+        switch which {
+        case 0: stream += SunTechTests.vector + [UInt8](repeating: 0x3E, count: 700) + SunTechTests.cuff258
+        case 1: stream += Nonin2Tests.packet(heartRate: 70, spo2: 96) + Nonin2Tests.packet(heartRate: 71, spo2: 96)
+        default: stream += ContecCMS50Legacy.packet(pulseRate: 66, spo2: 97)
+        }
+        var whole = CodecRobustnessTests.codecs[which].1()
+        var single = CodecRobustnessTests.codecs[which].1()
+        var wholeRecords: [DecodedRecord] = []
+        var singleRecords: [DecodedRecord] = []
+        stream.withUnsafeBufferPointer { whole.feed($0, into: &wholeRecords) }
+        for byte in stream { [byte].withUnsafeBufferPointer { single.feed($0, into: &singleRecords) } }
+        #expect(wholeRecords == singleRecords)
+        #expect(!wholeRecords.isEmpty)
     }
 }

@@ -22,7 +22,18 @@ public struct ContecCMS50Legacy: DeviceCodec {
     }
 
     public mutating func feed(_ bytes: UnsafeBufferPointer<UInt8>, into records: inout [DecodedRecord]) {
-        statistics.discardedBytes += buffer.append(bytes)
+        // Take the input in pieces that fit the bounded buffer, decoding after each, so a large
+        // chunk decodes exactly as the same bytes arriving one at a time.
+        var offset = 0
+        while offset < bytes.count {
+            let end = offset + buffer.room(for: bytes.count - offset)
+            statistics.discardedBytes += buffer.append(UnsafeBufferPointer(rebasing: bytes[offset..<end]))
+            offset = end
+            decodeBuffered(into: &records)
+        }
+    }
+
+    private mutating func decodeBuffered(into records: inout [DecodedRecord]) {
         while !buffer.isEmpty {
             guard buffer[0] & 0x80 != 0 else {
                 statistics.discardedBytes += 1

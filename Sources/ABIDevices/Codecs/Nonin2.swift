@@ -32,7 +32,18 @@ public struct Nonin2: DeviceCodec {
     ]
 
     public mutating func feed(_ bytes: UnsafeBufferPointer<UInt8>, into records: inout [DecodedRecord]) {
-        statistics.discardedBytes += buffer.append(bytes)
+        // Take the input in pieces that fit the bounded buffer, decoding after each, so a large
+        // chunk decodes exactly as the same bytes arriving one at a time.
+        var offset = 0
+        while offset < bytes.count {
+            let end = offset + buffer.room(for: bytes.count - offset)
+            statistics.discardedBytes += buffer.append(UnsafeBufferPointer(rebasing: bytes[offset..<end]))
+            offset = end
+            decodeBuffered(into: &records)
+        }
+    }
+
+    private mutating func decodeBuffered(into records: inout [DecodedRecord]) {
         while buffer.count >= 5 {
             let b0 = buffer[0], b1 = buffer[1], b2 = buffer[2], b3 = buffer[3], b4 = buffer[4]
             let shaped = b0 == 0x01 && b1 & 0x80 != 0
@@ -86,8 +97,13 @@ public struct Nonin2: DeviceCodec {
             statistics.implausibleValues += 1
             spo2 = nil
         }
+        var rate: Int? = heartRate == 511 || heartRate == 0 ? nil : heartRate
+        if let r = rate, r > 300 {
+            statistics.implausibleValues += 1
+            rate = nil
+        }
         let status = Nonin2.statusNames.filter { statusBits & $0.0 != 0 }.map(\.1)
-        let oximetry = Oximetry(spo2: spo2, pulseRate: heartRate == 511 || heartRate == 0 ? nil : heartRate, status: status)
+        let oximetry = Oximetry(spo2: spo2, pulseRate: rate, status: status)
         return DecodedRecord(.oximetry(oximetry), raw: raw)
     }
 }

@@ -41,6 +41,9 @@ struct ReceiveBuffer: Sendable {
 
     func bytes(_ n: Int) -> [UInt8] { Array(storage[head..<(head + n)]) }
 
+    /// How many of `remaining` input bytes to append next: what fits (at least one).
+    func room(for remaining: Int) -> Int { max(1, min(remaining, limit - count)) }
+
     /// Offset of the first byte equal to `value` at or after `from`, or nil.
     func firstIndex(of value: UInt8, from: Int = 0) -> Int? {
         var i = head + from

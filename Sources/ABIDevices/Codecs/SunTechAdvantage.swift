@@ -49,7 +49,18 @@ public struct SunTechAdvantage: DeviceCodec {
     static let validLengths: Set<Int> = [4, 5, 24]
 
     public mutating func feed(_ bytes: UnsafeBufferPointer<UInt8>, into records: inout [DecodedRecord]) {
-        statistics.discardedBytes += buffer.append(bytes)
+        // Take the input in pieces that fit the bounded buffer, decoding after each, so a large
+        // chunk decodes exactly as the same bytes arriving one at a time.
+        var offset = 0
+        while offset < bytes.count {
+            let end = offset + buffer.room(for: bytes.count - offset)
+            statistics.discardedBytes += buffer.append(UnsafeBufferPointer(rebasing: bytes[offset..<end]))
+            offset = end
+            decodeBuffered(into: &records)
+        }
+    }
+
+    private mutating func decodeBuffered(into records: inout [DecodedRecord]) {
         while true {
             // Find the start byte.
             guard let start = buffer.firstIndex(of: 0x3E) else {
