@@ -29,6 +29,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Codec throughput benchmark (scripts/bench-devices runs it in release mode).
+        .executableTarget(name: "bench", dependencies: ["ABICore", "ABIDevices"]),
         .testTarget(name: "ABICoreTests", dependencies: ["ABICore"]),
         .testTarget(name: "ABIDevicesTests", dependencies: ["ABIDevices", "ABICore", "CShims"]),
         // End-to-end tests run the built `abi` binary with real arguments, files and pipes.
