@@ -170,6 +170,27 @@ final class RunningCommand: @unchecked Sendable {
         #expect(DeviceCommandTests.records(run.stdout).compactMap { $0["event"] as? String } == ["connected", "silent"])
     }
 
+    @Test("abi devices doctor names each problem with its fix")
+    func doctor() throws {
+        let missing = try CommandTests.abi(["devices", "doctor", "--port", "/dev/ttyUSB-none"])
+        #expect(missing.status == 69)
+        #expect(missing.stdout.contains("PROBLEM  /dev/ttyUSB-none: no such device"))
+        #expect(missing.stdout.contains("ModemManager"))
+        #expect(missing.stdout.contains("brltty"))
+
+        let (simulator, port) = try DeviceCommandTests.simulate("nonin-2")
+        defer { simulator.stop() }
+        let free = try CommandTests.abi(["devices", "doctor", "--port", port])
+        #expect(free.stdout.contains("ok       \(port) in use: no other program has it open"))
+        let holder = try RunningCommand(["listen", "--port", port, "--profile", "nonin-2", "--timeout", "10"])
+        defer { holder.stop() }
+        #expect(holder.line(within: 5)?.contains("connected") == true)
+        let held = try CommandTests.abi(["devices", "doctor", "--port", port])
+        #expect(held.status == 69)
+        #expect(held.stdout.contains("PROBLEM  \(port) in use: held open by abi (pid"))
+        #expect(held.stdout.contains("fix: close that program first"))
+    }
+
     @Test("Port problems exit 69 with the fix; a bad profile file exits 65 naming the key")
     func portProblems() throws {
         let missing = try CommandTests.abi(["listen", "--port", "/dev/ttyUSB-none", "--profile", "nonin-2", "--timeout", "1"])
