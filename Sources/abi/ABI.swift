@@ -23,10 +23,14 @@ struct ABI: ParsableCommand {
     )
 
     /// Runs the command and maps every failure to its documented exit code in one place.
-    static func main() {
+    static func main() async {
         do {
             var command = try parseAsRoot()
-            try command.run()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
         } catch let failure as Failure {
             Terminal.error("abi: \(failure.message)")
             Glibc.exit(failure.status.rawValue)

@@ -22,7 +22,7 @@ extension ABI {
 }
 
 extension ABI.Devices {
-    struct List: ParsableCommand {
+    struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "List serial devices (the default); --watch prints them as they are plugged in and out.",
             discussion: """
@@ -38,7 +38,7 @@ extension ABI.Devices {
         @ArgumentParser.Flag(help: "Keep running and print devices as they are plugged in and out (Ctrl-C to stop).")
         var watch = false
 
-        func run() throws {
+        func run() async throws {
             let monitor: DeviceMonitor
             let present: [TTYDevice]
             do {
@@ -54,16 +54,10 @@ extension ABI.Devices {
             for device in present { Terminal.write(describe(device, bindings, event: nil)) }
             guard watch else { return }
             if !json { Terminal.error("abi devices: watching for devices; Ctrl-C to stop") }
-            let stop = StopSignal.install()
-            while true {
-                var fds = [pollfd(fd: monitor.fd, events: Int16(POLLIN), revents: 0), pollfd(fd: stop, events: Int16(POLLIN), revents: 0)]
-                _ = poll(&fds, 2, -1)
-                if fds[1].revents != 0 { return }
-                if let change = monitor.next(timeoutMilliseconds: 0) {
-                    switch change {
-                    case .added(let d): Terminal.write(describe(d, bindings, event: "add"))
-                    case .removed(let d): Terminal.write(describe(d, bindings, event: "remove"))
-                    }
+            for await change in monitor.changes() {
+                switch change {
+                case .added(let d): Terminal.write(describe(d, bindings, event: "add"))
+                case .removed(let d): Terminal.write(describe(d, bindings, event: "remove"))
                 }
             }
         }

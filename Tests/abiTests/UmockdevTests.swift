@@ -78,6 +78,18 @@ import Testing
         #expect(records.last?["port"] as? String == "/dev/ttyUSB1")
     }
 
+    @Test("abi devices --watch reports a device plugged in and out (libudev monitor as an AsyncSequence)")
+    func watch() throws {
+        let harness = CommandTests.packageDirectory.appendingPathComponent("Tests/abiTests/Hotplug/watch.py")
+        let run = try CommandTests.run(URL(fileURLWithPath: "/usr/bin/umockdev-wrapper"),
+                                       ["/usr/bin/python3", harness.path, CommandTests.binary.path,
+                                        UmockdevTests.samples.appendingPathComponent("nonin-2.umockdev").path])
+        #expect(run.status == 0, "\(run.stdout) \(run.stderr)")
+        let records = DeviceCommandTests.records(run.stdout)
+        #expect(records.map { $0["event"] as? String } == ["add", "remove"])
+        #expect(records.allSatisfy { $0["serial"] as? String == "NONIN001" && $0["profile"] as? String == "nonin-2" })
+    }
+
     @Test("abi record captures a device into a script and description that replay to the same readings")
     func record() throws {
         let dir = try CommandTests.temporaryDirectory()
