@@ -6,10 +6,10 @@ import ABICore
 ///
 /// Finger out, searching and probe error give a record with no values. SpO2 127 (and any value
 /// above 100) and a pulse rate of 0 or 255 are "missing".
-public struct ContecCMS50Legacy: DeviceCodec {
+public struct ContecCMS50Legacy: FramedCodec {
     public let profile = "contec-cms50-legacy"
-    public private(set) var statistics = CodecStatistics()
-    private var buffer = ReceiveBuffer(limit: 1024)
+    public internal(set) var statistics = CodecStatistics()
+    var buffer = ReceiveBuffer(limit: 1024)
 
     public init() {}
 
@@ -22,18 +22,10 @@ public struct ContecCMS50Legacy: DeviceCodec {
     }
 
     public mutating func feed(_ bytes: UnsafeBufferPointer<UInt8>, into records: inout [DecodedRecord]) {
-        // Take the input in pieces that fit the bounded buffer, decoding after each, so a large
-        // chunk decodes exactly as the same bytes arriving one at a time.
-        var offset = 0
-        while offset < bytes.count {
-            let end = offset + buffer.room(for: bytes.count - offset)
-            statistics.discardedBytes += buffer.append(UnsafeBufferPointer(rebasing: bytes[offset..<end]))
-            offset = end
-            decodeBuffered(into: &records)
-        }
+        feedInPieces(bytes, into: &records)
     }
 
-    private mutating func decodeBuffered(into records: inout [DecodedRecord]) {
+    mutating func decodeBuffered(into records: inout [DecodedRecord]) {
         while !buffer.isEmpty {
             guard buffer[0] & 0x80 != 0 else {
                 statistics.discardedBytes += 1

@@ -7,10 +7,10 @@ import ABICore
 /// HR bits 6..0, frame 2 SpO2; one oximetry record is emitted per packet once frame 2 arrives.
 /// HR 511 and SpO2 127 mean "missing" and are omitted. The perfusion bits (1–2) are not
 /// documented well enough to interpret and are not reported.
-public struct Nonin2: DeviceCodec {
+public struct Nonin2: FramedCodec {
     public let profile = "nonin-2"
-    public private(set) var statistics = CodecStatistics()
-    private var buffer = ReceiveBuffer(limit: 1024)
+    public internal(set) var statistics = CodecStatistics()
+    var buffer = ReceiveBuffer(limit: 1024)
     private var synced = false
     private var frameIndex = 0
     private var heartRateHigh = 0
@@ -32,18 +32,10 @@ public struct Nonin2: DeviceCodec {
     ]
 
     public mutating func feed(_ bytes: UnsafeBufferPointer<UInt8>, into records: inout [DecodedRecord]) {
-        // Take the input in pieces that fit the bounded buffer, decoding after each, so a large
-        // chunk decodes exactly as the same bytes arriving one at a time.
-        var offset = 0
-        while offset < bytes.count {
-            let end = offset + buffer.room(for: bytes.count - offset)
-            statistics.discardedBytes += buffer.append(UnsafeBufferPointer(rebasing: bytes[offset..<end]))
-            offset = end
-            decodeBuffered(into: &records)
-        }
+        feedInPieces(bytes, into: &records)
     }
 
-    private mutating func decodeBuffered(into records: inout [DecodedRecord]) {
+    mutating func decodeBuffered(into records: inout [DecodedRecord]) {
         while buffer.count >= 5 {
             let b0 = buffer[0], b1 = buffer[1], b2 = buffer[2], b3 = buffer[3], b4 = buffer[4]
             let shaped = b0 == 0x01 && b1 & 0x80 != 0

@@ -54,3 +54,25 @@ struct ReceiveBuffer: Sendable {
         return nil
     }
 }
+
+/// A codec that collects bytes in a bounded `ReceiveBuffer` and cuts frames from its front.
+protocol FramedCodec: DeviceCodec {
+    var buffer: ReceiveBuffer { get set }
+    var statistics: CodecStatistics { get set }
+    /// Decodes every complete frame in the buffer.
+    mutating func decodeBuffered(into records: inout [DecodedRecord])
+}
+
+extension FramedCodec {
+    /// Takes the input in pieces that fit the buffer, decoding after each, so that a large chunk
+    /// decodes exactly as the same bytes arriving one at a time.
+    mutating func feedInPieces(_ bytes: UnsafeBufferPointer<UInt8>, into records: inout [DecodedRecord]) {
+        var offset = 0
+        while offset < bytes.count {
+            let end = offset + buffer.room(for: bytes.count - offset)
+            statistics.discardedBytes += buffer.append(UnsafeBufferPointer(rebasing: bytes[offset..<end]))
+            offset = end
+            decodeBuffered(into: &records)
+        }
+    }
+}

@@ -8,10 +8,10 @@ import ABICore
 /// Resynchronisation: a start byte with an unknown LEN, or a frame whose checksum fails, is
 /// skipped one byte at a time. A false start with a known LEN waits for its bytes; the host's
 /// next poll brings them, the checksum fails, and the real frames behind it are found.
-public struct SunTechAdvantage: DeviceCodec {
+public struct SunTechAdvantage: FramedCodec {
     public let profile = "suntech-advantage"
-    public private(set) var statistics = CodecStatistics()
-    private var buffer = ReceiveBuffer(limit: 256)
+    public internal(set) var statistics = CodecStatistics()
+    var buffer = ReceiveBuffer(limit: 256)
 
     /// The last status character (`O` accepted, `K` completed, `B` busy, `A` aborted), for the driver.
     public private(set) var lastStatus: UInt8?
@@ -49,18 +49,10 @@ public struct SunTechAdvantage: DeviceCodec {
     static let validLengths: Set<Int> = [4, 5, 24]
 
     public mutating func feed(_ bytes: UnsafeBufferPointer<UInt8>, into records: inout [DecodedRecord]) {
-        // Take the input in pieces that fit the bounded buffer, decoding after each, so a large
-        // chunk decodes exactly as the same bytes arriving one at a time.
-        var offset = 0
-        while offset < bytes.count {
-            let end = offset + buffer.room(for: bytes.count - offset)
-            statistics.discardedBytes += buffer.append(UnsafeBufferPointer(rebasing: bytes[offset..<end]))
-            offset = end
-            decodeBuffered(into: &records)
-        }
+        feedInPieces(bytes, into: &records)
     }
 
-    private mutating func decodeBuffered(into records: inout [DecodedRecord]) {
+    mutating func decodeBuffered(into records: inout [DecodedRecord]) {
         while true {
             // Find the start byte.
             guard let start = buffer.firstIndex(of: 0x3E) else {
