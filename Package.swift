@@ -7,6 +7,7 @@ let package = Package(
         .executable(name: "abi", targets: ["abi"]),
         .library(name: "ABICore", targets: ["ABICore"]),
         .library(name: "ABIDevices", targets: ["ABIDevices"]),
+        .library(name: "ABIReports", targets: ["ABIReports"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -16,6 +17,8 @@ let package = Package(
         .target(name: "ABICore"),
         // Device ingest: protocol codecs, line profiles, device readings (abi-reading/1).
         .target(name: "ABIDevices", dependencies: ["ABICore", "CUdev", "CShims"]),
+        // Per-patient reports: text and CSV so far (HTML, PDF, FHIR and HL7 to come).
+        .target(name: "ABIReports", dependencies: ["ABICore"]),
         // libudev, for finding and watching USB-serial devices (apt: libudev-dev).
         .systemLibrary(name: "CUdev", pkgConfig: "libudev", providers: [.apt(["libudev-dev"])]),
         // Fixed-signature wrappers for C calls Swift cannot make directly (variadic ioctl, ptys).
@@ -26,12 +29,14 @@ let package = Package(
             dependencies: [
                 "ABICore",
                 "ABIDevices",
+                "ABIReports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         // Codec throughput benchmark (scripts/bench-devices runs it in release mode).
         .executableTarget(name: "bench", dependencies: ["ABICore", "ABIDevices"]),
         .testTarget(name: "ABICoreTests", dependencies: ["ABICore"]),
+        .testTarget(name: "ABIReportsTests", dependencies: ["ABIReports", "ABICore"], exclude: ["Golden"]),
         .testTarget(name: "ABIDevicesTests", dependencies: ["ABIDevices", "ABICore", "CShims"]),
         // End-to-end tests run the built `abi` binary with real arguments, files and pipes.
         .testTarget(name: "abiTests", dependencies: ["abi", "ABICore"], exclude: ["Hotplug"]),

@@ -249,6 +249,27 @@ import Testing
         #expect(out.stderr.contains("Left brachial (mmHg): 128"))
     }
 
+    // MARK: abi report
+
+    @Test("abi report writes text or CSV, to a 0600 file that is not overwritten without --force")
+    func report() throws {
+        let dir = try CommandTests.temporaryDirectory()
+        let exam = CommandTests.packageDirectory.appendingPathComponent("samples/pad.exam.json").path
+        let text = try CommandTests.abi(["report", exam])
+        #expect(text.status == 0)
+        #expect(text.stdout.contains("ANKLE-BRACHIAL INDEX REPORT"))
+        #expect(text.stdout.contains("DEMO-0002"))
+        let out = dir.appendingPathComponent("report.csv").path
+        let csv = try CommandTests.abi(["report", exam, "--format", "csv", "-o", out])
+        #expect(csv.status == 0)
+        #expect(try CommandTests.mode(out) == 0o600)
+        #expect(try String(contentsOfFile: out, encoding: .utf8).hasPrefix("patient_id,performed_at,side,"))
+        #expect(try CommandTests.abi(["report", exam, "--format", "csv", "-o", out]).status == 73)
+        #expect(try CommandTests.abi(["report", exam, "--format", "csv", "-o", out, "--force"]).status == 0)
+        #expect(try CommandTests.abi(["report", dir.appendingPathComponent("none.json").path]).status == 66)
+        #expect(try CommandTests.abi(["report", exam, "--format", "docx"]).status == 64)
+    }
+
     // MARK: help
 
     @Test("--help of every command is complete", arguments: [

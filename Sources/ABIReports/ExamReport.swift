@@ -1,0 +1,80 @@
+import ABICore
+
+/// The facts every report format carries (issue "Per-patient reports"): the header, every
+/// reading with its state (superseded ones marked), the derived values, the flags most urgent
+/// first, the symptom patterns, the comparison with the prior exam and the rule set with its
+/// sources. Renderers only lay these out.
+public struct ExamReport: Sendable {
+    public enum Status: Sendable, Equatable {
+        case preliminary
+        case final(signedBy: String, at: Timestamp)
+
+        public var words: String {
+            switch self {
+            case .preliminary: "preliminary"
+            case .final(let by, let at): "final, signed by \(by) at \(at.text)"
+            }
+        }
+    }
+
+    /// A reading as reported: the one used at its site, or one superseded by a later reading (R4).
+    public struct ReadingLine: Sendable {
+        public var reading: Reading
+        public var superseded: Bool
+        public var postExercise: Bool
+    }
+
+    public let exam: Exam
+    public let result: ExamResult
+    public let status: Status
+    public let readings: [ReadingLine]
+
+    public static let sources = [
+        "2016 AHA/ACC Guideline on Lower Extremity PAD (Circulation 2017;135:e726)",
+        "2024 ACC/AHA multisociety PAD guideline (Circulation 2024)",
+        "Aboyans et al., Measurement and Interpretation of the ABI, AHA Scientific Statement (Circulation 2012;126:2890)",
+        "Mills et al., SVS WIfI classification (J Vasc Surg 2014;59:220)",
+        "Global Vascular Guidelines on CLTI (J Vasc Surg 2019)",
+    ]
+
+    public init(exam: Exam, options: RuleOptions = .standard, status: Status = .preliminary) {
+        self.exam = exam
+        self.result = exam.result(options: options)
+        self.status = status
+        func lines(_ readings: [Reading], post: Bool) -> [ReadingLine] {
+            var latest: [Site: Int] = [:]
+            for r in readings where r.seq > latest[r.site, default: Int.min] { latest[r.site] = r.seq }
+            let order = Site.allCases
+            return readings
+                .sorted { (order.firstIndex(of: $0.site)!, $0.seq) < (order.firstIndex(of: $1.site)!, $1.seq) }
+                .map { ReadingLine(reading: $0, superseded: latest[$0.site] != $0.seq, postExercise: post) }
+        }
+        self.readings = lines(exam.readings, post: false) + lines(exam.postExercise?.readings ?? [], post: true)
+    }
+
+    /// The most recent earlier exam, for the comparison section.
+    public var priorExam: PriorExam? {
+        exam.prior.filter { $0.performedAt < exam.details.performedAt }.max { $0.performedAt < $1.performedAt }
+    }
+
+    /// "132/80 mmHg, pulse 70", "no signal (absent)", "noncompressible at 250 mmHg", "not measured: wound dressing", "device error E3: …".
+    public static func describe(_ state: ReadingState) -> String {
+        switch state {
+        case .numeric(let p):
+            var text = "\(p.systolic.mmHg)"
+            if let d = p.diastolic { text += "/\(d.mmHg)" }
+            text += " mmHg"
+            if let m = p.map { text += ", MAP \(m.mmHg)" }
+            if let r = p.pulse { text += ", pulse \(r.perMinute)" }
+            return text
+        case .absent: return "no signal (absent)"
+        case .noncompressible(let at): return "noncompressible" + (at.map { " at \($0.mmHg) mmHg" } ?? "")
+        case .notMeasured(let reason): return "not measured: \(reason)"
+        case .deviceError(let code, let message):
+            return "device error" + (code.map { " \($0)" } ?? "") + (message.map { ": \($0)" } ?? "")
+        }
+    }
+
+    /// The rule set line every report prints, with the non-standard label when it applies.
+    public var rulesLine: String { "Rules: \(result.options)" }
+}

@@ -1,0 +1,111 @@
+import ABICore
+import ABIReports
+import Foundation
+import Testing
+
+@Suite struct ReportTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let golden = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden")
+    static let vectors = root.deletingLastPathComponent().appendingPathComponent("shared/vectors")
+
+    static func exam(_ url: URL) throws -> Exam { try ExamFile.decode(Array(Data(contentsOf: url))) }
+
+    static let goldenExams: [(String, URL)] = [
+        ("pad", root.appendingPathComponent("samples/pad.exam.json")),
+        ("noncompressible-with-toes", root.appendingPathComponent("samples/noncompressible-with-toes.exam.json")),
+        ("v06-inter-arm-difference", vectors.appendingPathComponent("v06-inter-arm-difference.exam.json")),
+        ("v13-exercise", vectors.appendingPathComponent("v13-exercise.exam.json")),
+    ]
+
+    /// Compares with the golden file; ABI_UPDATE_GOLDEN=1 writes it instead (review the diff).
+    static func matchGolden(_ name: String, _ text: String) throws {
+        let url = golden.appendingPathComponent(name)
+        if ProcessInfo.processInfo.environment["ABI_UPDATE_GOLDEN"] == "1" {
+            try text.write(to: url, atomically: true, encoding: .utf8)
+        }
+        let expected = try String(contentsOf: url, encoding: .utf8)
+        #expect(text == expected, "\(name) differs from its golden file; if the change is intended, run with ABI_UPDATE_GOLDEN=1 and review the diff")
+    }
+
+    @Test("Text reports match their golden files", arguments: goldenExams.map(\.0))
+    func textGolden(_ name: String) throws {
+        let url = ReportTests.goldenExams.first { $0.0 == name }!.1
+        try ReportTests.matchGolden("\(name).txt", TextReport.render(ExamReport(exam: try ReportTests.exam(url))))
+    }
+
+    @Test("CSV reports match their golden files", arguments: goldenExams.map(\.0))
+    func csvGolden(_ name: String) throws {
+        let url = ReportTests.goldenExams.first { $0.0 == name }!.1
+        try ReportTests.matchGolden("\(name).csv", CSVReport.headerLine + CSVReport.rows(ExamReport(exam: try ReportTests.exam(url))))
+    }
+
+    static var allVectors: [URL] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: vectors.path)) ?? []).filter { $0.hasSuffix(".exam.json") }.sorted().map { vectors.appendingPathComponent($0) }
+    }
+
+    @Test("Every vector gives a text report within 80 columns that holds its values, and well-formed CSV")
+    func everyVector() throws {
+        #expect(ReportTests.allVectors.count >= 20)
+        for url in ReportTests.allVectors {
+            let report = ExamReport(exam: try ReportTests.exam(url))
+            let text = TextReport.render(report)
+            for line in text.split(separator: "\n") { #expect(line.count <= 80, "\(url.lastPathComponent): \(line)") }
+            #expect(text.contains(report.exam.patient.id))
+            for leg in [report.result.right, report.result.left] {
+                if let abi = leg.abi { #expect(text.contains(Ratio.text(abi)), "\(url.lastPathComponent) lacks ABI \(Ratio.text(abi))") }
+                if let tbi = leg.tbi { #expect(text.contains(Ratio.text(tbi))) }
+            }
+            for flag in report.result.flags { #expect(text.contains(flag.code.rawValue)) }
+            #expect(text.contains("Rules: acc-aha-2016 v1, ankle=higher, severity=common"))
+
+            let rows = ReportTests.parseCSV(CSVReport.headerLine + CSVReport.rows(report))
+            #expect(rows.count == 3)
+            #expect(rows.allSatisfy { $0.count == CSVReport.header.count })
+            #expect(rows[1][2] == "right" && rows[2][2] == "left")
+            #expect(rows[1][6] == (report.result.right.abi.map(Ratio.text) ?? ""))
+        }
+    }
+
+    @Test("Superseded readings are marked; the non-standard ankle method is labelled")
+    func supersededAndLabels() throws {
+        let report = ExamReport(exam: try ReportTests.exam(ReportTests.vectors.appendingPathComponent("v06-inter-arm-difference.exam.json")),
+                                options: RuleOptions(ankle: .lower))
+        let text = TextReport.render(report)
+        #expect(text.contains("Right brachial: 162 mmHg (seq 1) SUPERSEDED"))
+        #expect(!text.contains("Right brachial: 150 mmHg (seq 2) SUPERSEDED"))
+        #expect(text.contains("NON-STANDARD"))
+        #expect(CSVReport.rows(report).contains(",lower\r\n"))
+    }
+
+    @Test("CSV: quoting, and free text that a spreadsheet would run as a formula is defused")
+    func csvEscaping() throws {
+        var exam = try ReportTests.exam(ReportTests.vectors.appendingPathComponent("v01-normal-arms-equal.exam.json"))
+        exam.patient.id = "=HYPERLINK(\"x\",\"y\")"
+        let rows = ReportTests.parseCSV(CSVReport.rows(ExamReport(exam: exam)))
+        #expect(rows[0][0] == "'=HYPERLINK(\"x\",\"y\")")
+        exam.patient.id = "Doe, Jane"
+        #expect(ReportTests.parseCSV(CSVReport.rows(ExamReport(exam: exam)))[0][0] == "Doe, Jane")
+    }
+
+    /// A small RFC 4180 reader, independent of the writer.
+    static func parseCSV(_ text: String) -> [[String]] {
+        var rows: [[String]] = [], row: [String] = [], cell = "", quoted = false
+        var chars = Array(text)[...]
+        while let c = chars.popFirst() {
+            if quoted {
+                if c == "\"" {
+                    if chars.first == "\"" { cell.append("\""); chars = chars.dropFirst() } else { quoted = false }
+                } else { cell.append(c) }
+            } else if c == "\"" {
+                quoted = true
+            } else if c == "," {
+                row.append(cell); cell = ""
+            } else if c == "\r\n" || c == "\n" {
+                row.append(cell); rows.append(row); row = []; cell = ""
+            } else {
+                cell.append(c)
+            }
+        }
+        return rows
+    }
+}
