@@ -5,11 +5,11 @@ import ArgumentParser
 extension ABI {
     struct Report: ParsableCommand {
         enum Format: String, ExpressibleByArgument, CaseIterable {
-            case text, csv
+            case text, html, csv
         }
 
         static let configuration = CommandConfiguration(
-            abstract: "Write a patient's ABI report from an exam file (text or CSV so far).",
+            abstract: "Write a patient's ABI report from an exam file (text, HTML or CSV so far).",
             discussion: """
                 Every format carries the same facts: the patient and exam, every reading with its \
                 state (superseded readings marked), the derived values, the flags most urgent \
@@ -24,7 +24,7 @@ extension ABI {
         @Argument(help: ArgumentHelp("The exam file (abi-exam/1), or - for standard input.", valueName: "EXAM.json|-"))
         var exam: String
 
-        @Option(help: ArgumentHelp("text or csv.", valueName: "FORMAT"))
+        @Option(help: ArgumentHelp("text, html (one self-contained file with a body diagram) or csv.", valueName: "FORMAT"))
         var format: Format = .text
 
         @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Write to this file instead of standard output.", valueName: "FILE"))
@@ -43,6 +43,7 @@ extension ABI {
             let report = ExamReport(exam: parsed, options: rules.options)
             let text = switch format {
             case .text: TextReport.render(report)
+            case .html: HTMLReport.render(report)
             case .csv: CSVReport.headerLine + CSVReport.rows(report)
             }
             if let output {

@@ -2,6 +2,9 @@ import ABICore
 import ABIReports
 import Foundation
 import Testing
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
 
 @Suite struct ReportTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -37,6 +40,34 @@ import Testing
     func csvGolden(_ name: String) throws {
         let url = ReportTests.goldenExams.first { $0.0 == name }!.1
         try ReportTests.matchGolden("\(name).csv", CSVReport.headerLine + CSVReport.rows(ExamReport(exam: try ReportTests.exam(url))))
+    }
+
+    @Test("HTML reports match their golden files", arguments: goldenExams.map(\.0))
+    func htmlGolden(_ name: String) throws {
+        let url = ReportTests.goldenExams.first { $0.0 == name }!.1
+        try ReportTests.matchGolden("\(name).html", HTMLReport.render(ExamReport(exam: try ReportTests.exam(url))))
+    }
+
+    @Test("HTML is well-formed (an XML parser reads it), self-contained, escapes text, and holds the values and the diagram")
+    func htmlChecks() throws {
+        for url in ReportTests.allVectors + [ReportTests.root.appendingPathComponent("samples/pad.exam.json")] {
+            var exam = try ReportTests.exam(url)
+            exam.patient.name = "<script>alert('x')</script> & Co"
+            let report = ExamReport(exam: exam)
+            let html = HTMLReport.render(report)
+            let document = try XMLDocument(data: Data(html.utf8), options: [])
+            #expect(document.rootElement()?.name == "html")
+            #expect(!html.contains("<script>"))
+            #expect(html.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; Co"))
+            #expect(!html.contains("http://") || html.components(separatedBy: "http://").count == 2)  // only the SVG namespace
+            #expect(!html.contains("src=") && !html.contains("<link"))
+            #expect(html.contains("<svg"))
+            for leg in [report.result.right, report.result.left] {
+                if let abi = leg.abi { #expect(html.contains(Ratio.text(abi))) }
+                // The category is written out, not only shown as a colour.
+                #expect(html.contains(HTMLReport.legStyle(leg).label))
+            }
+        }
     }
 
     static var allVectors: [URL] {

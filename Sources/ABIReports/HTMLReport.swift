@@ -1,0 +1,181 @@
+import ABICore
+
+/// The report as one self-contained HTML file (no external assets): the same facts as the text
+/// report, with an inline SVG body diagram that puts each pressure at its site and colours each
+/// leg by its category, with the category also written out so that colour is never the only
+/// label. Print styles fit A4 and Letter.
+public enum HTMLReport {
+    public static func render(_ report: ExamReport) -> String {
+        let exam = report.exam, result = report.result
+        var h = """
+            <!DOCTYPE html>
+            <html lang="en">
+            <head>
+            <meta charset="utf-8"/>
+            <meta name="viewport" content="width=device-width, initial-scale=1"/>
+            <title>ABI report \(e(exam.patient.id)) \(e(exam.details.performedAt.datePart))</title>
+            <style>
+            @page { size: auto; margin: 15mm; }
+            body { font-family: "DejaVu Sans", Arial, sans-serif; font-size: 10.5pt; color: #111; max-width: 180mm; margin: 0 auto; }
+            h1 { font-size: 15pt; margin: 0 0 2mm 0; display: flex; justify-content: space-between; }
+            h2 { font-size: 11.5pt; border-bottom: 1px solid #999; margin: 5mm 0 2mm 0; }
+            table { border-collapse: collapse; width: 100%; }
+            th, td { text-align: left; padding: 1mm 2mm; border-bottom: 1px solid #ddd; vertical-align: top; }
+            .status { font-size: 11pt; font-weight: normal; }
+            .superseded { color: #777; text-decoration: line-through; }
+            .flag-emergency, .flag-urgent { font-weight: bold; }
+            .layout { display: flex; gap: 6mm; align-items: flex-start; }
+            .diagram { flex: 0 0 62mm; }
+            .note { color: #444; font-size: 9pt; }
+            @media print { .layout { break-inside: avoid; } h2 { break-after: avoid; } }
+            </style>
+            </head>
+            <body>
+
+            """
+        h += "<h1><span>Ankle-brachial index report</span><span class=\"status\">\(e(report.status.words))</span></h1>\n"
+        h += "<table class=\"header\">\n"
+        let p = exam.patient
+        h += row("Patient", [p.id, p.name, p.birthDate.map { "born \($0)" }, p.sex?.rawValue, p.diabetes.map { $0 ? "diabetes" : "no diabetes" }].compactMap { $0 }.joined(separator: ", "))
+        let d = exam.details
+        h += row("Exam", [d.performedAt.text, d.position, d.restMinutes.map { "\($0) min rest" }, d.operator.map { "operator \($0)" }].compactMap { $0 }.joined(separator: ", "))
+        if let indication = d.indication { h += row("Indication", indication) }
+        h += "</table>\n"
+
+        h += "<h2>Results</h2>\n<div class=\"layout\">\n<div class=\"diagram\">\n\(diagram(report))</div>\n<div>\n"
+        let b = result.brachial
+        if let used = b.used, let side = b.usedSide {
+            h += "<p>Brachial pressure used: <b>\(used) mmHg</b> (\(side.word) arm)" + (b.interArmDifference.map { "; inter-arm difference \($0) mmHg" } ?? "") + "</p>\n"
+        } else {
+            h += "<p><b>No brachial pressure:</b> no ABI or TBI can be calculated.</p>\n"
+        }
+        h += "<table class=\"results\">\n<tr><th></th><th>Right leg</th><th>Left leg</th></tr>\n"
+        func both(_ label: String, _ value: (LegResult) -> String) {
+            h += "<tr><th>\(e(label))</th><td>\(e(value(result.right)))</td><td>\(e(value(result.left)))</td></tr>\n"
+        }
+        both("Status") { $0.status.rawValue }
+        both("Ankle pressure") { leg in leg.anklePressure.map { "\($0) mmHg (\(leg.ankleArtery?.words ?? ""))" } ?? "—" }
+        both("ABI") { leg in leg.abi.map(Ratio.text) ?? (leg.status == .noncompressible ? "not reported" : "—") }
+        both("Category") { $0.category?.rawValue ?? "—" }
+        both("Severity (\(result.options.severity.rawValue) scheme)") { $0.severity?.rawValue ?? "—" }
+        both("Toe pressure") { leg in leg.toePressure.map { "\($0) mmHg" } ?? (leg.toeAbsent ? "no signal" : "—") }
+        both("TBI") { leg in leg.tbi.map { "\(Ratio.text($0)) (\(leg.tbiAbnormal == true ? "abnormal" : "normal"))" } ?? "—" }
+        both("WIfI ischemia grade") { $0.wifiIschemiaGrade.map(String.init) ?? "—" }
+        if result.right.exercise != nil || result.left.exercise != nil {
+            both("Exercise ABI") { $0.exercise.map { Ratio.text($0.abi) } ?? "—" }
+            both("ABI fall (positive > 20%)") { leg in leg.exercise.map { e in (e.abiDropPercent.map { "\($0)%" } ?? "—") + (e.positiveByAbi ? ", positive" : ", negative") } ?? "—" }
+            both("Ankle pressure fall (positive > 30 mmHg)") { leg in leg.exercise.map { "\($0.anklePressureDrop) mmHg" + ($0.positiveByPressure ? ", positive" : ", negative") } ?? "—" }
+        }
+        h += "</table>\n<p>Patient ABI: <b>\(result.patientAbi.map(Ratio.text) ?? "—")</b></p>\n</div>\n</div>\n"
+
+        h += "<h2>Flags</h2>\n"
+        if result.flags.isEmpty { h += "<p>None.</p>\n" }
+        else {
+            h += "<ul>\n"
+            for f in result.flags {
+                h += "<li class=\"flag-\(f.level.rawValue)\">\(e(f.level.rawValue.uppercased())) — \(e(f.code.rawValue)): \(e(f.message))</li>\n"
+            }
+            h += "</ul>\n"
+        }
+        if !result.patterns.isEmpty {
+            h += "<h2>Symptom patterns <span class=\"note\">(informational, never a diagnosis)</span></h2>\n<ul>\n"
+            for pattern in result.patterns {
+                h += "<li>\(e(pattern.side.capitalized)) leg fits the pattern of \(e(pattern.pattern.words)): \(e(pattern.matched.joined(separator: ", ")))</li>\n"
+            }
+            h += "</ul>\n"
+        }
+
+        h += "<h2>Readings</h2>\n<table class=\"readings\">\n<tr><th>Site</th><th>Reading</th><th>Method</th><th>Device</th><th>Seq</th></tr>\n"
+        for line in report.readings {
+            let r = line.reading
+            let site = (line.postExercise ? "after exercise: " : "") + r.site.words.capitalizedFirst
+            let device = r.device.map { [$0.profile, $0.serial.map { "serial \($0)" }].compactMap { $0 }.joined(separator: ", ") } ?? ""
+            h += "<tr\(line.superseded ? " class=\"superseded\"" : "")><td>\(e(site))</td><td>\(e(ExamReport.describe(r.state)))\(line.superseded ? " (superseded)" : "")</td><td>\(e(r.method?.rawValue ?? ""))</td><td>\(e(device))</td><td>\(r.seq)</td></tr>\n"
+        }
+        h += "</table>\n"
+
+        if let prior = report.priorExam {
+            h += "<h2>Comparison with the prior exam</h2>\n<table>\n<tr><th></th><th>\(e(prior.performedAt.datePart))</th><th>\(e(exam.details.performedAt.datePart))</th></tr>\n"
+            for side in [Side.right, .left] {
+                h += "<tr><th>\(side.capitalized) ABI</th><td>\(prior.abi(side).map(Ratio.text) ?? "—")</td><td>\(result.leg(side).abi.map(Ratio.text) ?? "—")</td></tr>\n"
+            }
+            h += "</table>\n"
+        }
+        h += "<h2>Rules</h2>\n<p>\(e(report.rulesLine))</p>\n<ul class=\"note\">\n"
+        for source in ExamReport.sources { h += "<li>\(e(source))</li>\n" }
+        h += "</ul>\n</body>\n</html>\n"
+        return h
+    }
+
+    private static func row(_ label: String, _ value: String) -> String {
+        "<tr><th>\(e(label))</th><td>\(e(value))</td></tr>\n"
+    }
+
+    /// Escapes text for HTML element content and attribute values.
+    static func e(_ text: String) -> String {
+        var out = ""
+        out.reserveCapacity(text.utf8.count)
+        for c in text.unicodeScalars {
+            switch c {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&#39;"
+            default: out.unicodeScalars.append(c)
+            }
+        }
+        return out
+    }
+
+    /// The fill and the written label of a leg's category.
+    public static func legStyle(_ leg: LegResult) -> (fill: String, label: String) {
+        switch leg.category {
+        case .normal?: ("#cfe8cf", "normal")
+        case .borderline?: ("#f6e7a8", "borderline")
+        case .abnormal?: ("#f4b6b0", "abnormal\(leg.severity.map { ", \($0.rawValue)" } ?? "")")
+        case .noncompressible?: ("#c9c9e8", "noncompressible")
+        case nil: ("#e6e6e6", leg.status == .absent ? "no signal" : "not calculable")
+        }
+    }
+
+    /// A front view of the body: arms with the brachial pressures, legs coloured by category
+    /// with the ABI and category written beside them, ankle and toe pressures at their sites.
+    static func diagram(_ report: ExamReport) -> String {
+        let r = report.result
+        let latest = Dictionary(report.readings.filter { !$0.superseded && !$0.postExercise }.map { ($0.reading.site, $0.reading.state) }) { a, _ in a }
+        func pressure(_ site: Site) -> String {
+            guard let state = latest[site] else { return "—" }
+            switch state {
+            case .numeric(let p): return "\(p.systolic.mmHg)"
+            case .absent: return "absent"
+            case .noncompressible: return "NC"
+            case .notMeasured: return "n/m"
+            case .deviceError: return "error"
+            }
+        }
+        let right = legStyle(r.right), left = legStyle(r.left)
+        // The patient's right is on the viewer's left.
+        var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 240 330\" width=\"62mm\" role=\"img\" aria-label=\"Body diagram with pressures\">\n"
+        s += "<title>Right ABI \(r.right.abi.map(Ratio.text) ?? "—") \(e(right.label)); left ABI \(r.left.abi.map(Ratio.text) ?? "—") \(e(left.label))</title>\n"
+        s += "<g fill=\"none\" stroke=\"#333\" stroke-width=\"2\">\n"
+        s += "<circle cx=\"120\" cy=\"28\" r=\"16\" fill=\"#f2f2f2\"/>\n"
+        s += "<path d=\"M98 50 H142 L146 150 H94 Z\" fill=\"#f2f2f2\"/>\n"
+        s += "<path d=\"M98 54 L70 110 L62 150\"/>\n<path d=\"M142 54 L170 110 L178 150\"/>\n"
+        s += "<path d=\"M96 150 L100 290 L88 300\" stroke-width=\"14\" stroke=\"\(right.fill)\"/>\n"
+        s += "<path d=\"M144 150 L140 290 L152 300\" stroke-width=\"14\" stroke=\"\(left.fill)\"/>\n"
+        s += "</g>\n<g font-size=\"10\" font-family=\"sans-serif\" fill=\"#111\">\n"
+        s += "<text x=\"4\" y=\"100\">R arm \(e(pressure(.rightBrachial)))</text>\n"
+        s += "<text x=\"172\" y=\"100\">L arm \(e(pressure(.leftBrachial)))</text>\n"
+        s += "<text x=\"4\" y=\"200\" font-weight=\"bold\">R ABI \(r.right.abi.map(Ratio.text) ?? "—")</text>\n"
+        s += "<text x=\"4\" y=\"212\">\(e(right.label))</text>\n"
+        s += "<text x=\"160\" y=\"200\" font-weight=\"bold\">L ABI \(r.left.abi.map(Ratio.text) ?? "—")</text>\n"
+        s += "<text x=\"160\" y=\"212\">\(e(left.label))</text>\n"
+        s += "<text x=\"4\" y=\"276\">PT \(e(pressure(.rightPosteriorTibial))) DP \(e(pressure(.rightDorsalisPedis)))</text>\n"
+        s += "<text x=\"150\" y=\"276\">PT \(e(pressure(.leftPosteriorTibial))) DP \(e(pressure(.leftDorsalisPedis)))</text>\n"
+        s += "<text x=\"4\" y=\"320\">toe \(e(pressure(.rightToe)))</text>\n"
+        s += "<text x=\"176\" y=\"320\">toe \(e(pressure(.leftToe)))</text>\n"
+        s += "</g>\n</svg>\n"
+        return s
+    }
+}
