@@ -156,9 +156,9 @@ public enum HTMLReport {
         }
         let right = legStyle(r.right), left = legStyle(r.left)
         // The patient's right is on the viewer's left.
-        var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 240 330\" width=\"62mm\" role=\"img\" aria-label=\"Body diagram with pressures\">\n"
+        var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 290 330\" width=\"62mm\" role=\"img\" aria-label=\"Body diagram with pressures\">\n"
         s += "<title>Right ABI \(r.right.abi.map(Ratio.text) ?? "—") \(e(right.label)); left ABI \(r.left.abi.map(Ratio.text) ?? "—") \(e(left.label))</title>\n"
-        s += "<g fill=\"none\" stroke=\"#333\" stroke-width=\"2\">\n"
+        s += "<g fill=\"none\" stroke=\"#333\" stroke-width=\"2\" transform=\"translate(25,0)\">\n"
         s += "<circle cx=\"120\" cy=\"28\" r=\"16\" fill=\"#f2f2f2\"/>\n"
         s += "<path d=\"M98 50 H142 L146 150 H94 Z\" fill=\"#f2f2f2\"/>\n"
         s += "<path d=\"M98 54 L70 110 L62 150\"/>\n<path d=\"M142 54 L170 110 L178 150\"/>\n"
@@ -166,15 +166,15 @@ public enum HTMLReport {
         s += "<path d=\"M144 150 L140 290 L152 300\" stroke-width=\"14\" stroke=\"\(left.fill)\"/>\n"
         s += "</g>\n<g font-size=\"10\" font-family=\"sans-serif\" fill=\"#111\">\n"
         s += "<text x=\"4\" y=\"100\">R arm \(e(pressure(.rightBrachial)))</text>\n"
-        s += "<text x=\"172\" y=\"100\">L arm \(e(pressure(.leftBrachial)))</text>\n"
+        s += "<text x=\"222\" y=\"100\">L arm \(e(pressure(.leftBrachial)))</text>\n"
         s += "<text x=\"4\" y=\"200\" font-weight=\"bold\">R ABI \(r.right.abi.map(Ratio.text) ?? "—")</text>\n"
         s += "<text x=\"4\" y=\"212\">\(e(right.label))</text>\n"
-        s += "<text x=\"160\" y=\"200\" font-weight=\"bold\">L ABI \(r.left.abi.map(Ratio.text) ?? "—")</text>\n"
-        s += "<text x=\"160\" y=\"212\">\(e(left.label))</text>\n"
+        s += "<text x=\"200\" y=\"200\" font-weight=\"bold\">L ABI \(r.left.abi.map(Ratio.text) ?? "—")</text>\n"
+        s += "<text x=\"200\" y=\"212\">\(e(left.label))</text>\n"
         s += "<text x=\"4\" y=\"276\">PT \(e(pressure(.rightPosteriorTibial))) DP \(e(pressure(.rightDorsalisPedis)))</text>\n"
-        s += "<text x=\"150\" y=\"276\">PT \(e(pressure(.leftPosteriorTibial))) DP \(e(pressure(.leftDorsalisPedis)))</text>\n"
+        s += "<text x=\"195\" y=\"276\">PT \(e(pressure(.leftPosteriorTibial))) DP \(e(pressure(.leftDorsalisPedis)))</text>\n"
         s += "<text x=\"4\" y=\"320\">toe \(e(pressure(.rightToe)))</text>\n"
-        s += "<text x=\"176\" y=\"320\">toe \(e(pressure(.leftToe)))</text>\n"
+        s += "<text x=\"222\" y=\"320\">toe \(e(pressure(.leftToe)))</text>\n"
         s += "</g>\n</svg>\n"
         return s
     }
