@@ -32,6 +32,17 @@ enum Files {
         return data
     }
 
+    /// Creates a folder (and its parents) readable only by its owner (0700); an existing folder is kept.
+    static func makePrivateDirectory(_ path: String) throws(Failure) {
+        var current = path.hasPrefix("/") ? "" : "."
+        for part in path.split(separator: "/") {
+            current += "/" + part
+            if mkdir(current, 0o700) != 0 && errno != EEXIST {
+                throw Failure(.cannotCreate, "cannot create the folder \(current): \(String(cString: strerror(errno)))")
+            }
+        }
+    }
+
     static func exists(_ path: String) -> Bool {
         var info = stat()
         return lstat(path, &info) == 0

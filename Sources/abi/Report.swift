@@ -2,26 +2,42 @@ import ABICore
 import ABIReports
 import ArgumentParser
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 extension ABI {
     struct Report: ParsableCommand {
         enum Format: String, ExpressibleByArgument, CaseIterable {
             case text, html, csv
+
+            var fileExtension: String { rawValue == "text" ? "txt" : rawValue }
         }
 
         static let configuration = CommandConfiguration(
-            abstract: "Write a patient's ABI report from an exam file (text, HTML or CSV so far).",
+            abstract: "Write patients' ABI reports from exam files (text, HTML or CSV so far).",
             discussion: """
                 Every format carries the same facts: the patient and exam, every reading with its \
                 state (superseded readings marked), the derived values, the flags most urgent \
                 first, the symptom patterns, the comparison with the prior exam, and the rule set \
                 with its sources.
 
+                With --all, EXAM is a folder of exam files (*.exam.json): --format csv writes one CSV \
+                of every exam (to -o or standard output); text and html write one file per exam \
+                into --out-dir, named from the sanitised patient id and the exam time. A bad exam \
+                file is reported and skipped; the exit code is then 65.
+
                 CSV has one row per leg with a header; its columns are listed in docs/csv-report.md. \
-                Output files are created mode 0600 and never overwritten without --force.
+                Files are created mode 0600 (folders 0700) and never overwritten without --force.
+
+                Examples:
+                  abi report samples/pad.exam.json --format html -o pad.html
+                  abi report --all samples --out-dir reports --format html
+                  abi report --all samples --format csv -o research.csv
                 """
         )
 
-        @Argument(help: ArgumentHelp("The exam file (abi-exam/1), or - for standard input.", valueName: "EXAM.json|-"))
+        @Argument(help: ArgumentHelp("The exam file (abi-exam/1), - for standard input, or with --all a folder of exam files.", valueName: "EXAM.json|-|FOLDER"))
         var exam: String
 
         @Option(help: ArgumentHelp("text, html (one self-contained file with a body diagram) or csv.", valueName: "FORMAT"))
@@ -30,27 +46,108 @@ extension ABI {
         @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Write to this file instead of standard output.", valueName: "FILE"))
         var output: String?
 
-        @ArgumentParser.Flag(help: "Replace the output file if it exists.")
+        @ArgumentParser.Flag(help: "Report every exam file in the folder.")
+        var all = false
+
+        @Option(help: ArgumentHelp("With --all and text or html: the folder for the reports (created 0700).", valueName: "DIR"))
+        var outDir: String?
+
+        @ArgumentParser.Flag(help: "Replace output files that exist.")
         var force = false
 
         @OptionGroup var rules: RuleArguments
 
+        func validate() throws {
+            if all && format != .csv && outDir == nil { throw ValidationError("--all with --format \(format.rawValue) needs --out-dir DIR.") }
+            if !all && outDir != nil { throw ValidationError("--out-dir goes with --all.") }
+            if all && format != .csv && output != nil { throw ValidationError("-o is for one report or the CSV of --all; use --out-dir.") }
+        }
+
         func run() throws {
-            let name = exam == "-" ? "standard input" : exam
-            let bytes = try Files.read(exam)
-            let parsed: Exam
-            do { parsed = try ExamFile.decode(bytes) } catch { throw Failure(.dataError, "\(name): \(error)") }
-            let report = ExamReport(exam: parsed, options: rules.options)
-            let text = switch format {
+            guard all else {
+                let report = try load(exam)
+                let text = render(report)
+                if let output { try Files.createPrivate(output, text, replace: force) } else { Terminal.write(text) }
+                return
+            }
+            let files = try examFiles(in: exam)
+            var rejected = 0
+            var csv = CSVReport.headerLine
+            var usedNames: Set<String> = []
+            if let outDir { try Files.makePrivateDirectory(outDir) }
+            let progress = Terminal.isTerminal(STDERR_FILENO)
+            for (i, file) in files.enumerated() {
+                if progress { Terminal.write("\r\(Report.bar(i, files.count)) \(i)/\(files.count) exams", to: STDERR_FILENO) }
+                let report: ExamReport
+                do { report = try load(file) } catch {
+                    if progress { Terminal.write("\r\u{1B}[K", to: STDERR_FILENO) }
+                    Terminal.error("abi: \(error.message) (skipped)")
+                    rejected += 1
+                    continue
+                }
+                if format == .csv {
+                    csv += CSVReport.rows(report)
+                    continue
+                }
+                let name = Report.fileName(report, format, taken: &usedNames, in: outDir!, replace: force)
+                try Files.createPrivate(outDir! + "/" + name, render(report), replace: force)
+            }
+            if progress { Terminal.write("\r\u{1B}[K", to: STDERR_FILENO) }
+            if format == .csv {
+                if let output { try Files.createPrivate(output, csv, replace: force) } else { Terminal.write(csv) }
+            }
+            Terminal.error("abi report: \(files.count - rejected) of \(files.count) exams reported" + (outDir.map { " into \($0)" } ?? ""))
+            if rejected > 0 { throw ExitCode(ExitStatus.dataError.rawValue) }
+        }
+
+        func load(_ path: String) throws(Failure) -> ExamReport {
+            let name = path == "-" ? "standard input" : path
+            let bytes = try Files.read(path)
+            do {
+                return ExamReport(exam: try ExamFile.decode(bytes), options: rules.options)
+            } catch {
+                throw Failure(.dataError, "\(name): \(error)")
+            }
+        }
+
+        func render(_ report: ExamReport) -> String {
+            switch format {
             case .text: TextReport.render(report)
             case .html: HTMLReport.render(report)
             case .csv: CSVReport.headerLine + CSVReport.rows(report)
             }
-            if let output {
-                try Files.createPrivate(output, text, replace: force)
-            } else {
-                Terminal.write(text)
+        }
+
+        /// The exam files of a folder (*.exam.json), in name order.
+        func examFiles(in folder: String) throws(Failure) -> [String] {
+            guard let dir = opendir(folder) else { throw Failure(.noInput, "cannot read the folder \(folder): \(String(cString: strerror(errno)))") }
+            defer { closedir(dir) }
+            var names: [String] = []
+            while let entry = readdir(dir) {
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+                if name.hasSuffix(".exam.json") && !name.hasPrefix(".") { names.append(folder + "/" + name) }
             }
+            return names.sorted()
+        }
+
+        /// `<sanitised patient id>-<YYYYMMDD-HHMMSS>.<ext>`, unique within the run (and the folder unless replacing).
+        static func fileName(_ report: ExamReport, _ format: Format, taken: inout Set<String>, in folder: String, replace: Bool) -> String {
+            let digits = report.exam.details.performedAt.text.filter { $0.isNumber }.prefix(14)
+            let base = "\(FileName.sanitized(report.exam.patient.id))-\(digits.prefix(8))-\(digits.dropFirst(8))"
+            var name = "\(base).\(format.fileExtension)"
+            var n = 2
+            while taken.contains(name) || (!replace && Files.exists(folder + "/" + name)) {
+                name = "\(base)-\(n).\(format.fileExtension)"
+                n += 1
+            }
+            taken.insert(name)
+            return name
+        }
+
+        static func bar(_ done: Int, _ total: Int) -> String {
+            let width = 30
+            let filled = total == 0 ? width : done * width / total
+            return "[" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled) + "]"
         }
     }
 }

@@ -270,6 +270,35 @@ import Testing
         #expect(try CommandTests.abi(["report", exam, "--format", "docx"]).status == 64)
     }
 
+    @Test("abi report --all: one file per exam named from the sanitised id, a folder 0700 and files 0600; CSV of every exam; bad files skipped")
+    func reportAll() throws {
+        let dir = try CommandTests.temporaryDirectory()
+        let exams = dir.appendingPathComponent("exams")
+        try FileManager.default.createDirectory(at: exams, withIntermediateDirectories: true)
+        for name in ["v01-normal-arms-equal", "v13-exercise"] {
+            try FileManager.default.copyItem(at: CommandTests.vectors.appendingPathComponent("\(name).exam.json"), to: exams.appendingPathComponent("\(name).exam.json"))
+        }
+        var hostile = try String(contentsOf: CommandTests.vectors.appendingPathComponent("v08-severe-clti-range.exam.json"), encoding: .utf8)
+        hostile = hostile.replacingOccurrences(of: "\"V08\"", with: "\"../../etc/x\"")
+        try hostile.write(to: exams.appendingPathComponent("hostile.exam.json"), atomically: true, encoding: .utf8)
+        try "{}".write(to: exams.appendingPathComponent("broken.exam.json"), atomically: true, encoding: .utf8)
+
+        let out = dir.appendingPathComponent("reports")
+        let run = try CommandTests.abi(["report", "--all", exams.path, "--out-dir", out.path, "--format", "html"])
+        #expect(run.status == 65)
+        #expect(run.stderr.contains("broken.exam.json: format: is required"))
+        #expect(run.stderr.contains("3 of 4 exams reported"))
+        let files = try FileManager.default.contentsOfDirectory(atPath: out.path).sorted()
+        #expect(files == ["V01-20261126-093000.html", "V13-20261126-093000.html", "etc_x-20261126-093000.html"])
+        #expect(try CommandTests.mode(out.path) == 0o700)
+        #expect(try files.allSatisfy { try CommandTests.mode(out.appendingPathComponent($0).path) == 0o600 })
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("etc").path))
+
+        let csv = try CommandTests.abi(["report", "--all", exams.path, "--format", "csv"])
+        #expect(csv.stdout.split(separator: "\r\n").count == 1 + 3 * 2)
+        #expect(try CommandTests.abi(["report", "--all", exams.path, "--format", "html"]).status == 64)
+    }
+
     // MARK: help
 
     @Test("--help of every command is complete", arguments: [
