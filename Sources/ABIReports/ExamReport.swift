@@ -75,6 +75,26 @@ public struct ExamReport: Sendable {
         }
     }
 
+    /// The per-leg results as rows of (label, right leg, left leg), shared by every layout.
+    public var resultRows: [(label: String, right: String, left: String)] {
+        var rows: [(String, String, String)] = []
+        func both(_ label: String, _ value: (LegResult) -> String) { rows.append((label, value(result.right), value(result.left))) }
+        both("Status") { $0.status.rawValue }
+        both("Ankle pressure") { leg in leg.anklePressure.map { "\($0) mmHg \(leg.ankleArtery == .dorsalisPedis ? "(DP)" : "(PT)")" } ?? "—" }
+        both("ABI") { leg in leg.abi.map(Ratio.text) ?? (leg.status == .noncompressible ? "not reported" : "—") }
+        both("Category") { $0.category?.rawValue ?? "—" }
+        both("Severity (\(result.options.severity.rawValue))") { $0.severity?.rawValue ?? "—" }
+        both("Toe pressure") { leg in leg.toePressure.map { "\($0) mmHg" } ?? (leg.toeAbsent ? "no signal" : "—") }
+        both("TBI") { leg in leg.tbi.map { "\(Ratio.text($0)) \(leg.tbiAbnormal == true ? "(abnormal)" : "(normal)")" } ?? "—" }
+        both("WIfI ischemia grade") { $0.wifiIschemiaGrade.map(String.init) ?? "—" }
+        if result.right.exercise != nil || result.left.exercise != nil {
+            both("Exercise ABI") { $0.exercise.map { Ratio.text($0.abi) } ?? "—" }
+            both("  ABI fall (>20%)") { leg in leg.exercise.map { e in (e.abiDropPercent.map { "\($0)%" } ?? "—") + (e.positiveByAbi ? " positive" : " negative") } ?? "—" }
+            both("  ankle fall (>30 mmHg)") { leg in leg.exercise.map { "\($0.anklePressureDrop) mmHg" + ($0.positiveByPressure ? " positive" : " negative") } ?? "—" }
+        }
+        return rows
+    }
+
     /// The rule set line every report prints, with the non-standard label when it applies.
     public var rulesLine: String { "Rules: \(result.options)" }
 }

@@ -50,21 +50,8 @@ public enum HTMLReport {
             h += "<p><b>No brachial pressure:</b> no ABI or TBI can be calculated.</p>\n"
         }
         h += "<table class=\"results\">\n<tr><th></th><th>Right leg</th><th>Left leg</th></tr>\n"
-        func both(_ label: String, _ value: (LegResult) -> String) {
-            h += "<tr><th>\(e(label))</th><td>\(e(value(result.right)))</td><td>\(e(value(result.left)))</td></tr>\n"
-        }
-        both("Status") { $0.status.rawValue }
-        both("Ankle pressure") { leg in leg.anklePressure.map { "\($0) mmHg (\(leg.ankleArtery?.words ?? ""))" } ?? "—" }
-        both("ABI") { leg in leg.abi.map(Ratio.text) ?? (leg.status == .noncompressible ? "not reported" : "—") }
-        both("Category") { $0.category?.rawValue ?? "—" }
-        both("Severity (\(result.options.severity.rawValue) scheme)") { $0.severity?.rawValue ?? "—" }
-        both("Toe pressure") { leg in leg.toePressure.map { "\($0) mmHg" } ?? (leg.toeAbsent ? "no signal" : "—") }
-        both("TBI") { leg in leg.tbi.map { "\(Ratio.text($0)) (\(leg.tbiAbnormal == true ? "abnormal" : "normal"))" } ?? "—" }
-        both("WIfI ischemia grade") { $0.wifiIschemiaGrade.map(String.init) ?? "—" }
-        if result.right.exercise != nil || result.left.exercise != nil {
-            both("Exercise ABI") { $0.exercise.map { Ratio.text($0.abi) } ?? "—" }
-            both("ABI fall (positive > 20%)") { leg in leg.exercise.map { e in (e.abiDropPercent.map { "\($0)%" } ?? "—") + (e.positiveByAbi ? ", positive" : ", negative") } ?? "—" }
-            both("Ankle pressure fall (positive > 30 mmHg)") { leg in leg.exercise.map { "\($0.anklePressureDrop) mmHg" + ($0.positiveByPressure ? ", positive" : ", negative") } ?? "—" }
+        for row in report.resultRows {
+            h += "<tr><th>\(e(row.label.trimmingLeadingSpaces))</th><td>\(e(row.right))</td><td>\(e(row.left))</td></tr>\n"
         }
         h += "</table>\n<p>Patient ABI: <b>\(result.patientAbi.map(Ratio.text) ?? "—")</b></p>\n</div>\n</div>\n"
 
@@ -178,4 +165,8 @@ public enum HTMLReport {
         s += "</g>\n</svg>\n"
         return s
     }
+}
+
+extension String {
+    var trimmingLeadingSpaces: String { String(drop { $0 == " " }) }
 }

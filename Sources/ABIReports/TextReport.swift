@@ -56,22 +56,7 @@ public enum TextReport {
             out.append("No brachial pressure: no ABI or TBI can be calculated.")
         }
         out.append(column("", "Right leg", "Left leg"))
-        func both(_ label: String, _ value: (LegResult) -> String) {
-            out.append(column(label, value(result.right), value(result.left)))
-        }
-        both("Status") { $0.status.rawValue }
-        both("Ankle pressure") { leg in leg.anklePressure.map { "\($0) mmHg \(leg.ankleArtery == .dorsalisPedis ? "(DP)" : "(PT)")" } ?? "—" }
-        both("ABI") { leg in leg.abi.map(Ratio.text) ?? (leg.status == .noncompressible ? "not reported" : "—") }
-        both("Category") { $0.category?.rawValue ?? "—" }
-        both("Severity (\(result.options.severity.rawValue))") { $0.severity?.rawValue ?? "—" }
-        both("Toe pressure") { leg in leg.toePressure.map { "\($0) mmHg" } ?? (leg.toeAbsent ? "no signal" : "—") }
-        both("TBI") { leg in leg.tbi.map { "\(Ratio.text($0)) \(leg.tbiAbnormal == true ? "(abnormal)" : "(normal)")" } ?? "—" }
-        both("WIfI ischemia grade") { $0.wifiIschemiaGrade.map(String.init) ?? "—" }
-        if result.right.exercise != nil || result.left.exercise != nil {
-            both("Exercise ABI") { $0.exercise.map { Ratio.text($0.abi) } ?? "—" }
-            both("  ABI fall (>20%)") { leg in leg.exercise.map { e in (e.abiDropPercent.map { "\($0)%" } ?? "—") + (e.positiveByAbi ? " positive" : " negative") } ?? "—" }
-            both("  ankle fall (>30 mmHg)") { leg in leg.exercise.map { "\($0.anklePressureDrop) mmHg" + ($0.positiveByPressure ? " positive" : " negative") } ?? "—" }
-        }
+        for row in report.resultRows { out.append(column(row.label, row.right, row.left)) }
         out.append("Patient ABI: " + (result.patientAbi.map(Ratio.text) ?? "—"))
 
         out.append(rule)
