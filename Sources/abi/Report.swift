@@ -9,13 +9,13 @@ import Glibc
 extension ABI {
     struct Report: ParsableCommand {
         enum Format: String, ExpressibleByArgument, CaseIterable {
-            case text, html, csv
+            case text, html, csv, hl7
 
             var fileExtension: String { rawValue == "text" ? "txt" : rawValue }
         }
 
         static let configuration = CommandConfiguration(
-            abstract: "Write patients' ABI reports from exam files (text, HTML or CSV so far).",
+            abstract: "Write patients' ABI reports from exam files (text, HTML, CSV or HL7 v2 so far).",
             discussion: """
                 Every format carries the same facts: the patient and exam, every reading with its \
                 state (superseded readings marked), the derived values, the flags most urgent \
@@ -40,7 +40,7 @@ extension ABI {
         @Argument(help: ArgumentHelp("The exam file (abi-exam/1), - for standard input, or with --all a folder of exam files.", valueName: "EXAM.json|-|FOLDER"))
         var exam: String
 
-        @Option(help: ArgumentHelp("text, html (one self-contained file with a body diagram) or csv.", valueName: "FORMAT"))
+        @Option(help: ArgumentHelp("text, html (one self-contained file with a body diagram), csv, or hl7 (an HL7 v2.5 ORU^R01 message).", valueName: "FORMAT"))
         var format: Format = .text
 
         @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Write to this file instead of standard output.", valueName: "FILE"))
@@ -115,6 +115,10 @@ extension ABI {
             case .text: TextReport.render(report)
             case .html: HTMLReport.render(report)
             case .csv: CSVReport.headerLine + CSVReport.rows(report)
+            case .hl7:
+                // The control id: the exam's time and patient, stable for the same exam.
+                HL7Report.render(report, controlId: "ABI" + String(report.exam.details.performedAt.millisecondsSinceEpoch),
+                                 now: DeviceClockShim.now())
             }
         }
 
@@ -150,4 +154,9 @@ extension ABI {
             return "[" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled) + "]"
         }
     }
+}
+
+/// The current time for message headers.
+enum DeviceClockShim {
+    static func now() -> Timestamp { Timestamp(secondsSinceEpoch: time(nil)) }
 }

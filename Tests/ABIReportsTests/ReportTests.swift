@@ -70,6 +70,47 @@ import FoundationXML
         }
     }
 
+    @Test("HL7 v2.5 ORU^R01 for every vector passes hl7apy's strict validation, delimiters in text escaped")
+    func hl7() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("abi-hl7-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        var files: [String] = []
+        let now = Timestamp("2026-11-26T12:00:00Z")!
+        for (i, url) in (ReportTests.allVectors + [ReportTests.root.appendingPathComponent("samples/pad.exam.json")]).enumerated() {
+            var exam = try ReportTests.exam(url)
+            if i == 0 {
+                exam.patient.id = "MRN|42^~\\&"
+                exam.patient.name = "O'Brien|Smith, Ann^Marie"
+                exam.details.indication = "line one\nline two & more"
+            }
+            let message = HL7Report.render(ExamReport(exam: exam), controlId: "T\(i)", now: now)
+            #expect(message.hasPrefix("MSH|^~\\&|ABI|"))
+            #expect(message.contains("|ORU^R01^ORU_R01|T\(i)|P|2.5\r"))
+            let file = dir.appendingPathComponent("\(i).hl7")
+            try message.write(to: file, atomically: true, encoding: .utf8)
+            files.append(file.path)
+            if i == 0 {
+                #expect(message.contains("MRN\\F\\42\\S\\\\R\\\\E\\\\T\\^^^^MR"))
+                #expect(message.contains("line one\\X0D\\line two \\T\\ more"))
+            }
+            // Each used pressure is an OBX with the MDC code and unit.
+            for leg in [ExamReport(exam: exam).result.right, ExamReport(exam: exam).result.left] {
+                if let abi = leg.abi { #expect(message.contains("|ABI^Ankle-brachial index^L|\(leg.side.rawValue)|\(Ratio.text(abi))|")) }
+            }
+        }
+        let python = ReportTests.root.appendingPathComponent(".build-python/bin/python3")
+        let process = Process()
+        process.executableURL = python
+        process.arguments = [ReportTests.root.appendingPathComponent("Tests/ABIReportsTests/Validators/hl7_validate.py").path] + files
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(text)")
+        #expect(text.split(separator: "\n").filter { $0.hasPrefix("OK ") }.count == files.count)
+    }
+
     static var allVectors: [URL] {
         ((try? FileManager.default.contentsOfDirectory(atPath: vectors.path)) ?? []).filter { $0.hasSuffix(".exam.json") }.sorted().map { vectors.appendingPathComponent($0) }
     }

@@ -1,0 +1,101 @@
+import ABICore
+
+/// The report as an HL7 v2.5 `ORU^R01` message: MSH, PID, OBR, then one OBX per value.
+/// Blood pressures use the MDC codes for NIBP (150021 systolic, 150022 diastolic, 150023 mean;
+/// unit 266016 mmHg); the ABI, TBI and other derived values use local codes (`L`), since no
+/// verified LOINC code exists for them. Every field is escaped (\F\ \S\ \R\ \E\ \T\).
+public enum HL7Report {
+    public struct Sender: Sendable {
+        public var application = "ABI"
+        public var facility = "ABI"
+        public var receivingApplication = ""
+        public var receivingFacility = ""
+        public init() {}
+    }
+
+    /// - Parameters:
+    ///   - controlId: the message control id (MSH-10), unique per message.
+    ///   - now: the message time (MSH-7).
+    public static func render(_ report: ExamReport, sender: Sender = Sender(), controlId: String, now: Timestamp) -> String {
+        let exam = report.exam, result = report.result
+        var segments: [[String]] = []
+        segments.append(["MSH", "^~\\&", e(sender.application), e(sender.facility), e(sender.receivingApplication), e(sender.receivingFacility),
+                         ts(now), "", "ORU^R01^ORU_R01", e(controlId), "P", "2.5"])
+        let p = exam.patient
+        let name = p.name.map { n -> String in
+            let parts = n.split(separator: ",", maxSplits: 1).map { $0.trimmingSpaces }
+            return parts.count == 2 ? "\(e(parts[0]))^\(e(parts[1]))" : e(n)
+        } ?? "\"\""  // PID-5 is required; "" is HL7's explicit null for an unknown name
+        let sex: String = switch p.sex {
+        case .female?: "F"
+        case .male?: "M"
+        case .other?: "O"
+        case .unknown?: "U"
+        case nil: ""
+        }
+        segments.append(["PID", "1", "", "\(e(p.id))^^^^MR", "", name, "", p.birthDate.map { $0.filter(\.isNumber) } ?? "", sex])
+        let status = report.status == .preliminary ? "P" : "F"
+        segments.append(["OBR", "1", "", e(controlId), "ABI^Ankle-brachial index exam^L", "", "", ts(exam.details.performedAt),
+                         "", "", "", "", "", e(exam.details.indication ?? ""), "", "", "", "", "", "", "", "", "", "", "", status])
+
+        var obx: [[String]] = []
+        func add(_ type: String, _ code: String, _ sub: String, _ value: String, _ unit: String) {
+            obx.append(["OBX", String(obx.count + 1), type, code, e(sub), value, unit, "", "", "", "", status, "", "", ts(exam.details.performedAt)])
+        }
+        let mmHg = "266016^MDC_DIM_MMHG^MDC"
+        for line in report.readings where !line.superseded {
+            let r = line.reading
+            let sub = (line.postExercise ? "postExercise." : "") + r.site.rawValue
+            switch r.state {
+            case .numeric(let pressure):
+                add("NM", "150021^MDC_PRESS_BLD_NONINV_SYS^MDC", sub, "\(pressure.systolic.mmHg)", mmHg)
+                if let d = pressure.diastolic { add("NM", "150022^MDC_PRESS_BLD_NONINV_DIA^MDC", sub, "\(d.mmHg)", mmHg) }
+                if let m = pressure.map { add("NM", "150023^MDC_PRESS_BLD_NONINV_MEAN^MDC", sub, "\(m.mmHg)", mmHg) }
+            default:
+                add("ST", "READING-STATE^Reading state^L", sub, e(ExamReport.describe(r.state)), "")
+            }
+        }
+        for leg in [result.right, result.left] {
+            let side = leg.side.rawValue
+            if let abi = leg.abi { add("NM", "ABI^Ankle-brachial index^L", side, Ratio.text(abi), "{ratio}^^UCUM") }
+            if let category = leg.category { add("ST", "ABI-CAT^ABI category^L", side, category.rawValue, "") }
+            if let severity = leg.severity { add("ST", "ABI-SEV^ABI severity (\(result.options.severity.rawValue))^L", side, severity.rawValue, "") }
+            if let tbi = leg.tbi { add("NM", "TBI^Toe-brachial index^L", side, Ratio.text(tbi), "{ratio}^^UCUM") }
+            if let grade = leg.wifiIschemiaGrade { add("NM", "WIFI-I^WIfI ischemia grade^L", side, "\(grade)", "") }
+            if let ex = leg.exercise { add("NM", "ABI-EX^Post-exercise ABI^L", side, Ratio.text(ex.abi), "{ratio}^^UCUM") }
+        }
+        for flag in result.flags {
+            add("ST", "FLAG^\(e(flag.code.rawValue))^L", flag.side?.rawValue ?? "patient", e("\(flag.level.rawValue.uppercased()): \(flag.message)"), "")
+        }
+        add("ST", "RULES^Rule set^L", "", e(result.options.description), "")
+        segments += obx
+        return segments.map { $0.joined(separator: "|") }.joined(separator: "\r") + "\r"
+    }
+
+    /// HL7 escaping of one field's text.
+    public static func e(_ text: String) -> String {
+        var out = ""
+        for c in text.unicodeScalars {
+            switch c {
+            case "|": out += "\\F\\"
+            case "^": out += "\\S\\"
+            case "~": out += "\\R\\"
+            case "\\": out += "\\E\\"
+            case "&": out += "\\T\\"
+            case "\r", "\n": out += "\\X0D\\"
+            default: out.unicodeScalars.append(c)
+            }
+        }
+        return out
+    }
+
+    /// HL7 TS: YYYYMMDDHHMMSS+ZZZZ (in UTC).
+    static func ts(_ t: Timestamp) -> String {
+        let utc = Timestamp(secondsSinceEpoch: t.millisecondsSinceEpoch / 1000).text.filter(\.isNumber)
+        return utc + "+0000"
+    }
+}
+
+extension Substring {
+    var trimmingSpaces: String { String(drop { $0 == " " }.reversed().drop { $0 == " " }.reversed()) }
+}
