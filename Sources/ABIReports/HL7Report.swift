@@ -72,6 +72,18 @@ public enum HL7Report {
         return segments.map { $0.joined(separator: "|") }.joined(separator: "\r") + "\r"
     }
 
+    /// A message control id (MSH-10, at most 20 characters) that is the same for the same exam
+    /// and differs between patients examined at the same moment: "ABI" and 16 hex digits of a
+    /// 64-bit FNV-1a hash of the patient id and the exam time.
+    public static func controlId(for exam: Exam) -> String {
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        for byte in "\(exam.patient.id)|\(exam.details.performedAt.text)".utf8 {
+            hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3
+        }
+        let hex = String(hash, radix: 16)
+        return "ABI" + String(repeating: "0", count: 16 - hex.count) + hex
+    }
+
     /// HL7 escaping of one field's text.
     public static func e(_ text: String) -> String {
         var out = ""

@@ -1,4 +1,5 @@
 import ABICore
+import ABIDevices
 import ABIReports
 import ArgumentParser
 
@@ -116,9 +117,7 @@ extension ABI {
             case .html: HTMLReport.render(report)
             case .csv: CSVReport.headerLine + CSVReport.rows(report)
             case .hl7:
-                // The control id: the exam's time and patient, stable for the same exam.
-                HL7Report.render(report, controlId: "ABI" + String(report.exam.details.performedAt.millisecondsSinceEpoch),
-                                 now: DeviceClockShim.now())
+                HL7Report.render(report, controlId: HL7Report.controlId(for: report.exam), now: DeviceClock.now())
             }
         }
 
@@ -154,9 +153,4 @@ extension ABI {
             return "[" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled) + "]"
         }
     }
-}
-
-/// The current time for message headers.
-enum DeviceClockShim {
-    static func now() -> Timestamp { Timestamp(secondsSinceEpoch: time(nil)) }
 }

@@ -108,6 +108,15 @@ import FoundationXML
         let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         #expect(process.terminationStatus == 0, "\(text)")
+
+        // Control ids: stable for the same exam, different for another patient at the same time, ≤ 20 characters.
+        var a = try ReportTests.exam(ReportTests.allVectors[0]), b = a
+        b.patient.id += "-other"
+        #expect(HL7Report.controlId(for: a) == HL7Report.controlId(for: a))
+        #expect(HL7Report.controlId(for: a) != HL7Report.controlId(for: b))
+        #expect(HL7Report.controlId(for: a).count == 19)
+        a.details.performedAt = Timestamp("2026-11-27T09:30:00Z")!
+        #expect(HL7Report.controlId(for: a) != HL7Report.controlId(for: b))
         #expect(text.split(separator: "\n").filter { $0.hasPrefix("OK ") }.count == files.count)
     }
 

@@ -7,13 +7,7 @@ public enum ExamFile {
     /// - Returns: the exam.
     /// - Throws: `InputError` naming the JSON path and value of the first problem.
     public static func decode(_ bytes: some Collection<UInt8>) throws(InputError) -> Exam {
-        let value: JSONValue
-        do {
-            value = try JSONParser.parse(bytes)
-        } catch {
-            throw InputError(path: "", "not valid JSON: \(error)")
-        }
-        return try decode(value)
+        try decode(try InputError.parsingJSON(bytes))
     }
 
     /// Validates a parsed exam document.

@@ -11,6 +11,15 @@ public struct InputError: Error, Equatable, Sendable, CustomStringConvertible {
     }
 
     public var description: String { path.isEmpty ? problem : "\(path): \(problem)" }
+
+    /// Parses a JSON document, a syntax error becoming an `InputError` with its line and column.
+    public static func parsingJSON(_ bytes: some Collection<UInt8>) throws(InputError) -> JSONValue {
+        do {
+            return try JSONParser.parse(bytes)
+        } catch {
+            throw InputError(path: "", "not valid JSON: \(error)")
+        }
+    }
 }
 
 /// Reads the members of one JSON object, turning every type or range problem into an

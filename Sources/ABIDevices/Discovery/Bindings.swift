@@ -39,9 +39,7 @@ public struct Bindings: Sendable, Equatable {
             if n == 0 { break }
             bytes += chunk[0..<n]
         }
-        let value: JSONValue
-        do { value = try JSONParser.parse(bytes) } catch { throw InputError(path: "", "not valid JSON: \(error)") }
-        let r = try ObjectReader(value, at: "")
+        let r = try ObjectReader(try InputError.parsingJSON(bytes), at: "")
         guard try r.string("format") == format else { throw InputError(path: "format", "must be \"\(format)\"") }
         var bindings = Bindings()
         for (i, entry) in (try r.array("bindings") ?? []).enumerated() {

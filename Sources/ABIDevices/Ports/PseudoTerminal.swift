@@ -40,19 +40,7 @@ public final class PseudoTerminal {
 
     /// Sends bytes to the program, as the device.
     public func send(_ bytes: [UInt8]) throws(SystemError) {
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { b in retryingOnInterrupt { Glibc.write(masterFD, b.baseAddress! + offset, b.count - offset) } }
-            if n < 0 {
-                if errno == EAGAIN {
-                    var p = pollfd(fd: masterFD, events: Int16(POLLOUT), revents: 0)
-                    _ = poll(&p, 1, 50)
-                    continue
-                }
-                throw SystemError("write", path: path)
-            }
-            offset += n
-        }
+        try writeFully(masterFD, bytes, path: path)
     }
 
     /// Reads what the program wrote to the device, waiting up to `timeoutMilliseconds`.

@@ -195,21 +195,7 @@ public final class SerialPort {
 
     /// Writes every byte (waiting briefly when the driver's buffer is full).
     public func write(_ bytes: [UInt8]) throws(SystemError) {
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { buffer in
-                retryingOnInterrupt { Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset) }
-            }
-            if n < 0 {
-                if errno == EAGAIN {
-                    var p = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
-                    _ = poll(&p, 1, 100)
-                    continue
-                }
-                throw SystemError("write", path: path)
-            }
-            offset += n
-        }
+        try writeFully(fd, bytes, path: path)
     }
 
     /// Restores the original settings and closes the port. Called by deinit if not before.

@@ -33,3 +33,22 @@ func retryingOnInterrupt<T: BinaryInteger>(_ call: () -> T) -> T {
         return rc
     }
 }
+
+/// Writes every byte to a descriptor, retrying on EINTR, and waiting (up to 100 ms at a time)
+/// when a non-blocking descriptor's buffer is full.
+/// - Throws: `SystemError` for `write` on `path`.
+func writeFully(_ fd: Int32, _ bytes: [UInt8], path: String) throws(SystemError) {
+    var offset = 0
+    while offset < bytes.count {
+        let n = bytes.withUnsafeBytes { b in retryingOnInterrupt { write(fd, b.baseAddress! + offset, b.count - offset) } }
+        if n < 0 {
+            if errno == EAGAIN {
+                var p = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+                _ = poll(&p, 1, 100)
+                continue
+            }
+            throw SystemError("write", path: path)
+        }
+        offset += n
+    }
+}

@@ -62,13 +62,7 @@ public struct LineProfile: Sendable {
     /// Reads and validates a profile.
     /// - Throws: `InputError` naming the key (`records[1].pattern`) and the problem.
     public static func decode(_ bytes: some Collection<UInt8>) throws(InputError) -> LineProfile {
-        let value: JSONValue
-        do {
-            value = try JSONParser.parse(bytes)
-        } catch {
-            throw InputError(path: "", "not valid JSON: \(error)")
-        }
-        let r = try ObjectReader(value, at: "", what: "a profile object")
+        let r = try ObjectReader(try InputError.parsingJSON(bytes), at: "", what: "a profile object")
         guard try r.string("format") == format else {
             throw InputError(path: "format", "is required and must be \"\(format)\"")
         }

@@ -31,14 +31,7 @@ public final class RawLogWriter {
     }
 
     private func append(_ text: String) throws(SystemError) {
-        var bytes = Array(text.utf8)
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { b in retryingOnInterrupt { write(fd, b.baseAddress! + offset, b.count - offset) } }
-            guard n > 0 else { throw SystemError("write", path: path) }
-            offset += n
-        }
-        _ = bytes.count
+        try writeFully(fd, Array(text.utf8), path: path)
     }
 
     deinit { close(fd) }
