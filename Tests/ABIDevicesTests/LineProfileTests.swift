@@ -134,6 +134,24 @@ import Testing
         #expect(untimed.receive(ContecCMS50Legacy.packet(pulseRate: 70, spo2: 97) + ContecCMS50Legacy.packet(pulseRate: 70, spo2: 97), at: nil).count == 2)
     }
 
+    @Test("A 1 Hz oximeter whose lines come a little under a second apart loses none of them")
+    func rateLimitKeepsEachSecond() throws {
+        var decoder = ReadingDecoder(profile: try DeviceProfile.builtIn("nonin-ascii"))
+        let start = Timestamp("2026-11-26T09:30:00.500Z")!.millisecondsSinceEpoch
+        func time(_ ms: Int) -> Timestamp {
+            let text = Timestamp(secondsSinceEpoch: ms / 1000).text.dropLast() + ".\(String(format3: ms % 1000))Z"
+            return Timestamp(String(text))!
+        }
+        var kept = 0
+        for line in 0..<10 {  // 990 to 1,010 ms apart: a fast clock and jitter
+            let ms = start + line * 997 + (line % 2 == 0 ? 0 : 13)
+            kept += decoder.receive(Array("SPO2=097 HR=072\r\n".utf8), at: time(ms)).count
+        }
+        #expect(kept == 10)
+        // Two lines in the same second of the clock: the second one is not reported.
+        #expect(decoder.receive(Array("SPO2=097 HR=072\r\n".utf8), at: time(start + 9 * 997 + 13 + 200)).isEmpty)
+    }
+
     @Test("Raw logs: times and hex per line; bad lines are named")
     func rawLog() throws {
         let text = RawLog.header + " profile=nonin-2\n" + RawLog.line(Timestamp("2026-11-26T09:30:00.250Z")!, [0x3E, 0x05]) + "2026-11-26T09:30:00.300Z 0201ba\r\n"
