@@ -42,7 +42,7 @@ public enum HTMLReport {
         if let indication = d.indication { h += row("Indication", indication) }
         h += "</table>\n"
 
-        h += "<h2>Results</h2>\n<div class=\"layout\">\n<div class=\"diagram\">\n\(diagram(report))</div>\n<div>\n"
+        h += "<h2>Results</h2>\n<div class=\"layout\">\n<div class=\"diagram\">\n\(BodyDiagram(report).svg(width: "62mm"))</div>\n<div>\n"
         let b = result.brachial
         if let used = b.used, let side = b.usedSide {
             h += "<p>Brachial pressure used: <b>\(used) mmHg</b> (\(side.word) arm)" + (b.interArmDifference.map { "; inter-arm difference \($0) mmHg" } ?? "") + "</p>\n"
@@ -113,57 +113,6 @@ public enum HTMLReport {
             }
         }
         return out
-    }
-
-    /// The fill and the written label of a leg's category.
-    public static func legStyle(_ leg: LegResult) -> (fill: String, label: String) {
-        switch leg.category {
-        case .normal?: ("#cfe8cf", "normal")
-        case .borderline?: ("#f6e7a8", "borderline")
-        case .abnormal?: ("#f4b6b0", "abnormal\(leg.severity.map { ", \($0.rawValue)" } ?? "")")
-        case .noncompressible?: ("#c9c9e8", "noncompressible")
-        case nil: ("#e6e6e6", leg.status == .absent ? "no signal" : "not calculable")
-        }
-    }
-
-    /// A front view of the body: arms with the brachial pressures, legs coloured by category
-    /// with the ABI and category written beside them, ankle and toe pressures at their sites.
-    static func diagram(_ report: ExamReport) -> String {
-        let r = report.result
-        let latest = Dictionary(report.readings.filter { !$0.superseded && !$0.postExercise }.map { ($0.reading.site, $0.reading.state) }) { a, _ in a }
-        func pressure(_ site: Site) -> String {
-            guard let state = latest[site] else { return "—" }
-            switch state {
-            case .numeric(let p): return "\(p.systolic.mmHg)"
-            case .absent: return "absent"
-            case .noncompressible: return "NC"
-            case .notMeasured: return "n/m"
-            case .deviceError: return "error"
-            }
-        }
-        let right = legStyle(r.right), left = legStyle(r.left)
-        // The patient's right is on the viewer's left.
-        var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 290 330\" width=\"62mm\" role=\"img\" aria-label=\"Body diagram with pressures\">\n"
-        s += "<title>Right ABI \(r.right.abi.map(Ratio.text) ?? "—") \(e(right.label)); left ABI \(r.left.abi.map(Ratio.text) ?? "—") \(e(left.label))</title>\n"
-        s += "<g fill=\"none\" stroke=\"#333\" stroke-width=\"2\" transform=\"translate(25,0)\">\n"
-        s += "<circle cx=\"120\" cy=\"28\" r=\"16\" fill=\"#f2f2f2\"/>\n"
-        s += "<path d=\"M98 50 H142 L146 150 H94 Z\" fill=\"#f2f2f2\"/>\n"
-        s += "<path d=\"M98 54 L70 110 L62 150\"/>\n<path d=\"M142 54 L170 110 L178 150\"/>\n"
-        s += "<path d=\"M96 150 L100 290 L88 300\" stroke-width=\"14\" stroke=\"\(right.fill)\"/>\n"
-        s += "<path d=\"M144 150 L140 290 L152 300\" stroke-width=\"14\" stroke=\"\(left.fill)\"/>\n"
-        s += "</g>\n<g font-size=\"10\" font-family=\"sans-serif\" fill=\"#111\">\n"
-        s += "<text x=\"4\" y=\"100\">R arm \(e(pressure(.rightBrachial)))</text>\n"
-        s += "<text x=\"222\" y=\"100\">L arm \(e(pressure(.leftBrachial)))</text>\n"
-        s += "<text x=\"4\" y=\"200\" font-weight=\"bold\">R ABI \(r.right.abi.map(Ratio.text) ?? "—")</text>\n"
-        s += "<text x=\"4\" y=\"212\">\(e(right.label))</text>\n"
-        s += "<text x=\"200\" y=\"200\" font-weight=\"bold\">L ABI \(r.left.abi.map(Ratio.text) ?? "—")</text>\n"
-        s += "<text x=\"200\" y=\"212\">\(e(left.label))</text>\n"
-        s += "<text x=\"4\" y=\"276\">PT \(e(pressure(.rightPosteriorTibial))) DP \(e(pressure(.rightDorsalisPedis)))</text>\n"
-        s += "<text x=\"195\" y=\"276\">PT \(e(pressure(.leftPosteriorTibial))) DP \(e(pressure(.leftDorsalisPedis)))</text>\n"
-        s += "<text x=\"4\" y=\"320\">toe \(e(pressure(.rightToe)))</text>\n"
-        s += "<text x=\"222\" y=\"320\">toe \(e(pressure(.leftToe)))</text>\n"
-        s += "</g>\n</svg>\n"
-        return s
     }
 }
 

@@ -10,13 +10,13 @@ import Glibc
 extension ABI {
     struct Report: ParsableCommand {
         enum Format: String, ExpressibleByArgument, CaseIterable {
-            case text, html, csv, hl7
+            case text, html, pdf, csv, hl7
 
             var fileExtension: String { rawValue == "text" ? "txt" : rawValue }
         }
 
         static let configuration = CommandConfiguration(
-            abstract: "Write patients' ABI reports from exam files (text, HTML, CSV or HL7 v2 so far).",
+            abstract: "Write patients' ABI reports from exam files: text, HTML, PDF, CSV or HL7 v2.",
             discussion: """
                 Every format carries the same facts: the patient and exam, every reading with its \
                 state (superseded readings marked), the derived values, the flags most urgent \
@@ -24,15 +24,16 @@ extension ABI {
                 with its sources.
 
                 With --all, EXAM is a folder of exam files (*.exam.json): --format csv writes one CSV \
-                of every exam (to -o or standard output); text and html write one file per exam \
-                into --out-dir, named from the sanitised patient id and the exam time. A bad exam \
-                file is reported and skipped; the exit code is then 65.
+                of every exam (to -o or standard output); the other formats write one file per \
+                exam into --out-dir, named from the sanitised patient id and the exam time. A bad \
+                exam file is reported and skipped; the exit code is then 65.
 
                 CSV has one row per leg with a header; its columns are listed in docs/csv-report.md. \
                 Files are created mode 0600 (folders 0700) and never overwritten without --force.
 
                 Examples:
                   abi report samples/pad.exam.json --format html -o pad.html
+                  abi report samples/pad.exam.json --format pdf -o pad.pdf
                   abi report --all samples --out-dir reports --format html
                   abi report --all samples --format csv -o research.csv
                 """
@@ -41,7 +42,7 @@ extension ABI {
         @Argument(help: ArgumentHelp("The exam file (abi-exam/1), - for standard input, or with --all a folder of exam files.", valueName: "EXAM.json|-|FOLDER"))
         var exam: String
 
-        @Option(help: ArgumentHelp("text, html (one self-contained file with a body diagram), csv, or hl7 (an HL7 v2.5 ORU^R01 message).", valueName: "FORMAT"))
+        @Option(help: ArgumentHelp("text, html (one self-contained file with a body diagram), pdf (A4, the diagram in vector form), csv, or hl7 (an HL7 v2.5 ORU^R01 message).", valueName: "FORMAT"))
         var format: Format = .text
 
         @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Write to this file instead of standard output.", valueName: "FILE"))
@@ -67,8 +68,11 @@ extension ABI {
         func run() throws {
             guard all else {
                 let report = try load(exam)
-                let text = render(report)
-                if let output { try Files.createPrivate(output, text, replace: force) } else { Terminal.write(text) }
+                var bytes = render(report)
+                if let output { try Files.createPrivate(output, bytes: bytes, replace: force) }
+                else if format == .pdf && Terminal.isTerminal(STDOUT_FILENO) {
+                    throw Failure(.usage, "a PDF is not for the terminal: write it with -o FILE.pdf, or redirect standard output")
+                } else { _ = Terminal.writeAll(&bytes, to: STDOUT_FILENO) }
                 return
             }
             let files = try examFiles(in: exam)
@@ -91,7 +95,7 @@ extension ABI {
                     continue
                 }
                 let name = Report.fileName(report, format, taken: &usedNames, in: outDir!, replace: force)
-                try Files.createPrivate(outDir! + "/" + name, render(report), replace: force)
+                try Files.createPrivate(outDir! + "/" + name, bytes: render(report), replace: force)
             }
             if progress { Terminal.write("\r\u{1B}[K", to: STDERR_FILENO) }
             if format == .csv {
@@ -111,13 +115,14 @@ extension ABI {
             }
         }
 
-        func render(_ report: ExamReport) -> String {
+        func render(_ report: ExamReport) -> [UInt8] {
             switch format {
-            case .text: TextReport.render(report)
-            case .html: HTMLReport.render(report)
-            case .csv: CSVReport.headerLine + CSVReport.rows(report)
+            case .text: Array(TextReport.render(report).utf8)
+            case .html: Array(HTMLReport.render(report).utf8)
+            case .pdf: PDFReport.render(report)
+            case .csv: Array((CSVReport.headerLine + CSVReport.rows(report)).utf8)
             case .hl7:
-                HL7Report.render(report, controlId: HL7Report.controlId(for: report.exam), now: DeviceClock.now())
+                Array(HL7Report.render(report, controlId: HL7Report.controlId(for: report.exam), now: DeviceClock.now()).utf8)
             }
         }
 

@@ -65,7 +65,7 @@ import FoundationXML
             for leg in [report.result.right, report.result.left] {
                 if let abi = leg.abi { #expect(html.contains(Ratio.text(abi))) }
                 // The category is written out, not only shown as a colour.
-                #expect(html.contains(HTMLReport.legStyle(leg).label))
+                #expect(html.contains(BodyDiagram.legStyle(leg).label))
             }
         }
     }
@@ -188,5 +188,128 @@ import FoundationXML
             }
         }
         return rows
+    }
+}
+
+/// Runs a program and gives its exit status and standard output.
+func runTool(_ path: String, _ arguments: [String]) throws -> (status: Int32, output: Data) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: path)
+    process.arguments = arguments
+    let out = Pipe()
+    process.standardOutput = out
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, data)
+}
+
+/// The PDF writer checked by real tools (Debian's qpdf and poppler-utils): structure, text, picture.
+@Suite struct PDFReportTests {
+    static func write(_ report: ExamReport, _ name: String) throws -> URL {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("abi-pdf-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let url = dir.appendingPathComponent(name)
+        try Data(PDFReport.render(report)).write(to: url)
+        return url
+    }
+
+    /// The text of a PDF as pdftotext gives it, with runs of white space made single spaces.
+    static func text(_ url: URL) throws -> String {
+        let run = try runTool("/usr/bin/pdftotext", [url.path, "-"])
+        #expect(run.status == 0)
+        return String(decoding: run.output, as: UTF8.self).split(whereSeparator: \.isWhitespace).joined(separator: " ")
+    }
+
+    @Test("Every vector's PDF passes qpdf --check, has one or two pages, and its text holds every value of the text report")
+    func everyVector() throws {
+        for url in ReportTests.allVectors + ["pad", "normal", "absent-signals", "noncompressible-with-toes"].map({ ReportTests.root.appendingPathComponent("samples/\($0).exam.json") }) {
+            let report = ExamReport(exam: try ReportTests.exam(url))
+            let pdf = try PDFReportTests.write(report, "report.pdf")
+            let check = try runTool("/usr/bin/qpdf", ["--check", pdf.path])
+            #expect(check.status == 0, "\(url.lastPathComponent): \(String(decoding: check.output, as: UTF8.self))")
+            let info = String(decoding: try runTool("/usr/bin/pdfinfo", [pdf.path]).output, as: UTF8.self)
+            #expect(info.contains("Pages:           1") || info.contains("Pages:           2"), "\(url.lastPathComponent): \(info)")
+            #expect(info.contains("Page size:       595.28 x 841.89 pts (A4)"))
+            let text = try PDFReportTests.text(pdf)
+            // Every token of the text report that carries a number is in the PDF's text.
+            let values = TextReport.render(report).split(whereSeparator: \.isWhitespace)
+                .map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "(),;:.")) }
+                .filter { $0.contains(where: \.isNumber) }
+            #expect(!values.isEmpty)
+            for value in Set(values) { #expect(text.contains(value), "\(url.lastPathComponent): the PDF lacks \(value)") }
+            #expect(text.contains(report.exam.patient.id))
+            for flag in report.result.flags { #expect(text.contains(flag.code.rawValue) && text.contains(flag.level.rawValue.uppercased())) }
+            for pattern in report.result.patterns { #expect(text.contains("fits the pattern of \(pattern.pattern.words)")) }
+            #expect(text.contains(report.rulesLine))
+        }
+    }
+
+    @Test("Text is escaped and encoded: brackets, backslashes and accented letters come back out as written")
+    func escaping() throws {
+        var exam = try ReportTests.exam(ReportTests.root.appendingPathComponent("samples/pad.exam.json"))
+        exam.patient.id = "MRN(7)\\x"
+        exam.patient.name = "Ébène, Zoë – O’Brien"
+        exam.details.indication = String(repeating: "claudication ", count: 30) + String(repeating: "X", count: 200)
+        let text = try PDFReportTests.text(try PDFReportTests.write(ExamReport(exam: exam), "escaping.pdf"))
+        #expect(text.contains("MRN(7)\\x"))
+        #expect(text.contains("Ébène, Zoë – O’Brien"))
+        #expect(text.replacingOccurrences(of: " ", with: "").contains(String(repeating: "X", count: 200)))
+    }
+
+    @Test("The picture: pdftoppm renders the page; each leg has its category's colour, the right leg on the viewer's left")
+    func picture() throws {
+        for (vector, right, left) in [("v07-absent-dp", "#f4b6b0", "#cfe8cf"), ("v05-1.41-noncompressible-with-toe", "#c9c9e8", "#cfe8cf")] {
+            let report = ExamReport(exam: try ReportTests.exam(ReportTests.vectors.appendingPathComponent("\(vector).exam.json")))
+            #expect(BodyDiagram.legStyle(report.result.right).fill == right && BodyDiagram.legStyle(report.result.left).fill == left)
+            let pdf = try PDFReportTests.write(report, "picture.pdf")
+            let prefix = pdf.deletingPathExtension().path
+            #expect(try runTool("/usr/bin/pdftoppm", ["-r", "50", "-f", "1", "-l", "1", "-singlefile", pdf.path, prefix]).status == 0)
+            let image = try PPM(Data(contentsOf: URL(fileURLWithPath: prefix + ".ppm")))
+            #expect(abs(image.width - 413) <= 1 && abs(image.height - 585) <= 1)  // A4 at 50 dpi
+            let rightLeg = image.pixels(near: right), leftLeg = image.pixels(near: left)
+            #expect(rightLeg.count > 40 && leftLeg.count > 40, "\(vector): legs not drawn in their colours")
+            let mean = { (points: [(Int, Int)]) in points.map(\.0).reduce(0, +) / max(1, points.count) }
+            #expect(mean(rightLeg) < mean(leftLeg))
+            #expect(mean(rightLeg) > image.width / 2)  // the diagram sits at the right of the results
+            #expect(image.pixels(near: "#111111", tolerance: 60).count > 500)  // text is drawn
+        }
+    }
+}
+
+/// A binary PPM (P6) image, as pdftoppm writes it.
+struct PPM {
+    let width: Int, height: Int
+    let bytes: [UInt8]
+
+    init(_ data: Data) throws {
+        let all = [UInt8](data)
+        var fields: [String] = []
+        var i = 0
+        while fields.count < 4 {
+            while all[i] == 0x20 || all[i] == 0x0A { i += 1 }
+            var field = ""
+            while all[i] != 0x20 && all[i] != 0x0A { field.append(Character(UnicodeScalar(all[i]))); i += 1 }
+            fields.append(field)
+        }
+        guard fields[0] == "P6", let w = Int(fields[1]), let h = Int(fields[2]) else { throw CocoaError(.fileReadCorruptFile) }
+        width = w
+        height = h
+        bytes = Array(all[(i + 1)...])
+    }
+
+    /// The (x, y) of every pixel within `tolerance` of the colour `#rrggbb` in each channel.
+    func pixels(near hex: String, tolerance: Int = 10) -> [(Int, Int)] {
+        let v = Int(hex.dropFirst(), radix: 16)!
+        let target = [(v >> 16) & 0xFF, (v >> 8) & 0xFF, v & 0xFF]
+        var found: [(Int, Int)] = []
+        for y in 0..<height {
+            for x in 0..<width {
+                let o = (y * width + x) * 3
+                if (0..<3).allSatisfy({ abs(Int(bytes[o + $0]) - target[$0]) <= tolerance }) { found.append((x, y)) }
+            }
+        }
+        return found
     }
 }
