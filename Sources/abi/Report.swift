@@ -10,13 +10,19 @@ import Glibc
 extension ABI {
     struct Report: ParsableCommand {
         enum Format: String, ExpressibleByArgument, CaseIterable {
-            case text, html, pdf, csv, hl7
+            case text, html, pdf, csv, fhir, hl7
 
-            var fileExtension: String { rawValue == "text" ? "txt" : rawValue }
+            var fileExtension: String {
+                switch self {
+                case .text: "txt"
+                case .fhir: "fhir.json"
+                default: rawValue
+                }
+            }
         }
 
         static let configuration = CommandConfiguration(
-            abstract: "Write patients' ABI reports from exam files: text, HTML, PDF, CSV or HL7 v2.",
+            abstract: "Write patients' ABI reports from exam files: text, HTML, PDF, CSV, FHIR R4 or HL7 v2.",
             discussion: """
                 Every format carries the same facts: the patient and exam, every reading with its \
                 state (superseded readings marked), the derived values, the flags most urgent \
@@ -34,6 +40,7 @@ extension ABI {
                 Examples:
                   abi report samples/pad.exam.json --format html -o pad.html
                   abi report samples/pad.exam.json --format pdf -o pad.pdf
+                  abi report samples/pad.exam.json --format fhir -o pad.fhir.json
                   abi report --all samples --out-dir reports --format html
                   abi report --all samples --format csv -o research.csv
                 """
@@ -42,7 +49,7 @@ extension ABI {
         @Argument(help: ArgumentHelp("The exam file (abi-exam/1), - for standard input, or with --all a folder of exam files.", valueName: "EXAM.json|-|FOLDER"))
         var exam: String
 
-        @Option(help: ArgumentHelp("text, html (one self-contained file with a body diagram), pdf (A4, the diagram in vector form), csv, or hl7 (an HL7 v2.5 ORU^R01 message).", valueName: "FORMAT"))
+        @Option(help: ArgumentHelp("text, html (one self-contained file with a body diagram), pdf (A4, the diagram in vector form), csv, fhir (a FHIR R4 Bundle), or hl7 (an HL7 v2.5 ORU^R01 message).", valueName: "FORMAT"))
         var format: Format = .text
 
         @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Write to this file instead of standard output.", valueName: "FILE"))
@@ -121,6 +128,7 @@ extension ABI {
             case .html: Array(HTMLReport.render(report).utf8)
             case .pdf: PDFReport.render(report)
             case .csv: Array((CSVReport.headerLine + CSVReport.rows(report)).utf8)
+            case .fhir: Array(FHIRReport.render(report).utf8)
             case .hl7:
                 Array(HL7Report.render(report, controlId: HL7Report.controlId(for: report.exam), now: DeviceClock.now()).utf8)
             }

@@ -313,3 +313,129 @@ struct PPM {
         return found
     }
 }
+
+/// FHIR R4 bundles, validated by the PyPI package fhir.resources (FHIR 4.0.1) and by the checks
+/// of Validators/fhir_validate.py; the codes the issue names are checked here.
+@Suite struct FHIRReportTests {
+    static let validator = ReportTests.root.appendingPathComponent("Tests/ABIReportsTests/Validators/fhir_validate.py").path
+    static let python = ReportTests.root.appendingPathComponent(".build-python/bin/python3").path
+
+    static func bundle(_ vector: String) throws -> (ExamReport, [[String: Any]]) {
+        let report = ExamReport(exam: try ReportTests.exam(ReportTests.vectors.appendingPathComponent("\(vector).exam.json")))
+        let json = try JSONSerialization.jsonObject(with: Data(FHIRReport.render(report).utf8)) as! [String: Any]
+        return (report, (json["entry"] as! [[String: Any]]).map { $0["resource"] as! [String: Any] })
+    }
+
+    /// SNOMED CT body structures, as published (checked against HL7 value sets of BP body sites).
+    static let siteCodes: [Site: String] = [
+        .rightBrachial: "723962009", .leftBrachial: "723961002", .rightPosteriorTibial: "214811007", .leftPosteriorTibial: "214912001",
+        .rightDorsalisPedis: "792816004", .leftDorsalisPedis: "792817008", .rightToe: "723730004", .leftToe: "723724004",
+    ]
+
+    static func codes(_ concept: Any?) -> [String] {
+        ((concept as? [String: Any])?["coding"] as? [[String: Any]] ?? []).compactMap { $0["code"] as? String }
+    }
+
+    @Test("Every vector's bundle is valid FHIR R4 to fhir.resources, and its ABIs are the calculated ones")
+    func everyVector() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("abi-fhir-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        var expected: [String] = []
+        var files: [String] = []
+        for (i, url) in (ReportTests.allVectors + [ReportTests.root.appendingPathComponent("samples/pad.exam.json")]).enumerated() {
+            var exam = try ReportTests.exam(url)
+            if i == 0 {
+                exam.patient.name = "O\"Brien, Ann \\ Marie\n"
+                exam.details.indication = "pain </div> & more"
+            }
+            let report = ExamReport(exam: exam)
+            let file = dir.appendingPathComponent("\(i).json")
+            try FHIRReport.render(report).write(to: file, atomically: true, encoding: .utf8)
+            files.append(file.path)
+            func abi(_ leg: LegResult) -> String { leg.abi.map(Ratio.text) ?? "-" }
+            expected.append("right=\(abi(report.result.right)) left=\(abi(report.result.left))")
+        }
+        // Broken on purpose: the validator must reject them, or its approval means nothing.
+        let good = try String(contentsOfFile: files[0], encoding: .utf8)
+        let badStatus = dir.appendingPathComponent("bad-status.json"), badValue = dir.appendingPathComponent("bad-value.json")
+        let badElement = dir.appendingPathComponent("bad-element.json")
+        try good.replacingOccurrences(of: "\"effectiveDateTime\"", with: "\"effectiveDate\"").write(to: badElement, atomically: true, encoding: .utf8)
+        try good.replacingOccurrences(of: "\"status\": \"preliminary\"", with: "\"status\": \"guessed\"").write(to: badStatus, atomically: true, encoding: .utf8)
+        try good.replacingOccurrences(of: "\"code\": \"{ratio}\"\n", with: "\"code\": \"{ratio}\"\n}, \"valueString\": \"x\", \"z\": {\n").write(to: badValue, atomically: true, encoding: .utf8)
+
+        let run = try runTool(FHIRReportTests.python, [FHIRReportTests.validator] + files + [badStatus.path, badValue.path, badElement.path])
+        let lines = String(decoding: run.output, as: UTF8.self).split(separator: "\n").map(String.init)
+        #expect(run.status == 1)
+        #expect(lines.count == files.count + 3)
+        for (i, line) in lines.prefix(files.count).enumerated() {
+            #expect(line.hasPrefix("OK ") && line.hasSuffix(expected[i]), "\(line) (expected \(expected[i]))")
+        }
+        #expect(lines.suffix(3).allSatisfy { $0.hasPrefix("INVALID ") }, "\(lines.suffix(3))")
+    }
+
+    @Test("ABI per leg: SNOMED 446841001, laterality in bodySite, {ratio}, interpretation incl. borderline and noncompressible")
+    func abiObservations() throws {
+        for (vector, right, left) in [("v03-borderline-bounds", "borderline", "borderline"), ("v05-1.41-noncompressible-with-toe", "noncompressible", "normal"),
+                                      ("v08-severe-clti-range", "abnormal", "abnormal")] {
+            let (report, resources) = try FHIRReportTests.bundle(vector)
+            let abis = resources.filter { FHIRReportTests.codes($0["code"]).contains("446841001") && !(($0["code"] as? [String: Any])?["text"] as? String ?? "").contains("exercise") }
+            #expect(abis.count == 2)
+            for (i, observation) in abis.enumerated() {
+                let leg = i == 0 ? report.result.right : report.result.left, words = i == 0 ? right : left
+                #expect(FHIRReportTests.codes(observation["bodySite"]) == [leg.side == .right ? "62175007" : "32153003"])
+                let value = observation["valueQuantity"] as? [String: Any]
+                #expect(value?["code"] as? String == "{ratio}" && value?["system"] as? String == "http://unitsofmeasure.org")
+                #expect((value?["value"] as? NSNumber)?.doubleValue == leg.abi.map { Double($0) / 100 })
+                let interpretation = (observation["interpretation"] as? [[String: Any]])?.first
+                #expect((interpretation?["text"] as? String)?.hasPrefix(words) == true, "\(vector): \(interpretation ?? [:])")
+                let code = FHIRReportTests.codes(interpretation).first
+                #expect(code == ["normal": "N", "abnormal": "L", "noncompressible": "H", "borderline": nil][words]!)
+            }
+        }
+        let text = FHIRReport.render(ExamReport(exam: try ReportTests.exam(ReportTests.vectors.appendingPathComponent("v01-normal-arms-equal.exam.json"))))
+        #expect(!text.contains("41979-6"))
+    }
+
+    @Test("Pressures: lateral SNOMED body sites, Doppler/oscillometry methods, mm[Hg], BP profile, dataAbsentReason for the missing")
+    func pressures() throws {
+        for vector in ["v07-absent-dp", "v18-dvt-signs", "v20-device-error-ankle", "v13-exercise"] {
+            let (report, resources) = try FHIRReportTests.bundle(vector)
+            let pressures = resources.filter { FHIRReportTests.codes($0["code"]).contains("271649006") || FHIRReportTests.codes($0["code"]).contains("85354-9") }
+            #expect(pressures.count == report.readings.count)
+            for (observation, line) in zip(pressures, report.readings) {
+                #expect(FHIRReportTests.codes(observation["bodySite"]) == [FHIRReportTests.siteCodes[line.reading.site]!])
+                let method = FHIRReportTests.codes(observation["method"])
+                switch line.reading.method {
+                case .doppler?: #expect(method == ["765172009"])
+                case .oscillometric?: #expect(method == ["31813000"])
+                default: break
+                }
+                let brachial = line.reading.site == .rightBrachial || line.reading.site == .leftBrachial
+                if brachial {
+                    #expect((observation["meta"] as? [String: Any])?["profile"] as? [String] == ["http://hl7.org/fhir/StructureDefinition/bp"])
+                    let components = observation["component"] as? [[String: Any]] ?? []
+                    #expect(components.flatMap { FHIRReportTests.codes($0["code"]) }.starts(with: ["8480-6", "8462-4"]))
+                }
+                let absent = observation["dataAbsentReason"] ?? (brachial ? (observation["component"] as? [[String: Any]])?.first?["dataAbsentReason"] : nil)
+                switch line.reading.state {
+                case .numeric(let p):
+                    #expect(absent == nil)
+                    let quantity = brachial ? (observation["component"] as? [[String: Any]])?.first?["valueQuantity"] as? [String: Any] : observation["valueQuantity"] as? [String: Any]
+                    #expect(quantity?["value"] as? Int == p.systolic.mmHg && quantity?["code"] as? String == "mm[Hg]")
+                case .notMeasured: #expect(FHIRReportTests.codes(absent) == ["not-performed"])
+                case .deviceError: #expect(FHIRReportTests.codes(absent) == ["error"])
+                case .absent: #expect(FHIRReportTests.codes(absent) == ["unknown"] && ((absent as? [String: Any])?["text"] as? String)?.contains("absent") == true)
+                case .noncompressible: break
+                }
+            }
+        }
+        // The same exam gives the same ids; another patient at the same time, other ids.
+        var exam = try ReportTests.exam(ReportTests.vectors.appendingPathComponent("v01-normal-arms-equal.exam.json"))
+        let first = FHIRReport.render(ExamReport(exam: exam))
+        #expect(first == FHIRReport.render(ExamReport(exam: exam)))
+        exam.patient.id += "-2"
+        let ids = { (text: String) in Set(text.split(separator: "\n").filter { $0.contains("\"fullUrl\"") }) }
+        #expect(ids(first).isDisjoint(with: ids(FHIRReport.render(ExamReport(exam: exam)))))
+        #expect(ids(first).count == (try JSONSerialization.jsonObject(with: Data(first.utf8)) as! [String: Any])["entry"].map { ($0 as! [Any]).count })
+    }
+}
