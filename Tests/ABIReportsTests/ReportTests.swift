@@ -439,3 +439,55 @@ struct PPM {
         #expect(ids(first).count == (try JSONSerialization.jsonObject(with: Data(first.utf8)) as! [String: Any])["entry"].map { ($0 as! [Any]).count })
     }
 }
+
+/// The HTML report in a real browser: headless Chromium (Debian's chromium) renders it to a PNG
+/// and prints it on A4 and on Letter; the prints are read back with poppler.
+@Suite struct HTMLRenderTests {
+    static func chromium(_ arguments: [String], profile: URL) throws -> Int32 {
+        try runTool("/usr/bin/timeout", ["120", "/usr/bin/chromium", "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+                                         "--user-data-dir=\(profile.path)"] + arguments).status
+    }
+
+    @Test("Chromium renders the page and prints it on one or two A4 and Letter pages holding the values and the leg colours")
+    func chromium() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("abi-chromium-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        for (vector, right, left) in [("v07-absent-dp", "#f4b6b0", "#cfe8cf"), ("v05-1.41-noncompressible-with-toe", "#c9c9e8", "#cfe8cf")] {
+            let report = ExamReport(exam: try ReportTests.exam(ReportTests.vectors.appendingPathComponent("\(vector).exam.json")))
+            let html = HTMLReport.render(report)
+            let page = dir.appendingPathComponent("\(vector).html")
+            try html.write(to: page, atomically: true, encoding: .utf8)
+
+            let png = dir.appendingPathComponent("\(vector).png")
+            #expect(try HTMLRenderTests.chromium(["--window-size=900,1300", "--screenshot=\(png.path)", page.absoluteString], profile: dir.appendingPathComponent("profile")) == 0)
+            let picture = try Data(contentsOf: png)
+            #expect(picture.starts(with: [0x89, 0x50, 0x4E, 0x47]) && picture.count > 20_000, "\(vector): no rendered page")
+
+            for paper in ["A4", "Letter"] {
+                // The report leaves the paper to the printer (@page size: auto); choose it as a user would.
+                let sized = dir.appendingPathComponent("\(vector)-\(paper).html")
+                try html.replacingOccurrences(of: "@page { size: auto;", with: "@page { size: \(paper);").write(to: sized, atomically: true, encoding: .utf8)
+                let pdf = dir.appendingPathComponent("\(vector)-\(paper).pdf")
+                #expect(try HTMLRenderTests.chromium(["--no-pdf-header-footer", "--print-to-pdf=\(pdf.path)", sized.absoluteString], profile: dir.appendingPathComponent("profile")) == 0)
+                let info = String(decoding: try runTool("/usr/bin/pdfinfo", [pdf.path]).output, as: UTF8.self)
+                #expect(info.contains("Pages:           1") || info.contains("Pages:           2"), "\(vector) on \(paper): \(info)")
+                #expect(info.contains(paper == "A4" ? "(A4)" : "(letter)"), "\(info)")
+                let text = try PDFReportTests.text(pdf)
+                #expect(text.contains(report.exam.patient.id))
+                for leg in [report.result.right, report.result.left] {
+                    if let abi = leg.abi { #expect(text.contains(Ratio.text(abi))) }
+                    #expect(text.contains(BodyDiagram.legStyle(leg).label))
+                }
+                #expect(text.contains(report.rulesLine))
+
+                let prefix = dir.appendingPathComponent("\(vector)-\(paper)").path
+                #expect(try runTool("/usr/bin/pdftoppm", ["-r", "50", "-f", "1", "-l", "1", "-singlefile", pdf.path, prefix]).status == 0)
+                let image = try PPM(Data(contentsOf: URL(fileURLWithPath: prefix + ".ppm")))
+                let rightLeg = image.pixels(near: right), leftLeg = image.pixels(near: left)
+                #expect(rightLeg.count > 40 && leftLeg.count > 40, "\(vector) on \(paper): legs not drawn in their colours")
+                let mean = { (points: [(Int, Int)]) in points.map(\.0).reduce(0, +) / max(1, points.count) }
+                #expect(mean(rightLeg) < mean(leftLeg))
+            }
+        }
+    }
+}
