@@ -11,14 +11,18 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // SQLite for the patient store (apt: libsqlite3-dev).
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // Pure clinical domain: sites, readings, rules R1–R18, flags, exam and result formats. No I/O.
         .target(name: "ABICore"),
         // Device ingest: protocol codecs, line profiles, device readings (abi-reading/1).
         .target(name: "ABIDevices", dependencies: ["ABICore", "CUdev", "CShims"]),
-        // Per-patient reports: text and CSV so far (HTML, PDF, FHIR and HL7 to come).
+        // Per-patient reports: text, HTML, PDF (own small writer), CSV, FHIR R4, HL7 v2.
         .target(name: "ABIReports", dependencies: ["ABICore"]),
+        // The patient store: patients, exams, every reading, the raw device journal, audit events.
+        .target(name: "ABIStore", dependencies: ["ABICore", .product(name: "GRDB", package: "GRDB.swift")]),
         // libudev, for finding and watching USB-serial devices (apt: libudev-dev).
         .systemLibrary(name: "CUdev", pkgConfig: "libudev", providers: [.apt(["libudev-dev"])]),
         // Fixed-signature wrappers for C calls Swift cannot make directly (variadic ioctl, ptys).
@@ -30,6 +34,8 @@ let package = Package(
                 "ABICore",
                 "ABIDevices",
                 "ABIReports",
+                "ABIStore",
+                "CShims",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -37,6 +43,7 @@ let package = Package(
         .executableTarget(name: "bench", dependencies: ["ABICore", "ABIDevices"]),
         .testTarget(name: "ABICoreTests", dependencies: ["ABICore"]),
         .testTarget(name: "ABIReportsTests", dependencies: ["ABIReports", "ABICore"], exclude: ["Golden", "Validators"]),
+        .testTarget(name: "ABIStoreTests", dependencies: ["ABIStore", "ABICore"]),
         .testTarget(name: "ABIDevicesTests", dependencies: ["ABIDevices", "ABICore", "CShims"]),
         // End-to-end tests run the built `abi` binary with real arguments, files and pipes.
         .testTarget(name: "abiTests", dependencies: ["abi", "ABICore"], exclude: ["Hotplug"]),

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <sys/ioctl.h>
 #include <termios.h>
+#include <unistd.h>
 
 int abi_tiocexcl(int fd) { return ioctl(fd, TIOCEXCL, NULL); }
 int abi_tiocnxcl(int fd) { return ioctl(fd, TIOCNXCL, NULL); }
@@ -48,3 +49,5 @@ int abi_get_speed(const struct termios *t) {
     }
     return -1;
 }
+
+int abi_syncfs(int fd) { return syncfs(fd); }

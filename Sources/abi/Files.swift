@@ -1,4 +1,5 @@
 import ABICore
+import CShims
 
 #if canImport(Glibc)
 import Glibc
@@ -56,20 +57,60 @@ enum Files {
     }
 
     /// The same for bytes that need not be text (a umockdev script holds raw device bytes).
-    static func createPrivate(_ path: String, bytes content: [UInt8], replace: Bool) throws(Failure) {
-        let target = replace ? path + ".tmp-\(getpid())" : path
-        let fd = open(target, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+    /// `sync: false` leaves flushing to the caller, who writes many files and then calls
+    /// `syncFileSystem(of:)` once (an fsync per file made batch reports wait on the disk).
+    static func createPrivate(_ path: String, bytes content: [UInt8], replace: Bool, sync: Bool = true) throws(Failure) {
+        var file = try PrivateFile(path, replace: replace)
+        try file.write(content)
+        try file.finish(sync: sync)
+    }
+
+    /// Flushes the file system holding `path` to disk (after writing many files unsynced).
+    static func syncFileSystem(of path: String) throws(Failure) {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0, abi_syncfs(fd) == 0 else {
+            let reason = String(cString: strerror(errno))
+            if fd >= 0 { close(fd) }
+            throw Failure(.cannotCreate, "cannot flush the reports in \(path) to disk: \(reason)")
+        }
+        close(fd)
+    }
+}
+
+/// A new private file (0600) written in pieces: created exclusively, or with `replace` written
+/// beside the old one and renamed over it when finished, so a reader never sees half a file.
+/// A file not finished is removed.
+struct PrivateFile: ~Copyable {
+    let path: String
+    private let target: String
+    private let replace: Bool
+    private var fd: Int32
+
+    init(_ path: String, replace: Bool) throws(Failure) {
+        self.path = path
+        self.replace = replace
+        target = replace ? path + ".tmp-\(getpid())" : path
+        fd = open(target, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
             let reason = errno == EEXIST ? "the file already exists (choose another name, or pass --force to replace it)"
                                          : String(cString: strerror(errno))
             throw Failure(.cannotCreate, "cannot create \(path): \(reason)")
         }
-        var bytes = content
-        let written = Terminal.writeAll(&bytes, to: fd)
-        let synced = fsync(fd) == 0
+    }
+
+    mutating func write(_ bytes: [UInt8]) throws(Failure) {
+        var bytes = bytes
+        guard Terminal.writeAll(&bytes, to: fd) else { throw Failure(.cannotCreate, "cannot write \(path): \(String(cString: strerror(errno)))") }
+    }
+
+    mutating func write(_ text: String) throws(Failure) { try write(Array(text.utf8)) }
+
+    consuming func finish(sync: Bool = true) throws(Failure) {
+        let synced = !sync || fsync(fd) == 0
         let failure = errno
         close(fd)
-        guard written && synced else {
+        fd = -1
+        guard synced else {
             unlink(target)
             throw Failure(.cannotCreate, "cannot write \(path): \(String(cString: strerror(failure)))")
         }
@@ -79,4 +120,12 @@ enum Files {
             throw Failure(.cannotCreate, "cannot replace \(path): \(reason)")
         }
     }
+
+    deinit {
+        if fd >= 0 {
+            close(fd)
+            unlink(target)
+        }
+    }
 }
+

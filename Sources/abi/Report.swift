@@ -1,6 +1,7 @@
 import ABICore
 import ABIDevices
 import ABIReports
+import ABIStore
 import ArgumentParser
 
 #if canImport(Glibc)
@@ -46,8 +47,8 @@ extension ABI {
                 """
         )
 
-        @Argument(help: ArgumentHelp("The exam file (abi-exam/1), - for standard input, or with --all a folder of exam files.", valueName: "EXAM.json|-|FOLDER"))
-        var exam: String
+        @Argument(help: ArgumentHelp("The exam file (abi-exam/1), - for standard input, or an exam id of the store; with --all a folder of exam files, or nothing for the whole store.", valueName: "EXAM.json|-|EXAM_ID|FOLDER"))
+        var exam: String?
 
         @Option(help: ArgumentHelp("text, html (one self-contained file with a body diagram), pdf (A4, the diagram in vector form), csv, fhir (a FHIR R4 Bundle), or hl7 (an HL7 v2.5 ORU^R01 message).", valueName: "FORMAT"))
         var format: Format = .text
@@ -55,64 +56,92 @@ extension ABI {
         @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Write to this file instead of standard output.", valueName: "FILE"))
         var output: String?
 
-        @ArgumentParser.Flag(help: "Report every exam file in the folder.")
+        @ArgumentParser.Flag(help: "Report every exam: of the folder, or of the store.")
         var all = false
 
-        @Option(help: ArgumentHelp("With --all and text or html: the folder for the reports (created 0700).", valueName: "DIR"))
+        @Option(help: ArgumentHelp("With --all and any format but csv: the folder for the reports (created 0700).", valueName: "DIR"))
         var outDir: String?
 
         @ArgumentParser.Flag(help: "Replace output files that exist.")
         var force = false
 
         @OptionGroup var rules: RuleArguments
+        @OptionGroup var store: StoreArguments
 
         func validate() throws {
             if all && format != .csv && outDir == nil { throw ValidationError("--all with --format \(format.rawValue) needs --out-dir DIR.") }
             if !all && outDir != nil { throw ValidationError("--out-dir goes with --all.") }
             if all && format != .csv && output != nil { throw ValidationError("-o is for one report or the CSV of --all; use --out-dir.") }
+            if !all && exam == nil { throw ValidationError("Name an exam file, - for standard input, or a stored exam id; or use --all.") }
         }
 
         func run() throws {
-            guard all else {
-                let report = try load(exam)
-                var bytes = render(report)
+            guard all, outDir != nil || format == .csv else {
+                var bytes = render(try load(exam ?? "-"))
                 if let output { try Files.createPrivate(output, bytes: bytes, replace: force) }
                 else if format == .pdf && Terminal.isTerminal(STDOUT_FILENO) {
                     throw Failure(.usage, "a PDF is not for the terminal: write it with -o FILE.pdf, or redirect standard output")
                 } else { _ = Terminal.writeAll(&bytes, to: STDOUT_FILENO) }
                 return
             }
-            let files = try examFiles(in: exam)
+            // The exams to report: a folder's files, or the store's current exams (latest versions).
+            let names: [String]
+            var db: Store?
+            if let exam {
+                names = try examFiles(in: exam)
+            } else {
+                db = try store.open()
+                do { names = try db!.currentExamIds().map(String.init) } catch { throw Failure(error) }
+            }
             var rejected = 0
-            var csv = CSVReport.headerLine
             var usedNames: Set<String> = []
             if let outDir { try Files.makePrivateDirectory(outDir) }
+            // CSV goes out row by row, never held whole: a research export of a large store stays small in memory.
+            var csvFile: PrivateFile? = format == .csv && output != nil ? try PrivateFile(output!, replace: force) : nil
+            var csvOut = BufferedOutput()
+            func emitCSV(_ text: String) throws(Failure) {
+                if csvFile != nil { try csvFile!.write(text) } else { try csvOut.write(text) }
+            }
+            if format == .csv { try emitCSV(CSVReport.headerLine) }
             let progress = Terminal.isTerminal(STDERR_FILENO)
-            for (i, file) in files.enumerated() {
-                if progress { Terminal.write("\r\(Report.bar(i, files.count)) \(i)/\(files.count) exams", to: STDERR_FILENO) }
+            for (i, name) in names.enumerated() {
+                if progress && i % 16 == 0 { Terminal.write("\r\(Report.bar(i, names.count)) \(i)/\(names.count) exams", to: STDERR_FILENO) }
                 let report: ExamReport
-                do { report = try load(file) } catch {
+                do throws(Failure) {
+                    if let db { report = try storedReport(db, Int64(name)!) } else { report = try load(name) }
+                } catch {
                     if progress { Terminal.write("\r\u{1B}[K", to: STDERR_FILENO) }
                     Terminal.error("abi: \(error.message) (skipped)")
                     rejected += 1
                     continue
                 }
                 if format == .csv {
-                    csv += CSVReport.rows(report)
+                    try emitCSV(CSVReport.rows(report))
                     continue
                 }
-                let name = Report.fileName(report, format, taken: &usedNames, in: outDir!, replace: force)
-                try Files.createPrivate(outDir! + "/" + name, bytes: render(report), replace: force)
+                let file = Report.fileName(report, format, taken: &usedNames, in: outDir!, replace: force)
+                try Files.createPrivate(outDir! + "/" + file, bytes: render(report), replace: force, sync: false)
             }
             if progress { Terminal.write("\r\u{1B}[K", to: STDERR_FILENO) }
-            if format == .csv {
-                if let output { try Files.createPrivate(output, csv, replace: force) } else { Terminal.write(csv) }
+            if let outDir { try Files.syncFileSystem(of: outDir) }
+            if let file = csvFile.take() { try file.finish() }
+            try csvOut.flush()
+            if let db, !names.isEmpty {
+                do { try db.noteExport(nil, as: "\(names.count - rejected) exams as \(format.rawValue) (report --all)", actor: store.actor) }
+                catch { throw Failure(error) }
             }
-            Terminal.error("abi report: \(files.count - rejected) of \(files.count) exams reported" + (outDir.map { " into \($0)" } ?? ""))
+            Terminal.error("abi report: \(names.count - rejected) of \(names.count) exams reported" + (outDir.map { " into \($0)" } ?? ""))
             if rejected > 0 { throw ExitCode(ExitStatus.dataError.rawValue) }
         }
 
+        /// An exam file, standard input, or (a number that names no file) an exam of the store.
         func load(_ path: String) throws(Failure) -> ExamReport {
+            if !path.isEmpty, path.allSatisfy(\.isNumber), !Files.exists(path), let id = Int64(path) {
+                let db = try store.open()
+                let report = try storedReport(db, id)
+                do { try db.noteExport(id, as: "\(format.rawValue) report", actor: store.actor) } catch { throw Failure(error) }
+                return report
+            }
             let name = path == "-" ? "standard input" : path
             let bytes = try Files.read(path)
             do {
@@ -120,6 +149,14 @@ extension ABI {
             } catch {
                 throw Failure(.dataError, "\(name): \(error)")
             }
+        }
+
+        /// A stored exam, with the options it was stored with and its status and signature.
+        func storedReport(_ db: Store, _ id: Int64) throws(Failure) -> ExamReport {
+            do {
+                let stored = try db.exam(id)
+                return ExamReport(exam: stored.exam, options: stored.options, status: stored.reportStatus)
+            } catch { throw Failure(error) }
         }
 
         func render(_ report: ExamReport) -> [UInt8] {

@@ -51,30 +51,8 @@ public enum ExamFile {
             )
         }
 
-        var symptoms: Symptoms?
-        if let s = try root.object("symptoms") {
-            symptoms = Symptoms(
-                acuteOnsetDays: try s.decimal("acuteOnsetDays", atLeast: 0, atMost: 36_500),
-                radiatesFromBack: try s.bool("radiatesFromBack"),
-                wellsScore: try s.int("wellsScore", in: -2...9),
-                right: try legSymptoms(s, "right"),
-                left: try legSymptoms(s, "left")
-            )
-        }
-
-        var prior: [PriorExam] = []
-        for (i, entry) in (try root.array("prior") ?? []).enumerated() {
-            let p = try ObjectReader(entry, at: "prior[\(i)]")
-            guard let at = try p.timestamp("performedAt") else { throw p.missing("performedAt") }
-            func abi(_ key: String) throws(InputError) -> Int? {
-                guard let d = try p.decimal(key, atLeast: 0, atMost: 300) else { return nil }
-                guard let h = d.hundredths else {
-                    throw InputError(path: p.childPath(key), "\(d) has more than two decimals (an ABI is recorded to 0.01)")
-                }
-                return h
-            }
-            prior.append(PriorExam(performedAt: at, rightAbi: try abi("rightAbi"), leftAbi: try abi("leftAbi")))
-        }
+        let symptoms = try root.object("symptoms").map { s throws(InputError) in try decodeSymptoms(s) }
+        let prior = try decodePrior(try root.array("prior") ?? [], at: "prior")
 
         return Exam(patient: patient, details: details, readings: readings, postExercise: postExercise,
                     symptoms: symptoms, prior: prior)
@@ -200,6 +178,86 @@ public enum ExamFile {
     // MARK: Writing
 
     /// Writes an exam as `abi-exam/1`, pretty-printed, with a final new line.
+    static func decodeSymptoms(_ s: ObjectReader) throws(InputError) -> Symptoms {
+        Symptoms(
+            acuteOnsetDays: try s.decimal("acuteOnsetDays", atLeast: 0, atMost: 36_500),
+            radiatesFromBack: try s.bool("radiatesFromBack"),
+            wellsScore: try s.int("wellsScore", in: -2...9),
+            right: try legSymptoms(s, "right"),
+            left: try legSymptoms(s, "left")
+        )
+    }
+
+    static func decodePrior(_ values: [JSONValue], at path: String) throws(InputError) -> [PriorExam] {
+        var prior: [PriorExam] = []
+        for (i, entry) in values.enumerated() {
+            let p = try ObjectReader(entry, at: "\(path)[\(i)]")
+            guard let at = try p.timestamp("performedAt") else { throw p.missing("performedAt") }
+            func abi(_ key: String) throws(InputError) -> Int? {
+                guard let d = try p.decimal(key, atLeast: 0, atMost: 300) else { return nil }
+                guard let h = d.hundredths else {
+                    throw InputError(path: p.childPath(key), "\(d) has more than two decimals (an ABI is recorded to 0.01)")
+                }
+                return h
+            }
+            prior.append(PriorExam(performedAt: at, rightAbi: try abi("rightAbi"), leftAbi: try abi("leftAbi")))
+        }
+        return prior
+    }
+
+    /// The `symptoms` object of an exam file on its own (the patient store keeps it as JSON text).
+    public static func encodeSymptoms(_ symptoms: Symptoms) -> String {
+        var w = JSONWriter()
+        writeSymptoms(symptoms, nil, &w)
+        return w.text
+    }
+
+    public static func decodeSymptoms(_ bytes: some Collection<UInt8>) throws(InputError) -> Symptoms {
+        try decodeSymptoms(try ObjectReader(try InputError.parsingJSON(bytes), at: "symptoms", what: "a symptoms object"))
+    }
+
+    /// The `prior` array of an exam file on its own.
+    public static func encodePrior(_ prior: [PriorExam]) -> String {
+        var w = JSONWriter()
+        writePrior(prior, nil, &w)
+        return w.text
+    }
+
+    public static func decodePrior(_ bytes: some Collection<UInt8>) throws(InputError) -> [PriorExam] {
+        guard case .array(let values) = try InputError.parsingJSON(bytes) else { throw InputError(path: "prior", "must be an array") }
+        return try decodePrior(values, at: "prior")
+    }
+
+    private static func writeSymptoms(_ s: Symptoms, _ key: String?, _ w: inout JSONWriter) {
+        w.beginObject(key)
+        w.decimal("acuteOnsetDays", s.acuteOnsetDays)
+        if let v = s.radiatesFromBack { w.bool("radiatesFromBack", v) }
+        if let v = s.wellsScore { w.int("wellsScore", v) }
+        for side in [Side.right, .left] {
+            let leg = s[side]
+            w.beginObject(side.rawValue)
+            for sign in LegSign.allCases {
+                if let answer = leg.answers[sign] { w.bool(sign.rawValue, answer) }
+            }
+            if let v = leg.woundWeeks { w.decimal("woundWeeks", v) }
+            w.string("toeDiscoloration", leg.toeDiscoloration?.rawValue)
+            w.endObject()
+        }
+        w.endObject()
+    }
+
+    private static func writePrior(_ prior: [PriorExam], _ key: String?, _ w: inout JSONWriter) {
+        w.beginArray(key)
+        for p in prior {
+            w.beginObject()
+            w.string("performedAt", p.performedAt.text)
+            w.hundredths("rightAbi", p.rightAbi)
+            w.hundredths("leftAbi", p.leftAbi)
+            w.endObject()
+        }
+        w.endArray()
+    }
+
     public static func encode(_ exam: Exam) -> String {
         var w = JSONWriter(pretty: true)
         w.beginObject()
@@ -225,34 +283,8 @@ public enum ExamFile {
             writeReadings(post.readings, "readings", &w)
             w.endObject()
         }
-        if let s = exam.symptoms {
-            w.beginObject("symptoms")
-            w.decimal("acuteOnsetDays", s.acuteOnsetDays)
-            if let v = s.radiatesFromBack { w.bool("radiatesFromBack", v) }
-            if let v = s.wellsScore { w.int("wellsScore", v) }
-            for side in [Side.right, .left] {
-                let leg = s[side]
-                w.beginObject(side.rawValue)
-                for sign in LegSign.allCases {
-                    if let answer = leg.answers[sign] { w.bool(sign.rawValue, answer) }
-                }
-                if let v = leg.woundWeeks { w.decimal("woundWeeks", v) }
-                w.string("toeDiscoloration", leg.toeDiscoloration?.rawValue)
-                w.endObject()
-            }
-            w.endObject()
-        }
-        if !exam.prior.isEmpty {
-            w.beginArray("prior")
-            for p in exam.prior {
-                w.beginObject()
-                w.string("performedAt", p.performedAt.text)
-                w.hundredths("rightAbi", p.rightAbi)
-                w.hundredths("leftAbi", p.leftAbi)
-                w.endObject()
-            }
-            w.endArray()
-        }
+        if let s = exam.symptoms { writeSymptoms(s, "symptoms", &w) }
+        if !exam.prior.isEmpty { writePrior(exam.prior, "prior", &w) }
         w.endObject()
         return w.text + "\n"
     }

@@ -155,15 +155,28 @@ struct FlagRules {
     private func abiChange(_ leg: LegResult, into flags: inout [Flag]) {
         guard leg.perfusionMeasuresUsable, let abi = leg.abi else { return }
         let now = exam.details.performedAt
-        guard let prior = exam.prior.filter({ $0.performedAt < now }).max(by: { $0.performedAt < $1.performedAt }),
-              let before = prior.abi(leg.side) else { return }
+        guard let prior = exam.prior.filter({ $0.performedAt < now }).max(by: { $0.performedAt < $1.performedAt }) else { return }
+        if let flag = AbiChange.flag(leg.side, from: prior, to: abi, at: now, diabetes: exam.patient.diabetes == true) { flags.append(flag) }
+    }
+}
+
+/// R18, on its own so that the patient store's history applies exactly the rule the result does.
+public enum AbiChange {
+    /// The minimal detectable change of the ABI, in hundredths.
+    public static func minimalDetectableChange(diabetes: Bool) -> Int { diabetes ? 11 : 8 }
+
+    /// The `abi-change` flag for one leg whose usable ABI is `abi` at `now`, against `prior` (the
+    /// most recent earlier exam), or nil when the change is within the measurement error or the
+    /// prior exam has no ABI for that leg.
+    public static func flag(_ side: Side, from prior: PriorExam, to abi: Int, at now: Timestamp, diabetes: Bool) -> Flag? {
+        guard let before = prior.abi(side) else { return nil }
         let change = abi - before
-        let mdc = exam.patient.diabetes == true ? 11 : 8
-        guard abs(change) > mdc else { return }
+        let mdc = minimalDetectableChange(diabetes: diabetes)
+        guard abs(change) > mdc else { return nil }
         let level: FlagLevel = abs(change) > 15 ? .warning : .info
         let direction = change < 0 ? "fell" : "rose"
-        flags.append(Flag(.abiChange, level, side: leg.side,
-                          "\(leg.side.capitalized) ABI \(direction) from \(Ratio.text(before)) on \(prior.performedAt.datePart) to \(Ratio.text(abi)) on \(now.datePart) (change \(Ratio.text(abs(change))), beyond the minimal detectable change of \(Ratio.text(mdc))\(mdc == 11 ? " with diabetes" : ""))."))
+        return Flag(.abiChange, level, side: side,
+                    "\(side.capitalized) ABI \(direction) from \(Ratio.text(before)) on \(prior.performedAt.datePart) to \(Ratio.text(abi)) on \(now.datePart) (change \(Ratio.text(abs(change))), beyond the minimal detectable change of \(Ratio.text(mdc))\(diabetes ? " with diabetes" : "")).")
     }
 }
 

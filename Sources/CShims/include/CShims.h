@@ -31,4 +31,7 @@ int abi_set_speed(struct termios *t, int baud);
 /* The baud set in t, as a number, or -1. */
 int abi_get_speed(const struct termios *t);
 
+/* syncfs(fd): flush the file system holding fd (Linux, _GNU_SOURCE). */
+int abi_syncfs(int fd);
+
 #endif

@@ -1,0 +1,322 @@
+import ABICore
+import GRDB
+
+extension Store {
+    // MARK: Patients
+
+    /// Adds a patient; an id already in the store is refused (it names someone else).
+    public func addPatient(_ patient: Patient, actor: String) throws(StoreError) {
+        try write("adding patient") { db in
+            if try Bool.fetchOne(db, sql: "SELECT 1 FROM patients WHERE id = ?", arguments: [patient.id]) == true {
+                throw StoreError(.invalid, "a patient with this id is already in the store (abi patients show ID)")
+            }
+            try Store.insert(patient, db)
+            try Store.audit(db, actor: actor, "patient-added", patient: patient.id)
+        }
+    }
+
+    static func insert(_ p: Patient, _ db: Database) throws {
+        try db.execute(sql: "INSERT INTO patients (id, name, birthDate, sex, diabetes, createdAt) VALUES (?, ?, ?, ?, ?, ?)",
+                       arguments: [p.id, p.name, p.birthDate, p.sex?.rawValue, p.diabetes, Store.now()])
+    }
+
+    public func patient(_ id: String) throws(StoreError) -> Patient? {
+        try read("reading the patient") { db in try Row.fetchOne(db, sql: "SELECT * FROM patients WHERE id = ?", arguments: [id]).map(Store.patient) }
+    }
+
+    public func patients() throws(StoreError) -> [Patient] {
+        try read("listing patients") { db in try Row.fetchAll(db, sql: "SELECT * FROM patients ORDER BY id").map(Store.patient) }
+    }
+
+    static func patient(_ row: Row) -> Patient {
+        Patient(id: row["id"], name: row["name"], birthDate: row["birthDate"],
+                sex: (row["sex"] as String?).flatMap(Patient.Sex.init(rawValue:)), diabetes: row["diabetes"])
+    }
+
+    // MARK: Exams
+
+    public enum Status: String, Sendable, CaseIterable {
+        case inProgress = "in-progress", preliminary, final
+    }
+
+    /// An exam as stored: the exam itself (its `prior` completed from the store's history), its
+    /// status and version, and the options it was calculated with.
+    public struct StoredExam: Sendable {
+        public let id: Int64
+        public let exam: Exam
+        public let status: Status
+        public let version: Int
+        public let amends: Int64?
+        public let amendedBy: Int64?
+        public let options: RuleOptions
+        public let signedBy: String?
+        public let signedAt: String?
+    }
+
+    /// A line of `abi exams list`.
+    public struct ExamSummary: Sendable {
+        public let id: Int64
+        public let patientId: String
+        public let performedAt: String
+        public let status: Status
+        public let version: Int
+        public let amendedBy: Int64?
+        public let rightAbi: Int?, leftAbi: Int?
+        public let rightCategory: String?, leftCategory: String?
+    }
+
+    /// Stores an exam from a file (`abi exams import`): the patient is added when new and must
+    /// match when known; the exam is preliminary.
+    public func importExam(_ exam: Exam, options: RuleOptions = .standard, actor: String) throws(StoreError) -> Int64 {
+        try write("importing the exam") { db in
+            try Store.ensurePatient(exam.patient, db)
+            let id = try Store.insertExam(exam, status: .preliminary, options: options, version: 1, amends: nil, db)
+            try Store.audit(db, actor: actor, "exam-imported", patient: exam.patient.id, exam: id)
+            return id
+        }
+    }
+
+    /// A new version of exam `id` with the content of `exam` (same patient); the old version is kept.
+    public func amend(_ id: Int64, with exam: Exam, reason: String?, actor: String) throws(StoreError) -> Int64 {
+        try write("amending exam \(id)") { db in
+            guard let old = try Row.fetchOne(db, sql: "SELECT patientId, version, status, ankleMethod, severityScheme FROM exams WHERE id = ?", arguments: [id]) else {
+                throw StoreError(.notFound, "there is no exam \(id) (abi exams list)")
+            }
+            if let newer = try Int64.fetchOne(db, sql: "SELECT id FROM exams WHERE amends = ?", arguments: [id]) {
+                throw StoreError(.invalid, "exam \(id) was already amended by exam \(newer); amend that one")
+            }
+            guard old["patientId"] as String == exam.patient.id else {
+                throw StoreError(.invalid, "the amendment is for another patient than exam \(id)")
+            }
+            let options = RuleOptions(ankle: AnkleMethod(rawValue: old["ankleMethod"]) ?? .higher, severity: SeverityScheme(rawValue: old["severityScheme"]) ?? .common)
+            try Store.ensurePatient(exam.patient, db)
+            let newId = try Store.insertExam(exam, status: .preliminary, options: options, version: (old["version"] as Int) + 1, amends: id, db)
+            try Store.audit(db, actor: actor, "exam-amended", patient: exam.patient.id, exam: newId, detail: "amends exam \(id)" + (reason.map { ": \($0)" } ?? ""))
+            return newId
+        }
+    }
+
+    /// Signs the exam off: it becomes final and can no longer change.
+    public func finalize(_ id: Int64, by name: String, actor: String) throws(StoreError) {
+        try write("finalizing exam \(id)") { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT status, patientId, signedBy, signedAt FROM exams WHERE id = ?", arguments: [id]) else {
+                throw StoreError(.notFound, "there is no exam \(id) (abi exams list)")
+            }
+            switch Status(rawValue: row["status"]) {
+            case .final?: throw StoreError(.invalid, "exam \(id) is already final (signed by \(row["signedBy"] as String? ?? "?") at \(row["signedAt"] as String? ?? "?"))")
+            case .inProgress?: throw StoreError(.invalid, "exam \(id) is still being captured; finish it (abi capture --resume) before signing")
+            default: break
+            }
+            try db.execute(sql: "UPDATE exams SET status = 'final', signedBy = ?, signedAt = ? WHERE id = ?", arguments: [name, Store.now(), id])
+            try Store.audit(db, actor: actor, "exam-finalized", patient: row["patientId"], exam: id, detail: "signed by \(name)")
+        }
+    }
+
+    /// Records that an exam (nil: many exams) left the store (export or report), for the audit trail.
+    public func noteExport(_ id: Int64?, as what: String, actor: String) throws(StoreError) {
+        try write("recording the export") { db in
+            let patient = try id.flatMap { try String.fetchOne(db, sql: "SELECT patientId FROM exams WHERE id = ?", arguments: [$0]) }
+            try Store.audit(db, actor: actor, "exam-exported", patient: patient, exam: id, detail: what)
+        }
+    }
+
+    static func ensurePatient(_ p: Patient, _ db: Database) throws {
+        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM patients WHERE id = ?", arguments: [p.id]) else {
+            try insert(p, db)
+            return
+        }
+        let known = patient(row)
+        // The exam file may leave out what the store knows, but must not contradict it.
+        func clash(_ a: String?, _ b: String?) -> Bool { a != nil && b != nil && a != b }
+        if clash(known.name, p.name) || clash(known.birthDate, p.birthDate) || clash(known.sex?.rawValue, p.sex?.rawValue)
+            || (known.diabetes != nil && p.diabetes != nil && known.diabetes != p.diabetes) {
+            throw StoreError(.invalid, "the exam's patient details differ from those stored for this patient id (abi patients show ID); check that it is the same person")
+        }
+    }
+
+    static func insertExam(_ exam: Exam, status: Status, options: RuleOptions, version: Int, amends: Int64?, _ db: Database) throws -> Int64 {
+        let d = exam.details
+        try db.execute(sql: """
+            INSERT INTO exams (patientId, version, amends, status, performedAt, indication, operator, position, restMinutes,
+                               postExercise, postExerciseMinutes, symptoms, prior, ruleSet, ankleMethod, severityScheme, createdAt)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [exam.patient.id, version, amends, status.rawValue, d.performedAt.text, d.indication, d.operator, d.position, d.restMinutes,
+                             exam.postExercise != nil, exam.postExercise?.minutesAfter, exam.symptoms.map(ExamFile.encodeSymptoms),
+                             exam.prior.isEmpty ? nil : ExamFile.encodePrior(exam.prior),
+                             "\(RuleSet.name) v\(RuleSet.version)", options.ankle.rawValue, options.severity.rawValue, Store.now()])
+        let id = db.lastInsertedRowID
+        for r in exam.readings { try insertReading(r, exam: id, postExercise: false, db) }
+        for r in exam.postExercise?.readings ?? [] { try insertReading(r, exam: id, postExercise: true, db) }
+        try updateResult(id, exam, options, db)
+        return id
+    }
+
+    static func insertReading(_ r: Reading, exam: Int64, postExercise: Bool, _ db: Database) throws {
+        var systolic: Int?, diastolic: Int?, map: Int?, pulse: Int?, at: Int?, reason: String?, code: String?, message: String?
+        switch r.state {
+        case .numeric(let p):
+            systolic = p.systolic.mmHg
+            diastolic = p.diastolic?.mmHg
+            map = p.map?.mmHg
+            pulse = p.pulse?.perMinute
+        case .absent: break
+        case .noncompressible(let atPressure): at = atPressure?.mmHg
+        case .notMeasured(let why): reason = why
+        case .deviceError(let c, let m):
+            code = c
+            message = m
+        }
+        try db.execute(sql: """
+            INSERT INTO readings (examId, phase, seq, site, state, systolic, diastolic, map, pulse, atPressure, reason, errorCode, errorMessage,
+                                  time, method, deviceProfile, deviceVendorId, deviceProductId, deviceSerial, devicePort, note, recordedAt)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [exam, postExercise ? "postExercise" : "rest", r.seq, r.site.rawValue, r.state.name, systolic, diastolic, map, pulse, at,
+                             reason, code, message, r.time, r.method?.rawValue, r.device?.profile, r.device?.vendorId, r.device?.productId,
+                             r.device?.serial, r.device?.port, r.note, Store.now()])
+    }
+
+    /// Keeps the per-leg ABI and category of an exam in its row, for lists and history (R18).
+    static func updateResult(_ id: Int64, _ exam: Exam, _ options: RuleOptions, _ db: Database) throws {
+        let result = exam.result(options: options)
+        // Only an ABI that says something about perfusion is compared over time (R18).
+        func usable(_ leg: LegResult) -> Int? { leg.perfusionMeasuresUsable ? leg.abi : nil }
+        try db.execute(sql: "UPDATE exams SET rightAbi = ?, leftAbi = ?, rightCategory = ?, leftCategory = ? WHERE id = ?",
+                       arguments: [usable(result.right), usable(result.left), result.right.category?.rawValue, result.left.category?.rawValue, id])
+    }
+
+    /// The exam with its readings; its `prior` holds the imported prior entries and the most
+    /// recent earlier exam of the patient in the store (its latest version).
+    public func exam(_ id: Int64) throws(StoreError) -> StoredExam {
+        try read("reading exam \(id)") { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT e.*, (SELECT id FROM exams n WHERE n.amends = e.id) AS amendedBy FROM exams e WHERE id = ?", arguments: [id]) else {
+                throw StoreError(.notFound, "there is no exam \(id) (abi exams list)")
+            }
+            return try Store.storedExam(row, db)
+        }
+    }
+
+    static func storedExam(_ row: Row, _ db: Database) throws -> StoredExam {
+        let id: Int64 = row["id"]
+        guard let patientRow = try Row.fetchOne(db, sql: "SELECT * FROM patients WHERE id = ?", arguments: [row["patientId"] as String]) else {
+            throw StoreError(.invalid, "exam \(id) names a patient the store does not hold")
+        }
+        var rest: [Reading] = [], post: [Reading] = []
+        for r in try Row.fetchAll(db, sql: "SELECT * FROM readings WHERE examId = ? ORDER BY phase DESC, seq", arguments: [id]) {
+            let reading = try reading(r)
+            if (r["phase"] as String) == "postExercise" { post.append(reading) } else { rest.append(reading) }
+        }
+        guard let performedAt = Timestamp(row["performedAt"]) else { throw StoreError(.invalid, "exam \(id) has an unreadable time") }
+        var prior: [PriorExam] = []
+        if let text: String = row["prior"] { prior = try ExamFile.decodePrior(Array(text.utf8)) }
+        // The most recent earlier exam of the patient in the store, in its latest version.
+        if let previous = try Row.fetchOne(db, sql: """
+            SELECT performedAt, rightAbi, leftAbi FROM exams e
+            WHERE patientId = ? AND performedAt < ? AND status != 'in-progress' AND id != ?
+              AND NOT EXISTS (SELECT 1 FROM exams n WHERE n.amends = e.id)
+            ORDER BY performedAt DESC LIMIT 1
+            """, arguments: [row["patientId"] as String, performedAt.text, id]), let at = Timestamp(previous["performedAt"]) {
+            prior.append(PriorExam(performedAt: at, rightAbi: previous["rightAbi"], leftAbi: previous["leftAbi"]))
+        }
+        let exam = Exam(
+            patient: patient(patientRow),
+            details: ExamDetails(performedAt: performedAt, indication: row["indication"], operator: row["operator"], position: row["position"], restMinutes: row["restMinutes"]),
+            readings: rest,
+            postExercise: (row["postExercise"] as Bool) ? PostExercise(minutesAfter: row["postExerciseMinutes"], readings: post) : nil,
+            symptoms: try (row["symptoms"] as String?).map { text throws in try ExamFile.decodeSymptoms(Array(text.utf8)) },
+            prior: prior)
+        return StoredExam(id: id, exam: exam, status: Status(rawValue: row["status"]) ?? .preliminary, version: row["version"],
+                          amends: row["amends"], amendedBy: row["amendedBy"],
+                          options: RuleOptions(ankle: AnkleMethod(rawValue: row["ankleMethod"]) ?? .higher,
+                                               severity: SeverityScheme(rawValue: row["severityScheme"]) ?? .common),
+                          signedBy: row["signedBy"], signedAt: row["signedAt"])
+    }
+
+    static func reading(_ r: Row) throws -> Reading {
+        let site = Site(rawValue: r["site"])!
+        func pressure(_ column: String) -> Pressure? { (r[column] as Int?).flatMap { Pressure(mmHg: $0) } }
+        let state: ReadingState
+        switch r["state"] as String {
+        case "numeric":
+            guard let systolic = pressure("systolic") else { throw StoreError(.invalid, "a stored reading has no systolic pressure") }
+            state = .numeric(try NumericPressure(systolic: systolic, diastolic: pressure("diastolic"),
+                                                 pulse: (r["pulse"] as Int?).flatMap { PulseRate(perMinute: $0) }, map: pressure("map")))
+        case "absent": state = .absent
+        case "noncompressible": state = .noncompressible(atPressure: pressure("atPressure"))
+        case "notMeasured": state = .notMeasured(reason: r["reason"] ?? "")
+        default: state = .deviceError(code: r["errorCode"], message: r["errorMessage"])
+        }
+        let device: DeviceIdentity? = [r["deviceProfile"], r["deviceVendorId"], r["deviceProductId"], r["deviceSerial"], r["devicePort"]].contains { ($0 as String?) != nil }
+            ? DeviceIdentity(profile: r["deviceProfile"], vendorId: r["deviceVendorId"], productId: r["deviceProductId"], serial: r["deviceSerial"], port: r["devicePort"])
+            : nil
+        return Reading(site: site, seq: r["seq"], state: state, time: r["time"],
+                       method: (r["method"] as String?).flatMap(MeasurementMethod.init(rawValue:)), device: device, note: r["note"])
+    }
+
+    /// Every exam, or one patient's, oldest first, streamed to `each` (a large store is never
+    /// held in memory).
+    public func exams(patient: String? = nil, _ each: (ExamSummary) throws -> Void) throws(StoreError) {
+        try read("listing exams") { db in
+            let rows = try Row.fetchCursor(db, sql: """
+                SELECT e.id, e.patientId, e.performedAt, e.status, e.version, e.rightAbi, e.leftAbi, e.rightCategory, e.leftCategory,
+                       (SELECT n.id FROM exams n WHERE n.amends = e.id) AS amendedBy
+                FROM exams e WHERE ? IS NULL OR e.patientId = ? ORDER BY e.performedAt, e.id
+                """, arguments: [patient, patient])
+            while let r = try rows.next() {
+                try each(ExamSummary(id: r[0], patientId: r[1], performedAt: r[2], status: Status(rawValue: r[3]) ?? .preliminary, version: r[4],
+                                     amendedBy: r[9], rightAbi: r[5], leftAbi: r[6], rightCategory: r[7], leftCategory: r[8]))
+            }
+        }
+    }
+
+    /// Every exam id of the store that is not amended by a later version, oldest first.
+    public func currentExamIds() throws(StoreError) -> [Int64] {
+        try read("listing exams") { db in
+            try Int64.fetchAll(db, sql: "SELECT id FROM exams e WHERE status != 'in-progress' AND NOT EXISTS (SELECT 1 FROM exams n WHERE n.amends = e.id) ORDER BY performedAt, id")
+        }
+    }
+
+    // MARK: History
+
+    /// One exam in a patient's history, with R18 applied against the exam before it.
+    public struct HistoryEntry: Sendable {
+        public let id: Int64
+        public let performedAt: String
+        public let status: Status
+        public let rightAbi: Int?, leftAbi: Int?
+        public let rightCategory: String?, leftCategory: String?
+        /// The `abi-change` flags (R18) against the previous exam in the history.
+        public let changes: [Flag]
+    }
+
+    /// The patient's exams (latest versions, in-progress ones left out), oldest first, each
+    /// compared with the one before it by R18.
+    public func history(patient id: String) throws(StoreError) -> (Patient, [HistoryEntry]) {
+        try read("reading the history") { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM patients WHERE id = ?", arguments: [id]) else {
+                throw StoreError(.notFound, "there is no patient with this id (abi patients list)")
+            }
+            let patient = Store.patient(row)
+            var entries: [HistoryEntry] = []
+            var previous: PriorExam?
+            let rows = try Row.fetchCursor(db, sql: """
+                SELECT id, performedAt, status, rightAbi, leftAbi, rightCategory, leftCategory FROM exams e
+                WHERE patientId = ? AND status != 'in-progress' AND NOT EXISTS (SELECT 1 FROM exams n WHERE n.amends = e.id)
+                ORDER BY performedAt, id
+                """, arguments: [id])
+            while let r = try rows.next() {
+                let at = Timestamp(r["performedAt"]) ?? Timestamp(secondsSinceEpoch: 0)
+                let right: Int? = r["rightAbi"], left: Int? = r["leftAbi"]
+                var changes: [Flag] = []
+                if let previous, previous.performedAt < at {
+                    for (side, abi) in [(Side.right, right), (.left, left)] {
+                        if let abi, let flag = AbiChange.flag(side, from: previous, to: abi, at: at, diabetes: patient.diabetes == true) { changes.append(flag) }
+                    }
+                }
+                entries.append(HistoryEntry(id: r["id"], performedAt: r["performedAt"], status: Status(rawValue: r["status"]) ?? .preliminary,
+                                            rightAbi: right, leftAbi: left, rightCategory: r["rightCategory"], leftCategory: r["leftCategory"], changes: changes))
+                previous = PriorExam(performedAt: at, rightAbi: right, leftAbi: left)
+            }
+            return (patient, entries)
+        }
+    }
+}

@@ -1,0 +1,137 @@
+import GRDB
+
+/// The store's schema as append-only named migrations: a released migration is never edited;
+/// a change is a new migration after it. Constraints live in SQL so that no program, ours or
+/// another, can record an impossible reading.
+enum Schema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("2026-11-26 patients, exams, readings, journal, audit") { db in
+            try db.execute(sql: v1)
+        }
+        return migrator
+    }
+
+    static let sites = "'rightBrachial','leftBrachial','rightPosteriorTibial','rightDorsalisPedis','leftPosteriorTibial','leftDorsalisPedis','rightToe','leftToe'"
+
+    static let v1 = """
+        CREATE TABLE patients (
+            id TEXT PRIMARY KEY NOT NULL CHECK (length(id) BETWEEN 1 AND 64),
+            name TEXT CHECK (name IS NULL OR length(name) <= 200),
+            birthDate TEXT CHECK (birthDate IS NULL OR (birthDate GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]' AND date(birthDate) = birthDate)),
+            sex TEXT CHECK (sex IS NULL OR sex IN ('female', 'male', 'other', 'unknown')),
+            diabetes INTEGER CHECK (diabetes IS NULL OR diabetes IN (0, 1)),
+            createdAt TEXT NOT NULL
+        ) STRICT;
+
+        CREATE TABLE exams (
+            id INTEGER PRIMARY KEY,
+            patientId TEXT NOT NULL REFERENCES patients(id) ON DELETE RESTRICT,
+            version INTEGER NOT NULL DEFAULT 1 CHECK (version >= 1),
+            amends INTEGER REFERENCES exams(id) ON DELETE RESTRICT,
+            status TEXT NOT NULL CHECK (status IN ('in-progress', 'preliminary', 'final')),
+            performedAt TEXT NOT NULL CHECK (length(performedAt) >= 10),
+            indication TEXT,
+            operator TEXT,
+            position TEXT,
+            restMinutes INTEGER CHECK (restMinutes IS NULL OR restMinutes BETWEEN 0 AND 1440),
+            postExercise INTEGER NOT NULL DEFAULT 0 CHECK (postExercise IN (0, 1)),
+            postExerciseMinutes INTEGER CHECK (postExerciseMinutes IS NULL OR postExerciseMinutes BETWEEN 0 AND 1440),
+            symptoms TEXT CHECK (symptoms IS NULL OR json_valid(symptoms)),
+            prior TEXT CHECK (prior IS NULL OR json_valid(prior)),
+            ruleSet TEXT NOT NULL,
+            ankleMethod TEXT NOT NULL CHECK (ankleMethod IN ('higher', 'lower')),
+            severityScheme TEXT NOT NULL CHECK (severityScheme IN ('common', 'nice')),
+            rightAbi INTEGER CHECK (rightAbi IS NULL OR rightAbi BETWEEN 0 AND 3000),
+            leftAbi INTEGER CHECK (leftAbi IS NULL OR leftAbi BETWEEN 0 AND 3000),
+            rightCategory TEXT CHECK (rightCategory IS NULL OR rightCategory IN ('normal', 'borderline', 'abnormal', 'noncompressible')),
+            leftCategory TEXT CHECK (leftCategory IS NULL OR leftCategory IN ('normal', 'borderline', 'abnormal', 'noncompressible')),
+            signedBy TEXT,
+            signedAt TEXT,
+            createdAt TEXT NOT NULL,
+            CHECK ((status = 'final') = (signedBy IS NOT NULL AND signedAt IS NOT NULL)),
+            CHECK ((amends IS NULL) = (version = 1))
+        ) STRICT;
+        CREATE INDEX examsByPatient ON exams(patientId, performedAt);
+        CREATE UNIQUE INDEX oneAmendmentPerVersion ON exams(amends) WHERE amends IS NOT NULL;
+
+        CREATE TRIGGER finalExamsAreImmutable BEFORE UPDATE ON exams WHEN OLD.status = 'final'
+        BEGIN SELECT RAISE(ABORT, 'a final exam cannot be changed; amend it instead'); END;
+        CREATE TRIGGER finalExamsAreKept BEFORE DELETE ON exams WHEN OLD.status = 'final'
+        BEGIN SELECT RAISE(ABORT, 'a final exam cannot be deleted'); END;
+
+        CREATE TABLE readings (
+            examId INTEGER NOT NULL REFERENCES exams(id) ON DELETE CASCADE,
+            phase TEXT NOT NULL CHECK (phase IN ('rest', 'postExercise')),
+            seq INTEGER NOT NULL CHECK (seq BETWEEN 0 AND 1000000),
+            site TEXT NOT NULL CHECK (site IN (\(sites))),
+            state TEXT NOT NULL CHECK (state IN ('numeric', 'absent', 'noncompressible', 'notMeasured', 'deviceError')),
+            systolic INTEGER CHECK (systolic IS NULL OR systolic BETWEEN 1 AND 300),
+            diastolic INTEGER CHECK (diastolic IS NULL OR diastolic BETWEEN 1 AND 300),
+            map INTEGER CHECK (map IS NULL OR map BETWEEN 1 AND 300),
+            pulse INTEGER CHECK (pulse IS NULL OR pulse BETWEEN 1 AND 300),
+            atPressure INTEGER CHECK (atPressure IS NULL OR atPressure BETWEEN 1 AND 300),
+            reason TEXT,
+            errorCode TEXT,
+            errorMessage TEXT,
+            time TEXT,
+            method TEXT CHECK (method IS NULL OR method IN ('doppler', 'oscillometric', 'auscultatory', 'ppg', 'manual-entry')),
+            deviceProfile TEXT,
+            deviceVendorId TEXT,
+            deviceProductId TEXT,
+            deviceSerial TEXT,
+            devicePort TEXT,
+            note TEXT,
+            recordedAt TEXT NOT NULL,
+            PRIMARY KEY (examId, phase, seq),
+            CHECK ((state = 'numeric') = (systolic IS NOT NULL)),
+            CHECK (state = 'numeric' OR (diastolic IS NULL AND map IS NULL AND pulse IS NULL)),
+            CHECK (diastolic IS NULL OR diastolic < systolic),
+            CHECK (map IS NULL OR (map <= systolic AND map >= coalesce(diastolic, 1))),
+            CHECK (atPressure IS NULL OR state = 'noncompressible'),
+            CHECK ((state = 'notMeasured') = (reason IS NOT NULL)),
+            CHECK (state = 'deviceError' OR (errorCode IS NULL AND errorMessage IS NULL))
+        ) STRICT, WITHOUT ROWID;
+
+        CREATE TRIGGER readingsOfFinalExamsAreKept BEFORE DELETE ON readings
+            WHEN (SELECT status FROM exams WHERE id = OLD.examId) = 'final'
+        BEGIN SELECT RAISE(ABORT, 'the readings of a final exam cannot be changed; amend it instead'); END;
+        CREATE TRIGGER readingsOfFinalExamsAreFixed BEFORE UPDATE ON readings
+            WHEN (SELECT status FROM exams WHERE id = OLD.examId) = 'final'
+        BEGIN SELECT RAISE(ABORT, 'the readings of a final exam cannot be changed; amend it instead'); END;
+        CREATE TRIGGER finalExamsTakeNoReadings BEFORE INSERT ON readings
+            WHEN (SELECT status FROM exams WHERE id = NEW.examId) = 'final'
+        BEGIN SELECT RAISE(ABORT, 'a final exam takes no more readings; amend it instead'); END;
+
+        CREATE TABLE captureSessions (
+            id INTEGER PRIMARY KEY,
+            examId INTEGER NOT NULL REFERENCES exams(id) ON DELETE CASCADE,
+            startedAt TEXT NOT NULL,
+            endedAt TEXT,
+            port TEXT,
+            profile TEXT,
+            deviceSerial TEXT
+        ) STRICT;
+
+        CREATE TABLE deviceJournal (
+            id INTEGER PRIMARY KEY,
+            sessionId INTEGER NOT NULL REFERENCES captureSessions(id) ON DELETE CASCADE,
+            port TEXT NOT NULL,
+            receivedAt TEXT NOT NULL,
+            bytes BLOB NOT NULL CHECK (length(bytes) > 0)
+        ) STRICT;
+        CREATE INDEX journalBySession ON deviceJournal(sessionId, id);
+
+        CREATE TABLE audit (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            patientId TEXT,
+            examId INTEGER,
+            detail TEXT
+        ) STRICT;
+        CREATE TRIGGER auditIsAppendOnly BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+        CREATE TRIGGER auditIsKept BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+        """
+}

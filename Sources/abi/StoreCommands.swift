@@ -1,0 +1,341 @@
+import ABICore
+import ABIReports
+import ABIStore
+import ArgumentParser
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `--db PATH`, else `ABI_DB`, else `$XDG_DATA_HOME/abi/abi.sqlite` (`~/.local/share/abi/`).
+struct StoreArguments: ParsableArguments {
+    @Option(help: ArgumentHelp("The patient store (default: $ABI_DB, else $XDG_DATA_HOME/abi/abi.sqlite, else ~/.local/share/abi/abi.sqlite).", valueName: "PATH"))
+    var db: String?
+
+    var environment: [String: String] { Environment.variables }
+    var path: String { db ?? environment["ABI_DB"] ?? Store.defaultPath(environment: environment) }
+    var actor: String { Store.actor(environment: environment) }
+
+    func open() throws(Failure) -> Store {
+        do { return try Store(path: path) } catch { throw Failure(error) }
+    }
+}
+
+enum Environment {
+    static var variables: [String: String] {
+        var result: [String: String] = [:]
+        var p = environ
+        while let entry = p.pointee {
+            let text = String(cString: entry)
+            if let eq = text.firstIndex(of: "=") { result[String(text[..<eq])] = String(text[text.index(after: eq)...]) }
+            p += 1
+        }
+        return result
+    }
+}
+
+extension Failure {
+    /// A store failure with its exit code: 66 no such record, 65 refused data, 74 the database.
+    init(_ error: StoreError) {
+        switch error.kind {
+        case .notFound: self.init(.noInput, error.message)
+        case .invalid: self.init(.dataError, error.message)
+        case .unavailable: self.init(.ioError, error.message)
+        }
+    }
+}
+
+/// Output written in large blocks: a list of 50,000 exams is not 50,000 system calls.
+struct BufferedOutput {
+    private var bytes: [UInt8] = []
+
+    init() { bytes.reserveCapacity(1 << 16) }
+
+    mutating func line(_ text: String) throws(Failure) { try write(text + "\n") }
+
+    mutating func write(_ text: String) throws(Failure) {
+        bytes += text.utf8
+        if bytes.count >= 1 << 16 { try flush() }
+    }
+
+    mutating func flush() throws(Failure) {
+        guard Terminal.writeAll(&bytes, to: STDOUT_FILENO) else { throw Failure(.ioError, "cannot write to standard output: \(String(cString: strerror(errno)))") }
+        bytes.removeAll(keepingCapacity: true)
+    }
+}
+
+extension ABI {
+    struct Patients: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add, list and show the patients of the store.",
+            subcommands: [Add.self, List.self, Show.self])
+
+        struct Add: ParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Add a patient (the id is the clinic's record number).")
+            @Argument(help: "The patient id (1 to 64 characters).") var id: String
+            @Option(help: "The name, \"Family, Given\".") var name: String?
+            @Option(help: ArgumentHelp("The birth date.", valueName: "YYYY-MM-DD")) var birthDate: String?
+            @Option(help: ArgumentHelp("female, male, other or unknown.", valueName: "SEX")) var sex: String?
+            @Option(help: ArgumentHelp("yes or no: diabetes widens the minimal detectable change of the ABI (R18).", valueName: "yes|no")) var diabetes: String?
+            @OptionGroup var store: StoreArguments
+
+            func run() throws {
+                guard (1...64).contains(id.count) else { throw Failure(.usage, "the patient id must be 1 to 64 characters") }
+                if let birthDate, !Timestamp.isValidDate(birthDate) { throw Failure(.usage, "--birth-date: \(birthDate) is not a date YYYY-MM-DD") }
+                var parsedSex: Patient.Sex?
+                if let sex {
+                    guard let s = Patient.Sex(rawValue: sex) else { throw Failure(.usage, "--sex: \(sex) is not female, male, other or unknown") }
+                    parsedSex = s
+                }
+                var parsedDiabetes: Bool?
+                if let diabetes {
+                    guard ["yes", "no"].contains(diabetes) else { throw Failure(.usage, "--diabetes: answer yes or no") }
+                    parsedDiabetes = diabetes == "yes"
+                }
+                let db = try store.open()
+                do { try db.addPatient(Patient(id: id, name: name, birthDate: birthDate, sex: parsedSex, diabetes: parsedDiabetes), actor: store.actor) }
+                catch { throw Failure(error) }
+                Terminal.error("abi: patient added")
+            }
+        }
+
+        struct List: ParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "List the patients: id, name, birth date, sex.")
+            @OptionGroup var store: StoreArguments
+
+            func run() throws {
+                let db = try store.open()
+                var out = BufferedOutput()
+                do {
+                    for p in try db.patients() {
+                        try out.line([p.id, p.name ?? "—", p.birthDate ?? "—", p.sex?.rawValue ?? "—"].joined(separator: "\t"))
+                    }
+                } catch let error as StoreError { throw Failure(error) }
+                try out.flush()
+            }
+        }
+
+        struct Show: ParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Show a patient and their exams.")
+            @Argument(help: "The patient id.") var id: String
+            @OptionGroup var store: StoreArguments
+
+            func run() throws {
+                let db = try store.open()
+                do {
+                    guard let p = try db.patient(id) else { throw Failure(.noInput, "there is no patient with this id (abi patients list)") }
+                    var out = BufferedOutput()
+                    try out.line("Patient    \(p.id)" + (p.name.map { "  \($0)" } ?? ""))
+                    try out.line("Born       \(p.birthDate ?? "—")   sex \(p.sex?.rawValue ?? "—")   diabetes \(p.diabetes.map { $0 ? "yes" : "no" } ?? "—")")
+                    try out.line("")
+                    try out.line(ExamLine.header)
+                    try db.exams(patient: id) { e in try out.line(ExamLine.text(e)) }
+                    try out.flush()
+                } catch let error as StoreError { throw Failure(error) }
+            }
+        }
+    }
+
+    struct Exams: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List, show, import, export, sign off and amend the exams of the store.",
+            discussion: """
+                A final exam cannot change. To correct it, export it, edit the file and amend: the \
+                amendment is a new version (preliminary until signed) and the old version is kept.
+
+                Examples:
+                  abi exams import samples/pad.exam.json
+                  abi exams finalize 1 --by "Dr A. Smith"
+                  abi exams export 1 -o corrected.exam.json
+                  abi exams amend 1 --from corrected.exam.json --reason "left DP re-measured"
+                """,
+            subcommands: [List.self, Show.self, Import.self, Export.self, Finalize.self, Amend.self])
+
+        struct List: ParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "List exams, oldest first: id, patient, time, status, version, ABI per leg.")
+            @Option(help: "Only this patient's exams.") var patient: String?
+            @OptionGroup var store: StoreArguments
+
+            func run() throws {
+                let db = try store.open()
+                var out = BufferedOutput()
+                try out.line(ExamLine.header)
+                do { try db.exams(patient: patient) { e in try out.line(ExamLine.text(e)) } }
+                catch { throw Failure(error) }
+                try out.flush()
+            }
+        }
+
+        struct Show: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Show one exam: text, or json (its abi-exam/1 and its abi-result/1).")
+            @Argument(help: "The exam id (abi exams list).") var examId: Int64
+            @Option(help: ArgumentHelp("text or json.", valueName: "FORMAT")) var format: String = "text"
+            @OptionGroup var store: StoreArguments
+
+            func run() throws {
+                guard ["text", "json"].contains(format) else { throw Failure(.usage, "--format: \(format) is not text or json") }
+                let db = try store.open()
+                let stored: Store.StoredExam
+                do { stored = try db.exam(examId) } catch { throw Failure(error) }
+                let result = stored.exam.result(options: stored.options)
+                if format == "text" {
+                    Terminal.write("Exam \(stored.id), version \(stored.version), \(ExamLine.statusWords(stored))\n"
+                                   + TextReport.render(ExamReport(exam: stored.exam, options: stored.options, status: stored.reportStatus)))
+                } else {
+                    var text = "{\n  \"id\": \(stored.id),\n  \"status\": \"\(stored.status.rawValue)\",\n  \"version\": \(stored.version),\n"
+                    if let amends = stored.amends { text += "  \"amends\": \(amends),\n" }
+                    if let newer = stored.amendedBy { text += "  \"amendedBy\": \(newer),\n" }
+                    if let by = stored.signedBy, let at = stored.signedAt {
+                        var w = JSONWriter()
+                        w.beginObject()
+                        w.string("by", by)
+                        w.string("at", at)
+                        w.endObject()
+                        text += "  \"signed\": \(w.text),\n"
+                    }
+                    text += "  \"exam\": " + ExamFile.encode(stored.exam).dropLast() + ",\n  \"result\": " + ResultFile.encode(result, pretty: true).trimmingTrailingNewline + "\n}\n"
+                    Terminal.write(text)
+                }
+            }
+        }
+
+        struct Import: ParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Store exam files (abi-exam/1) as preliminary exams; the patient is added when new.")
+            @Argument(help: ArgumentHelp("Exam files.", valueName: "EXAM.json")) var files: [String]
+            @OptionGroup var rules: RuleArguments
+            @OptionGroup var store: StoreArguments
+
+            func run() throws {
+                let db = try store.open()
+                for file in files {
+                    let exam: Exam
+                    do { exam = try ExamFile.decode(try Files.read(file)) } catch let error as InputError { throw Failure(.dataError, "\(file): \(error)") }
+                    do {
+                        let id = try db.importExam(exam, options: rules.options, actor: store.actor)
+                        Terminal.write("\(id)\n")
+                        Terminal.error("abi: \(file) stored as exam \(id)")
+                    } catch { throw Failure(StoreError(error.kind, "\(file): \(error.message)")) }
+                }
+            }
+        }
+
+        struct Export: ParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Write an exam as an exam file (abi-exam/1).")
+            @Argument(help: "The exam id.") var examId: Int64
+            @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Write to this file (created 0600) instead of standard output.", valueName: "FILE")) var output: String?
+            @ArgumentParser.Flag(help: "Replace the output file if it exists.") var force = false
+            @OptionGroup var store: StoreArguments
+
+            func run() throws {
+                let db = try store.open()
+                do {
+                    let stored = try db.exam(examId)
+                    // The prior entries include the previous exam of the store, so the file stands alone.
+                    let text = ExamFile.encode(stored.exam)
+                    if let output { try Files.createPrivate(output, text, replace: force) } else { Terminal.write(text) }
+                    try db.noteExport(examId, as: "abi-exam/1", actor: store.actor)
+                } catch let error as StoreError { throw Failure(error) }
+            }
+        }
+
+        struct Finalize: ParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Sign an exam off: it becomes final and can no longer change.")
+            @Argument(help: "The exam id.") var examId: Int64
+            @Option(help: ArgumentHelp("Who signs (name and role).", valueName: "NAME")) var by: String
+            @OptionGroup var store: StoreArguments
+
+            func run() throws {
+                guard !by.trimmingCharacters(in: " ").isEmpty else { throw Failure(.usage, "--by needs the name of who signs") }
+                let db = try store.open()
+                do { try db.finalize(examId, by: by, actor: store.actor) } catch { throw Failure(error) }
+                Terminal.error("abi: exam \(examId) is final")
+            }
+        }
+
+        struct Amend: ParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Store a corrected version of an exam; the old version is kept.")
+            @Argument(help: "The exam id to amend.") var examId: Int64
+            @Option(help: ArgumentHelp("The corrected exam file (for example an edited abi exams export).", valueName: "EXAM.json")) var from: String
+            @Option(help: "Why it is amended (kept in the audit trail).") var reason: String?
+            @OptionGroup var store: StoreArguments
+
+            func run() throws {
+                let exam: Exam
+                do { exam = try ExamFile.decode(try Files.read(from)) } catch let error as InputError { throw Failure(.dataError, "\(from): \(error)") }
+                let db = try store.open()
+                do {
+                    let id = try db.amend(examId, with: exam, reason: reason, actor: store.actor)
+                    Terminal.write("\(id)\n")
+                    Terminal.error("abi: exam \(examId) amended by exam \(id) (preliminary until signed)")
+                } catch { throw Failure(error) }
+            }
+        }
+    }
+
+    struct History: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "A patient's ABI per leg over time, each exam compared with the one before (R18).",
+            discussion: "A change beyond the minimal detectable change (0.08; 0.11 with diabetes) is marked; amended exams show their latest version.")
+        @Argument(help: "The patient id.") var patient: String
+        @OptionGroup var store: StoreArguments
+
+        func run() throws {
+            let db = try store.open()
+            let (p, entries): (Patient, [Store.HistoryEntry])
+            do { (p, entries) = try db.history(patient: patient) } catch { throw Failure(error) }
+            var out = BufferedOutput()
+            try out.line("ABI history of patient \(p.id)" + (p.diabetes == true ? " (diabetes: minimal detectable change 0.11)" : " (minimal detectable change 0.08)"))
+            try out.line("EXAM    PERFORMED              STATUS        RIGHT                     LEFT")
+            for e in entries {
+                func leg(_ abi: Int?, _ category: String?) -> String {
+                    (abi.map(Ratio.text) ?? "—") + (category.map { " \($0)" } ?? "")
+                }
+                try out.line(e.id.description.padded(8) + e.performedAt.padded(23) + e.status.rawValue.padded(14)
+                             + leg(e.rightAbi, e.rightCategory).padded(26) + leg(e.leftAbi, e.leftCategory))
+                for flag in e.changes { try out.line("        \(flag.level.rawValue.uppercased()) \(flag.code.rawValue): \(flag.message)") }
+            }
+            if entries.isEmpty { try out.line("(no exams)") }
+            try out.flush()
+        }
+    }
+}
+
+extension Store.StoredExam {
+    /// The report's status line: preliminary (also while in progress), or final with its signature.
+    var reportStatus: ExamReport.Status {
+        guard status == .final, let by = signedBy, let at = signedAt.flatMap(Timestamp.init) else { return .preliminary }
+        return .final(signedBy: by, at: at)
+    }
+}
+
+extension Failure: CustomStringConvertible {
+    var description: String { message }
+}
+
+/// One exam per line, for `abi exams list` and `abi patients show`.
+enum ExamLine {
+    static let header = "EXAM    PATIENT           PERFORMED              STATUS        V  RIGHT ABI             LEFT ABI"
+
+    static func text(_ e: Store.ExamSummary) -> String {
+        func leg(_ abi: Int?, _ category: String?) -> String { (abi.map(Ratio.text) ?? "—") + (category.map { " \($0)" } ?? "") }
+        var line = e.id.description.padded(8) + e.patientId.padded(18) + e.performedAt.padded(23) + e.status.rawValue.padded(14)
+        line += "\(e.version)".padded(3) + leg(e.rightAbi, e.rightCategory).padded(22) + leg(e.leftAbi, e.leftCategory)
+        if let newer = e.amendedBy { line += "  (amended by \(newer))" }
+        return line
+    }
+
+    static func statusWords(_ e: Store.StoredExam) -> String {
+        var words = e.status.rawValue
+        if let by = e.signedBy, let at = e.signedAt { words += ", signed by \(by) at \(at)" }
+        if let newer = e.amendedBy { words += ", amended by exam \(newer)" }
+        if let older = e.amends { words += ", amends exam \(older)" }
+        return words
+    }
+}
+
+extension String {
+    func padded(_ n: Int) -> String { count >= n ? self + " " : self + String(repeating: " ", count: n - count) }
+    var trimmingTrailingNewline: String { hasSuffix("\n") ? String(dropLast()) : self }
+    func trimmingCharacters(in set: String) -> String { String(drop { set.contains($0) }.reversed().drop { set.contains($0) }.reversed()) }
+}
