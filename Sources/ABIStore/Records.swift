@@ -68,11 +68,28 @@ extension Store {
     /// Stores an exam from a file (`abi exams import`): the patient is added when new and must
     /// match when known; the exam is preliminary.
     public func importExam(_ exam: Exam, options: RuleOptions = .standard, actor: String) throws(StoreError) -> Int64 {
-        try write("importing the exam") { db in
-            try Store.ensurePatient(exam.patient, db)
-            let id = try Store.insertExam(exam, status: .preliminary, options: options, version: 1, amends: nil, db)
-            try Store.audit(db, actor: actor, "exam-imported", patient: exam.patient.id, exam: id)
-            return id
+        try importExams([exam], options: options, actor: actor)[0]
+    }
+
+    /// Stores several exams in one transaction: all of them, or (on any refusal) none.
+    /// - Throws: `StoreError` naming the exam by its position in `exams` (from 1).
+    public func importExams(_ exams: [Exam], options: RuleOptions = .standard, actor: String) throws(StoreError) -> [Int64] {
+        try write("importing exams") { db in
+            var ids: [Int64] = []
+            ids.reserveCapacity(exams.count)
+            for (i, exam) in exams.enumerated() {
+                do {
+                    try Store.ensurePatient(exam.patient, db)
+                    let id = try Store.insertExam(exam, status: .preliminary, options: options, version: 1, amends: nil, db)
+                    try Store.audit(db, actor: actor, "exam-imported", patient: exam.patient.id, exam: id)
+                    ids.append(id)
+                } catch let error as StoreError {
+                    throw StoreError(error.kind, exams.count == 1 ? error.message : "exam \(i + 1) of \(exams.count): \(error.message)")
+                } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+                    throw StoreError(.invalid, (exams.count == 1 ? "" : "exam \(i + 1) of \(exams.count): ") + (error.message ?? "a constraint of the store failed"))
+                }
+            }
+            return ids
         }
     }
 

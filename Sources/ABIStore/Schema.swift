@@ -18,7 +18,7 @@ enum Schema {
         CREATE TABLE patients (
             id TEXT PRIMARY KEY NOT NULL CHECK (length(id) BETWEEN 1 AND 64),
             name TEXT CHECK (name IS NULL OR length(name) <= 200),
-            birthDate TEXT CHECK (birthDate IS NULL OR (birthDate GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]' AND date(birthDate) = birthDate)),
+            birthDate TEXT CHECK (birthDate IS NULL OR (birthDate GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]' AND date(birthDate, '+0 days') IS birthDate)),
             sex TEXT CHECK (sex IS NULL OR sex IN ('female', 'male', 'other', 'unknown')),
             diabetes INTEGER CHECK (diabetes IS NULL OR diabetes IN (0, 1)),
             createdAt TEXT NOT NULL

@@ -44,6 +44,18 @@ enum Files {
         }
     }
 
+    /// The exam files of a folder (*.exam.json), in name order.
+    static func examFiles(in folder: String) throws(Failure) -> [String] {
+        guard let dir = opendir(folder) else { throw Failure(.noInput, "cannot read the folder \(folder): \(String(cString: strerror(errno)))") }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+            if name.hasSuffix(".exam.json") && !name.hasPrefix(".") { names.append(folder + "/" + name) }
+        }
+        return names.sorted()
+    }
+
     static func exists(_ path: String) -> Bool {
         var info = stat()
         return lstat(path, &info) == 0

@@ -88,7 +88,7 @@ extension ABI {
             let names: [String]
             var db: Store?
             if let exam {
-                names = try examFiles(in: exam)
+                names = try Files.examFiles(in: exam)
             } else {
                 db = try store.open()
                 do { names = try db!.currentExamIds().map(String.init) } catch { throw Failure(error) }
@@ -169,18 +169,6 @@ extension ABI {
             case .hl7:
                 Array(HL7Report.render(report, controlId: HL7Report.controlId(for: report.exam), now: DeviceClock.now()).utf8)
             }
-        }
-
-        /// The exam files of a folder (*.exam.json), in name order.
-        func examFiles(in folder: String) throws(Failure) -> [String] {
-            guard let dir = opendir(folder) else { throw Failure(.noInput, "cannot read the folder \(folder): \(String(cString: strerror(errno)))") }
-            defer { closedir(dir) }
-            var names: [String] = []
-            while let entry = readdir(dir) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
-                if name.hasSuffix(".exam.json") && !name.hasPrefix(".") { names.append(folder + "/" + name) }
-            }
-            return names.sorted()
         }
 
         /// `<sanitised patient id>-<YYYYMMDD-HHMMSS>.<ext>`, unique within the run (and the folder unless replacing).

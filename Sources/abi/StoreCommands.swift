@@ -201,22 +201,50 @@ extension ABI {
         }
 
         struct Import: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Store exam files (abi-exam/1) as preliminary exams; the patient is added when new.")
-            @Argument(help: ArgumentHelp("Exam files.", valueName: "EXAM.json")) var files: [String]
+            static let configuration = CommandConfiguration(
+                abstract: "Store exam files (abi-exam/1) as preliminary exams; a new patient is added.",
+                discussion: """
+                    Give files, or folders of *.exam.json files. Every file is read and checked first, \
+                    then all are stored in one transaction: a bad file stores nothing and is named with \
+                    its JSON path (exit 65). The new exam ids are printed, one per line, in order.
+                    """)
+            @Argument(help: ArgumentHelp("Exam files, or folders of them.", valueName: "EXAM.json|FOLDER")) var files: [String]
             @OptionGroup var rules: RuleArguments
             @OptionGroup var store: StoreArguments
 
             func run() throws {
-                let db = try store.open()
-                for file in files {
-                    let exam: Exam
-                    do { exam = try ExamFile.decode(try Files.read(file)) } catch let error as InputError { throw Failure(.dataError, "\(file): \(error)") }
-                    do {
-                        let id = try db.importExam(exam, options: rules.options, actor: store.actor)
-                        Terminal.write("\(id)\n")
-                        Terminal.error("abi: \(file) stored as exam \(id)")
-                    } catch { throw Failure(StoreError(error.kind, "\(file): \(error.message)")) }
+                var paths: [String] = []
+                for item in files {
+                    var info = stat()
+                    if stat(item, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR {
+                        paths += try Files.examFiles(in: item)
+                    } else {
+                        paths.append(item)
+                    }
                 }
+                var exams: [Exam] = []
+                exams.reserveCapacity(paths.count)
+                for path in paths {
+                    do { exams.append(try ExamFile.decode(try Files.read(path))) }
+                    catch let error as InputError { throw Failure(.dataError, "\(path): \(error) (nothing was stored)") }
+                }
+                let db = try store.open()
+                let ids: [Int64]
+                do { ids = try db.importExams(exams, options: rules.options, actor: store.actor) } catch {
+                    // Name the file rather than its position.
+                    var message = error.message
+                    if exams.count > 1, let range = message.range(of: " of \(exams.count): "),
+                       let n = Int(message[message.index(message.startIndex, offsetBy: 5)..<range.lowerBound]) {
+                        message = "\(paths[n - 1]): " + message[range.upperBound...]
+                    } else if exams.count == 1 {
+                        message = "\(paths[0]): " + message
+                    }
+                    throw Failure(StoreError(error.kind, message + " (nothing was stored)"))
+                }
+                var out = BufferedOutput()
+                for id in ids { try out.line(String(id)) }
+                try out.flush()
+                Terminal.error("abi: \(ids.count) exam\(ids.count == 1 ? "" : "s") stored")
             }
         }
 
