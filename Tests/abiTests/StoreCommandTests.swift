@@ -1,0 +1,140 @@
+import ABICore
+import Foundation
+import Testing
+
+/// The store commands end to end: the built `abi` with a store named by `ABI_DB` or `--db`.
+@Suite struct StoreCommandTests {
+    struct Session {
+        let dir: URL
+        var db: String { dir.appendingPathComponent("store/abi.sqlite").path }
+
+        init() throws { dir = try CommandTests.temporaryDirectory() }
+
+        func abi(_ arguments: [String], stdin: String? = nil) throws -> CommandTests.Run {
+            try CommandTests.run(CommandTests.binary, arguments, stdin: stdin, environment: ["ABI_DB": db, "ABI_OPERATOR": "nurse-1"])
+        }
+
+        func vector(_ name: String) -> String { CommandTests.vectors.appendingPathComponent("\(name).exam.json").path }
+        func sample(_ name: String) -> String { CommandTests.packageDirectory.appendingPathComponent("samples/\(name).exam.json").path }
+    }
+
+    @Test("Patients: add, list, show; a duplicate id is refused; bad details are usage errors")
+    func patients() throws {
+        let s = try Session()
+        #expect(try s.abi(["patients", "add", "MRN-1", "--name", "Doe, Jane", "--birth-date", "1950-04-02", "--sex", "female", "--diabetes", "yes"]).status == 0)
+        #expect(try CommandTests.mode(s.db) == 0o600)
+        #expect(try CommandTests.mode(s.dir.appendingPathComponent("store").path) == 0o700)
+        let again = try s.abi(["patients", "add", "MRN-1"])
+        #expect(again.status == 65 && again.stderr.contains("already in the store"))
+        #expect(try s.abi(["patients", "add", "MRN-2", "--birth-date", "1950-02-30"]).status == 64)
+        #expect(try s.abi(["patients", "add", "MRN-2", "--sex", "f"]).status == 64)
+        #expect(try s.abi(["patients", "list"]).stdout == "MRN-1\tDoe, Jane\t1950-04-02\tfemale\n")
+        let show = try s.abi(["patients", "show", "MRN-1"])
+        #expect(show.status == 0 && show.stdout.contains("diabetes yes"))
+        #expect(try s.abi(["patients", "show", "NOBODY"]).status == 66)
+        // The store can also be named with --db.
+        let other = s.dir.appendingPathComponent("other.sqlite").path
+        #expect(try CommandTests.abi(["patients", "add", "X-1", "--db", other]).status == 0)
+        #expect(try CommandTests.abi(["patients", "list", "--db", other]).stdout.hasPrefix("X-1\t"))
+    }
+
+    @Test("Exams: import, list, show json (abi-exam/1 and abi-result/1), finalize, export, amend; final is final")
+    func exams() throws {
+        let s = try Session()
+        let imported = try s.abi(["exams", "import", s.sample("pad"), s.vector("v07-absent-dp")])
+        #expect(imported.status == 0, "\(imported.stderr)")
+        #expect(imported.stdout == "1\n2\n")
+        let list = try s.abi(["exams", "list"])
+        #expect(list.stdout.contains("DEMO-0002") && list.stdout.contains("0.53 abnormal") && list.stdout.contains("V07"))
+
+        let show = try s.abi(["exams", "show", "1", "--format", "json"])
+        let json = try JSONSerialization.jsonObject(with: Data(show.stdout.utf8)) as! [String: Any]
+        #expect(json["status"] as? String == "preliminary")
+        #expect((json["exam"] as? [String: Any])?["format"] as? String == "abi-exam/1")
+        let result = json["result"] as? [String: Any]
+        #expect(result?["format"] as? String == "abi-result/1")
+        #expect((((result?["legs"] as? [String: Any])?["right"] as? [String: Any])?["abi"] as? NSNumber)?.doubleValue == 0.53)
+
+        #expect(try s.abi(["exams", "finalize", "1", "--by", "Dr A. Smith"]).status == 0)
+        let twice = try s.abi(["exams", "finalize", "1", "--by", "Dr B"])
+        #expect(twice.status == 65 && twice.stderr.contains("already final"))
+        #expect(try s.abi(["exams", "show", "1"]).stdout.contains("FINAL, SIGNED BY DR A. SMITH"))
+
+        let exported = s.dir.appendingPathComponent("e1.exam.json")
+        #expect(try s.abi(["exams", "export", "1", "-o", exported.path]).status == 0)
+        #expect(try CommandTests.mode(exported.path) == 0o600)
+        var text = try String(contentsOf: exported, encoding: .utf8)
+        #expect(text.contains("\"systolic\": 78"))
+        text = text.replacingOccurrences(of: "\"systolic\": 78", with: "\"systolic\": 84")
+        try text.write(to: exported, atomically: true, encoding: .utf8)
+        let amended = try s.abi(["exams", "amend", "1", "--from", exported.path, "--reason", "right PT re-measured"])
+        #expect(amended.status == 0 && amended.stdout == "3\n", "\(amended.stderr)")
+        let after = try s.abi(["exams", "list", "--patient", "DEMO-0002"]).stdout
+        #expect(after.contains("(amended by 3)") && after.contains("0.58 abnormal"))
+        #expect(try s.abi(["exams", "amend", "1", "--from", exported.path]).status == 65)
+        #expect(try s.abi(["exams", "show", "99"]).status == 66)
+
+        // A bad file among good ones stores nothing and is named.
+        let broken = s.dir.appendingPathComponent("broken.exam.json")
+        try "{\"format\": \"abi-exam/1\"}".write(to: broken, atomically: true, encoding: .utf8)
+        let bad = try s.abi(["exams", "import", s.vector("v01-normal-arms-equal"), broken.path])
+        #expect(bad.status == 65 && bad.stderr.contains("broken.exam.json: patient") && bad.stderr.contains("nothing was stored"))
+        #expect(!(try s.abi(["exams", "list"]).stdout.contains("V01")))
+    }
+
+    @Test("History: ABI per leg over time, R18 against the exam before")
+    func history() throws {
+        let s = try Session()
+        let dir = s.dir.appendingPathComponent("exams")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        // The same patient three times, the right ankle falling: ABI 1.00, 0.95 (within 0.08), 0.78 (a fall of 0.17).
+        for (i, (day, ankle)) in [("2026-01-05", 120), ("2026-03-05", 114), ("2026-06-05", 94)].enumerated() {
+            let text = """
+                {"format": "abi-exam/1", "patient": {"id": "V01"}, "exam": {"performedAt": "\(day)T09:30:00Z"},
+                 "readings": [{"site": "rightBrachial", "seq": 1, "systolic": 120}, {"site": "rightPosteriorTibial", "seq": 2, "systolic": \(ankle)},
+                              {"site": "rightDorsalisPedis", "seq": 3, "systolic": \(ankle)}, {"site": "leftPosteriorTibial", "seq": 4, "systolic": 125},
+                              {"site": "leftDorsalisPedis", "seq": 5, "systolic": 124}, {"site": "leftBrachial", "seq": 6, "systolic": 118}]}
+                """
+            try text.write(to: dir.appendingPathComponent("\(i).exam.json"), atomically: true, encoding: .utf8)
+        }
+        #expect(try s.abi(["exams", "import", dir.path]).status == 0)
+        let history = try s.abi(["history", "V01"])
+        #expect(history.status == 0, "\(history.stderr)")
+        let lines = history.stdout.split(separator: "\n")
+        #expect(lines.filter { $0.hasPrefix("1 ") || $0.hasPrefix("2 ") || $0.hasPrefix("3 ") }.count == 3)
+        #expect(history.stdout.contains("WARNING abi-change: Right ABI fell from 0.95 on 2026-03-05 to 0.78 on 2026-06-05"))
+        #expect(history.stdout.components(separatedBy: "abi-change").count == 2)
+        #expect(try s.abi(["history", "NOBODY"]).status == 66)
+    }
+
+    @Test("Reports from the store: one exam by id, and --all of the store, file names from sanitised ids, 0600 in 0700")
+    func reports() throws {
+        let s = try Session()
+        var hostile = try String(contentsOfFile: s.vector("v08-severe-clti-range"), encoding: .utf8)
+        hostile = hostile.replacingOccurrences(of: "\"V08\"", with: "\"../../etc/x\"")
+        let file = s.dir.appendingPathComponent("hostile.exam.json")
+        try hostile.write(to: file, atomically: true, encoding: .utf8)
+        #expect(try s.abi(["exams", "import", file.path, s.sample("pad")]).status == 0)
+        #expect(try s.abi(["exams", "finalize", "2", "--by", "Dr A. Smith"]).status == 0)
+
+        let one = try s.abi(["report", "2", "--format", "text"])
+        #expect(one.status == 0 && one.stdout.contains("FINAL, SIGNED BY DR A. SMITH") && one.stdout.contains("DEMO-0002"))
+        let fhir = try s.abi(["report", "2", "--format", "fhir"])
+        #expect(fhir.stdout.contains("\"status\": \"final\""))
+
+        let out = s.dir.appendingPathComponent("reports")
+        let all = try s.abi(["report", "--all", "--out-dir", out.path, "--format", "pdf"])
+        #expect(all.status == 0, "\(all.stderr)")
+        let files = try FileManager.default.contentsOfDirectory(atPath: out.path).sorted()
+        #expect(files == ["DEMO-0002-20261126-093000.pdf", "etc_x-20261126-093000.pdf"])
+        #expect(try CommandTests.mode(out.path) == 0o700)
+        #expect(try files.allSatisfy { try CommandTests.mode(out.appendingPathComponent($0).path) == 0o600 })
+        #expect(!FileManager.default.fileExists(atPath: s.dir.appendingPathComponent("etc").path))
+
+        let csvFile = s.dir.appendingPathComponent("research.csv")
+        #expect(try s.abi(["report", "--all", "--format", "csv", "-o", csvFile.path]).status == 0)
+        let csv = try String(contentsOf: csvFile, encoding: .utf8)
+        #expect(csv.split(separator: "\r\n").count == 1 + 2 * 2)
+        #expect(try s.abi(["report", "--all", "--format", "csv"]).stdout == csv)
+    }
+}
