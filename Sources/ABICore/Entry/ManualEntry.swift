@@ -76,18 +76,13 @@ public struct ManualEntry {
             sofar.readings = readings
         }
 
-        let sequence: [Site] = [
-            .brachial(firstArm),
-            .ankle(firstArm, .posteriorTibial), .ankle(firstArm, .dorsalisPedis),
-            .ankle(firstArm.other, .posteriorTibial), .ankle(firstArm.other, .dorsalisPedis),
-            .brachial(firstArm.other),
-        ]
-        for site in sequence {
+        let sequence = MeasuringSequence(firstArm: firstArm)
+        for site in sequence.sites {
             record(site, try askReading(&console, "\(site.words.capitalizedFirst) (mmHg)", site: site, optional: false)!)
         }
 
         // R5: when the first arm reads more than 10 mmHg above the other, repeat it.
-        if let first = readings[0].state.systolic, let other = readings[5].state.systolic, first - other > 10 {
+        if sequence.repeatNeeded(readings), let first = readings[0].state.systolic, let other = readings[5].state.systolic {
             console.say("The first arm (\(firstArm.word), \(first) mmHg) read more than 10 mmHg above the \(firstArm.other.word) arm (\(other) mmHg).")
             console.say("Repeat the \(firstArm.word) arm now: the repeat replaces the first reading (AHA 2012).")
             if let repeatState = try askReading(&console, "Repeat \(firstArm.word) brachial (mmHg, Enter to keep the single reading)",

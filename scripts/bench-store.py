@@ -1,0 +1,57 @@
+"""Fills a store with N generated exams (200 of them one patient's, over 200 days) and times the
+store's answers: abi exams list (all N), abi exams list --patient, abi history of that patient.
+
+Each command is run seven times; the best and the median wall time are printed.
+"""
+import json
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+from benchexams import exam
+
+abi, count, folder = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+store = os.path.join(folder, f"store-{count}", "abi.sqlite")
+env = dict(os.environ, ABI_DB=store, ABI_OPERATOR="bench")
+HISTORY = 200
+
+if not os.path.exists(store):
+    files = os.path.join(folder, f"store-{count}-files")
+    shutil.rmtree(files, ignore_errors=True)
+    os.makedirs(files)
+    rng = random.Random(2026)
+    for i in range(count):
+        e = exam(rng, i)
+        if i < HISTORY:  # one patient followed for 200 exams
+            e["patient"] = {"id": "HIST-0001", "name": "History, Patient", "birthDate": "1950-01-01", "sex": "female", "diabetes": True}
+            day = i
+            e["exam"]["performedAt"] = f"{2026 - day // 365:04d}-{(day % 365) // 31 % 12 + 1:02d}-{(day % 31) + 1:02d}T{day % 24:02d}:00:00Z"
+            e.pop("prior", None)
+        with open(os.path.join(files, f"{i:06d}.exam.json"), "w") as f:
+            json.dump(e, f)
+    start = time.perf_counter()
+    subprocess.run([abi, "exams", "import", files], env=env, stdout=subprocess.DEVNULL, check=True)
+    print(f"imported {count} exams in {time.perf_counter() - start:.1f} s (one transaction)")
+    shutil.rmtree(files)
+print(f"store: {store}, {os.path.getsize(store) / 1e6:.1f} MB")
+
+
+def timed(arguments):
+    times = []
+    for _ in range(7):
+        start = time.perf_counter()
+        done = subprocess.run([abi] + arguments, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        times.append(time.perf_counter() - start)
+        if done.returncode != 0:
+            sys.exit(f"abi {' '.join(arguments)} exited {done.returncode}: {done.stderr.decode()}")
+    lines = done.stdout.count(b"\n")
+    return min(times), statistics.median(times), lines
+
+
+for arguments in (["exams", "list"], ["exams", "list", "--patient", "HIST-0001"], ["history", "HIST-0001"]):
+    best, median, lines = timed(arguments)
+    print(f"abi {' '.join(arguments):38} best {best * 1000:6.1f} ms, median {median * 1000:6.1f} ms ({lines} lines; target < 100 ms)")
