@@ -3,6 +3,7 @@ store's answers: abi exams list (all N), abi exams list --patient, abi history o
 
 Each command is run seven times; the best and the median wall time are printed.
 """
+import datetime
 import json
 import os
 import random
@@ -28,8 +29,8 @@ if not os.path.exists(store):
         e = exam(rng, i)
         if i < HISTORY:  # one patient followed for 200 exams
             e["patient"] = {"id": "HIST-0001", "name": "History, Patient", "birthDate": "1950-01-01", "sex": "female", "diabetes": True}
-            day = i
-            e["exam"]["performedAt"] = f"{2026 - day // 365:04d}-{(day % 365) // 31 % 12 + 1:02d}-{(day % 31) + 1:02d}T{day % 24:02d}:00:00Z"
+            when = datetime.datetime(2025, 1, 1, 9, 30) + datetime.timedelta(days=2 * i)
+            e["exam"]["performedAt"] = when.strftime("%Y-%m-%dT%H:%M:%SZ")
             e.pop("prior", None)
         with open(os.path.join(files, f"{i:06d}.exam.json"), "w") as f:
             json.dump(e, f)

@@ -52,7 +52,7 @@ extension ABI {
         }
 
         func run() throws {
-            let device = try ProfileArgument.load(try resolveProfile())
+            let device = try ProfileArgument.load(try resolveProfile(port: port, option: profile, command: "abi listen"))
             var journal: RawLogWriter?
             if let rawLog {
                 do {
@@ -77,25 +77,6 @@ extension ABI {
             if end == .deadline, let count, readings < count {
                 Terminal.error("abi listen: timed out after \(timeout ?? 0) s with \(readings) of \(count) readings")
             }
-        }
-
-        /// The profile for the port: the udev rule's, else the user's binding, else --profile.
-        /// A port none of these identifies is never opened, let alone written to.
-        func resolveProfile() throws(Failure) -> String {
-            let device = (try? DeviceMonitor().present())?.first { $0.port == port || PortSession.sameDevice($0.port, port) }
-            guard let device else {
-                guard let profile else {
-                    throw Failure(.usage, "\(port) is not a known serial device and no --profile was given: name the device's profile with --profile")
-                }
-                return profile
-            }
-            guard let resolved = ProfileBinding.resolve(device, bindings: try loadBindings(), option: profile) else {
-                throw Failure(.usage, "no profile for \(port) (\(device.vendorId ?? "?"):\(device.productId ?? "?"), serial \(device.serial ?? "none")): pass --profile NAME, or bind it once: abi devices bind --serial \(device.serial ?? "SERIAL") --profile NAME")
-            }
-            if let profile, resolved.profile != profile {
-                Terminal.error("abi listen: \(port) has the profile \(resolved.profile) by its \(resolved.boundBy == .udev ? "udev rule" : "binding"); --profile \(profile) is not used")
-            }
-            return resolved.profile
         }
     }
 
@@ -153,3 +134,23 @@ extension ABI {
         }
     }
 }
+
+/// The profile for a port: the udev rule's, else the user's binding, else the option.
+/// A port none of these identifies is never opened, let alone written to.
+func resolveProfile(port: String, option profile: String?, command: String) throws(Failure) -> String {
+    let device = (try? DeviceMonitor().present())?.first { $0.port == port || PortSession.sameDevice($0.port, port) }
+    guard let device else {
+        guard let profile else {
+            throw Failure(.usage, "\(port) is not a known serial device and no --profile was given: name the device's profile with --profile")
+        }
+        return profile
+    }
+    guard let resolved = ProfileBinding.resolve(device, bindings: try loadBindings(), option: profile) else {
+        throw Failure(.usage, "no profile for \(port) (\(device.vendorId ?? "?"):\(device.productId ?? "?"), serial \(device.serial ?? "none")): pass --profile NAME, or bind it once: abi devices bind --serial \(device.serial ?? "SERIAL") --profile NAME")
+    }
+    if let profile, resolved.profile != profile {
+        Terminal.error("\(command): \(port) has the profile \(resolved.profile) by its \(resolved.boundBy == .udev ? "udev rule" : "binding"); --profile \(profile) is not used")
+    }
+    return resolved.profile
+}
+

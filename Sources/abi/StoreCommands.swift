@@ -343,11 +343,11 @@ extension Failure: CustomStringConvertible {
 
 /// One exam per line, for `abi exams list` and `abi patients show`.
 enum ExamLine {
-    static let header = "EXAM    PATIENT           PERFORMED              STATUS        V  RIGHT ABI             LEFT ABI"
+    static let header = "EXAM    PATIENT           PERFORMED                STATUS        V  RIGHT ABI             LEFT ABI"
 
     static func text(_ e: Store.ExamSummary) -> String {
         func leg(_ abi: Int?, _ category: String?) -> String { (abi.map(Ratio.text) ?? "—") + (category.map { " \($0)" } ?? "") }
-        var line = e.id.description.padded(8) + e.patientId.padded(18) + e.performedAt.padded(23) + e.status.rawValue.padded(14)
+        var line = e.id.description.padded(8) + e.patientId.padded(18) + e.performedAt.padded(25) + e.status.rawValue.padded(14)
         line += "\(e.version)".padded(3) + leg(e.rightAbi, e.rightCategory).padded(22) + leg(e.leftAbi, e.leftCategory)
         if let newer = e.amendedBy { line += "  (amended by \(newer))" }
         return line

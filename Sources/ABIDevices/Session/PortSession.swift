@@ -16,7 +16,9 @@ import Glibc
 public final class PortSession {
     public private(set) var path: String
     public let profile: DeviceProfile
-    public let rawLog: RawLogWriter?
+    public let rawLog: (any ByteJournal)?
+    /// Whether a polled device (an automatic cuff) starts measuring as soon as it is opened.
+    public var startsMeasuring = true
     public var serial: String?
     private let monitor: DeviceMonitor?
     private var device: TTYDevice?
@@ -24,7 +26,7 @@ public final class PortSession {
     public var reconnectInterval = 200
 
     /// - Parameter monitor: a udev monitor, to follow the device by identity across unplugging.
-    public init(path: String, profile: DeviceProfile, rawLog: RawLogWriter? = nil, serial: String? = nil, monitor: DeviceMonitor? = nil) {
+    public init(path: String, profile: DeviceProfile, rawLog: (any ByteJournal)? = nil, serial: String? = nil, monitor: DeviceMonitor? = nil) {
         self.path = path
         self.profile = profile
         self.rawLog = rawLog
@@ -48,11 +50,13 @@ public final class PortSession {
     /// - Parameters:
     ///   - deadline: monotonic milliseconds (`DeviceClock.milliseconds()`) after which to return, or nil.
     ///   - stopFD: a descriptor that becomes readable when the session should stop, or nil.
+    ///   - measureFD: a descriptor that becomes readable (one byte per request) when an automatic
+    ///     cuff should start a measurement, or nil.
     ///   - handle: called with each reading and event; return false to stop.
     /// - Throws: `PortError` when the port cannot be opened at the start (missing, busy, no permission).
-    public func run(deadline: Int? = nil, stopFD: Int32? = nil, handle: (DeviceReading) -> Bool) throws(PortError) -> End {
+    public func run(deadline: Int? = nil, stopFD: Int32? = nil, measureFD: Int32? = nil, handle: (DeviceReading) -> Bool) throws(PortError) -> End {
         var decoder = ReadingDecoder(profile: profile, port: path, serial: serial)
-        var driver: (any DeviceDriver)? = profile.name == "suntech-advantage" ? SunTechDriver(startImmediately: true) : nil
+        var driver: (any DeviceDriver)? = profile.name == "suntech-advantage" ? SunTechDriver(startImmediately: startsMeasuring) : nil
         var port = try SerialPort(path: path, settings: profile.settings)
         func event(_ e: DeviceEvent) -> Bool {
             try? rawLog?.note("\(e.rawValue) \(path) \(DeviceClock.now().text)")
@@ -89,9 +93,19 @@ public final class PortSession {
                 if polling && !silent { wake = min(wake, lastActivity + silenceLimit) }
                 var fds = [pollfd(fd: port.fd, events: Int16(POLLIN), revents: 0),
                            pollfd(fd: stopFD ?? -1, events: Int16(POLLIN), revents: 0),
-                           pollfd(fd: monitor?.fd ?? -1, events: Int16(POLLIN), revents: 0)]
+                           pollfd(fd: monitor?.fd ?? -1, events: Int16(POLLIN), revents: 0),
+                           pollfd(fd: measureFD ?? -1, events: Int16(POLLIN), revents: 0)]
                 let ready = retryingOnInterrupt { poll(&fds, nfds_t(fds.count), Int32(max(0, wake - now))) }
                 if ready > 0, fds[1].revents != 0 { port.close(); return .stopRequested }
+                if ready > 0, fds[3].revents != 0, let measureFD {
+                    var requests = [UInt8](repeating: 0, count: 16)
+                    _ = read(measureFD, &requests, requests.count)
+                    if var d = driver {
+                        d.startMeasurement(now: DeviceClock.milliseconds())
+                        driver = d
+                        continue  // send the start at once
+                    }
+                }
 
                 if ready > 0, fds[0].revents & Int16(POLLIN) != 0 {
                     var first = true
@@ -157,7 +171,7 @@ public final class PortSession {
                 port = reopened
             }
             decoder = ReadingDecoder(profile: profile, port: path, serial: serial)
-            if driver != nil { driver = SunTechDriver(startImmediately: false) }
+            if driver != nil { driver = SunTechDriver(startImmediately: false) }  // a new measurement is asked for again
             lastActivity = DeviceClock.milliseconds()
             silent = false
             guard event(.reconnected) else { port.close(); return .handlerStopped }

@@ -4,8 +4,16 @@ import ABICore
 import Glibc
 #endif
 
+/// Where a port session journals every received chunk, with its time, before decoding it:
+/// a raw log file (`RawLogWriter`) or the patient store (`abi capture`).
+public protocol ByteJournal: AnyObject {
+    func record(_ bytes: UnsafeBufferPointer<UInt8>, at time: Timestamp) throws
+    /// A session event (`disconnected /dev/ttyUSB0 2026-…`), kept beside the bytes.
+    func note(_ text: String) throws
+}
+
 /// Appends received bytes to a raw log (0600) with their receive time, before they are decoded.
-public final class RawLogWriter {
+public final class RawLogWriter: ByteJournal {
     public let path: String
     private let fd: Int32
 
