@@ -1,4 +1,5 @@
 import ABICore
+import ABIDevices
 import ABIReports
 import ABIStore
 import ArgumentParser
@@ -149,7 +150,7 @@ extension ABI {
                   abi exams export 1 -o corrected.exam.json
                   abi exams amend 1 --from corrected.exam.json --reason "left DP re-measured"
                 """,
-            subcommands: [List.self, Show.self, Import.self, Export.self, Finalize.self, Amend.self])
+            subcommands: [List.self, Show.self, Import.self, Export.self, Finalize.self, Amend.self, Journal.self])
 
         struct List: ParsableCommand {
             static let configuration = CommandConfiguration(abstract: "List exams, oldest first: id, patient, time, status, version, ABI per leg.")
@@ -301,6 +302,29 @@ extension ABI {
         }
     }
 
+    struct Journal: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print the raw device bytes journaled during an exam's capture, as an abi-raw/1 log.",
+            discussion: "The log replays: abi exams journal 3 > session.raw; abi ingest session.raw --profile NAME")
+        @Argument(help: "The exam id.") var examId: Int64
+        @OptionGroup var store: StoreArguments
+
+        func run() throws {
+            let db = try store.open()
+            let chunks: [(profile: String?, port: String, at: String, bytes: [UInt8])]
+            do { chunks = try db.journal(exam: examId) } catch { throw Failure(error) }
+            var out = BufferedOutput()
+            try out.write(RawLog.header + (chunks.first.map { " profile=\($0.profile ?? "unknown") port=\($0.port)" } ?? "") + "\n")
+            for chunk in chunks {
+                guard let time = Timestamp(chunk.at) else { continue }
+                try out.write(RawLog.line(time, chunk.bytes))
+            }
+            try out.flush()
+        }
+    }
+}
+
+extension ABI {
     struct History: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "A patient's ABI per leg over time, each exam compared with the one before (R18).",

@@ -1,0 +1,221 @@
+import ABICore
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `abi capture` driven like an operator would: commands sent one at a time on standard input,
+/// each waited for ("… saved") on standard error; devices played by `abi simulate` or umockdev.
+final class CaptureProcess: @unchecked Sendable {
+    let process = Process()
+    private let input = Pipe(), out = Pipe(), err = Pipe()
+    private let lock = NSLock()
+    private var errText = ""
+    private var outText = ""
+
+    init(_ arguments: [String], db: String, executable: URL = CommandTests.binary) throws {
+        process.executableURL = executable
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(["ABI_DB": db, "ABI_OPERATOR": "nurse-1"]) { $1 }
+        process.standardInput = input
+        process.standardOutput = out
+        process.standardError = err
+        err.fileHandleForReading.readabilityHandler = { [weak self] handle in
+            let data = handle.availableData
+            guard let self, !data.isEmpty else { return }
+            self.lock.withLock { self.errText += String(decoding: data, as: UTF8.self) }
+        }
+        out.fileHandleForReading.readabilityHandler = { [weak self] handle in
+            let data = handle.availableData
+            guard let self, !data.isEmpty else { return }
+            self.lock.withLock { self.outText += String(decoding: data, as: UTF8.self) }
+        }
+        try process.run()
+    }
+
+    var stderr: String { lock.withLock { errText } }
+    var stdout: String { lock.withLock { outText } }
+
+    /// Waits until standard error holds `text` (`count` times).
+    @discardableResult
+    func waitFor(_ text: String, count: Int = 1, seconds: Double = 20) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if stderr.components(separatedBy: text).count > count { return true }
+            usleep(20_000)
+        }
+        return false
+    }
+
+    func send(_ line: String) { input.fileHandleForWriting.write(Data((line + "\n").utf8)) }
+
+    /// Sends a command and waits for the reading it records.
+    @discardableResult
+    func record(_ line: String, reading n: Int) -> Bool {
+        send(line)
+        return waitFor("(reading \(n), saved)")
+    }
+
+    func closeInput() { try? input.fileHandleForWriting.close() }
+
+    func finish(seconds: Double = 20) -> Int32 {
+        closeInput()
+        let deadline = Date().addingTimeInterval(seconds)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        if process.isRunning { process.interrupt() }
+        process.waitUntilExit()
+        usleep(50_000)
+        return process.terminationStatus
+    }
+
+    func kill9() {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+}
+
+@Suite struct CaptureTests {
+    static func store() throws -> String { try CommandTests.temporaryDirectory().appendingPathComponent("abi.sqlite").path }
+
+    static func show(_ id: Int, db: String) throws -> [String: Any] {
+        let run = try CommandTests.run(CommandTests.binary, ["exams", "show", "\(id)", "--format", "json", "--db", db])
+        return try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as! [String: Any]
+    }
+
+    static func readings(_ shown: [String: Any]) -> [[String: Any]] {
+        ((shown["exam"] as? [String: Any])?["readings"] as? [[String: Any]]) ?? []
+    }
+
+    @Test("Scripted session, typed values: the AHA order, toes, then the result; saved as preliminary with every reading")
+    func normal() throws {
+        let db = try CaptureTests.store()
+        let capture = try CaptureProcess(["capture", "--patient", "MRN-42", "--toes", "--indication", "claudication", "--first-arm", "left"], db: db)
+        #expect(capture.waitFor("Next: left brachial"))
+        for (n, value) in ["132/80 p70", "120", "118", "126", "124", "130", "90", "95"].enumerated() {
+            #expect(capture.record("value \(value)", reading: n + 1), "\(capture.stderr)")
+        }
+        #expect(capture.finish() == 0)
+        #expect(capture.stdout.contains("ABI result for patient MRN-42"))
+        #expect(capture.stderr.contains("saved as preliminary"))
+        let shown = try CaptureTests.show(1, db: db)
+        #expect(shown["status"] as? String == "preliminary")
+        let sites = CaptureTests.readings(shown).map { $0["site"] as? String ?? "" }
+        #expect(sites == ["leftBrachial", "leftPosteriorTibial", "leftDorsalisPedis", "rightPosteriorTibial", "rightDorsalisPedis", "rightBrachial", "rightToe", "leftToe"])
+        let legs = (shown["result"] as? [String: Any])?["legs"] as? [String: Any]
+        #expect(((legs?["left"] as? [String: Any])?["abi"] as? NSNumber)?.doubleValue == 0.91)  // 120 / 132
+    }
+
+    @Test("PAD with a Doppler manometer (abi simulate): the MARK takes the cuff pressure; the journal replays to the same")
+    func padWithManometer() throws {
+        let dir = try CommandTests.temporaryDirectory()
+        let db = dir.appendingPathComponent("abi.sqlite").path
+        let (simulator, port) = try DeviceCommandTests.simulate("doppler-manometer", "pad", seconds: 60)
+        defer { simulator.stop() }
+        let capture = try CaptureProcess(["capture", "--patient", "PAD-1", "--port", port, "--profile", "doppler-manometer"], db: db)
+        defer { if capture.process.isRunning { capture.kill9() } }
+        #expect(capture.waitFor("(reading 1, saved)", seconds: 30), "\(capture.stderr)")  // the manometer's MARK
+        for (n, value) in ["70", "absent", "90", "85", "138"].enumerated() {
+            #expect(capture.record(value == "absent" ? value : "value \(value)", reading: n + 2), "\(capture.stderr)")
+        }
+        #expect(capture.finish() == 0)
+        let shown = try CaptureTests.show(1, db: db)
+        let first = CaptureTests.readings(shown).first
+        #expect(first?["method"] as? String == "doppler")
+        #expect((first?["device"] as? [String: Any])?["profile"] as? String == "doppler-manometer")
+        let marked = first?["systolic"] as? Int ?? 0
+        #expect((1...300).contains(marked))
+        let right = ((shown["result"] as? [String: Any])?["legs"] as? [String: Any])?["right"] as? [String: Any]
+        #expect(right?["category"] as? String == "abnormal")
+
+        // Every byte was journaled before decoding: the journal replays to the MARK that was recorded.
+        let journal = try CommandTests.run(CommandTests.binary, ["exams", "journal", "1", "--db", db])
+        let raw = dir.appendingPathComponent("session.raw")
+        try journal.stdout.write(to: raw, atomically: true, encoding: .utf8)
+        let replay = try CommandTests.abi(["ingest", raw.path, "--profile", "doppler-manometer"])
+        let marks = DeviceCommandTests.records(replay.stdout).filter { $0["mark"] as? Bool == true }.compactMap { $0["pressure"] as? Int }
+        #expect(marks.first == marked)
+    }
+
+    @Test("A device error becomes a deviceError reading (R2) with a prompt to retest with Doppler; redo supersedes it")
+    func deviceError() throws {
+        let db = try CaptureTests.store()
+        let (simulator, port) = try DeviceCommandTests.simulate("suntech-advantage", "error", seconds: 60)
+        defer { simulator.stop() }
+        let capture = try CaptureProcess(["capture", "--patient", "ERR-1", "--port", port, "--profile", "suntech-advantage"], db: db)
+        defer { if capture.process.isRunning { capture.kill9() } }
+        capture.send("auto")
+        #expect(capture.waitFor("(reading 1, saved)", seconds: 30), "\(capture.stderr)")
+        #expect(capture.stderr.contains("retest the right brachial with Doppler"))
+        capture.send("redo")
+        #expect(capture.waitFor("Measure the right brachial again"))
+        #expect(capture.record("value 128", reading: 2))
+        capture.send("quit")
+        #expect(capture.finish() == 0)
+        let readings = CaptureTests.readings(try CaptureTests.show(1, db: db))
+        #expect(readings.map { $0["state"] as? String ?? "numeric" } == ["deviceError", "numeric"])
+        #expect(readings.allSatisfy { $0["site"] as? String == "rightBrachial" })
+    }
+
+    @Test("Unplug and replug in mid-session: paused with a message, goes on by itself, readings before kept")
+    func unplug() throws {
+        let dir = try CommandTests.temporaryDirectory()
+        let db = dir.appendingPathComponent("abi.sqlite").path
+        let link = dir.appendingPathComponent("manometer").path
+        let (simulator, _) = try DeviceCommandTests.simulate("doppler-manometer", "unplug", link: link, seconds: 30)
+        defer { simulator.stop() }
+        let capture = try CaptureProcess(["capture", "--patient", "UNPLUG-1", "--port", link, "--profile", "doppler-manometer"], db: db)
+        defer { if capture.process.isRunning { capture.kill9() } }
+        #expect(capture.record("value 130", reading: 1))
+        #expect(capture.waitFor("Device disconnected — plug it back in", seconds: 10), "\(capture.stderr)")
+        #expect(capture.waitFor("Device back", seconds: 10), "\(capture.stderr)")
+        #expect(capture.record("value 120", reading: 2))
+        capture.send("quit")
+        #expect(capture.finish() == 0)
+        let readings = CaptureTests.readings(try CaptureTests.show(1, db: db))
+        #expect(readings.compactMap { $0["systolic"] as? Int } == [130, 120])
+    }
+
+    @Test("kill -9 in mid-session, then --resume: every accepted reading survived, none twice, the sequence goes on")
+    func killAndResume() throws {
+        let db = try CaptureTests.store()
+        let first = try CaptureProcess(["capture", "--patient", "KILL-1"], db: db)
+        for (n, value) in ["140", "120", "118"].enumerated() { #expect(first.record("value \(value)", reading: n + 1)) }
+        first.kill9()
+        #expect(first.process.terminationReason == .uncaughtSignal)
+
+        let list = try CommandTests.run(CommandTests.binary, ["exams", "list", "--db", db]).stdout
+        #expect(list.contains("in-progress"))
+        let second = try CaptureProcess(["capture", "--resume"], db: db)
+        #expect(second.waitFor("resuming exam 1"))
+        #expect(second.waitFor("Next: left posterior tibial"))
+        for (n, value) in ["122", "121", "136"].enumerated() { #expect(second.record("value \(value)", reading: n + 4)) }
+        #expect(second.finish() == 0)
+        let readings = CaptureTests.readings(try CaptureTests.show(1, db: db))
+        #expect(readings.compactMap { $0["seq"] as? Int } == [1, 2, 3, 4, 5, 6])
+        #expect(readings.compactMap { $0["systolic"] as? Int } == [140, 120, 118, 122, 121, 136])
+        #expect(try CaptureTests.show(1, db: db)["status"] as? String == "preliminary")
+        #expect(try CommandTests.run(CommandTests.binary, ["capture", "--resume", "--db", db]).status == 66)  // nothing left to resume
+    }
+
+    @Test("Under umockdev-run: the manometer's MARK at the first site, the rest typed; a suspected-DVT leg is not cuffed")
+    func umockdev() throws {
+        let db = try CaptureTests.store()
+        let samples = UmockdevTests.samples
+        let capture = try CaptureProcess(["-d", samples.appendingPathComponent("doppler-manometer.umockdev").path,
+                                          "-s", "/dev/ttyUSB0=\(samples.appendingPathComponent("doppler-manometer.script").path)", "--",
+                                          CommandTests.binary.path, "capture", "--patient", "UMOCK-1", "--port", "/dev/ttyUSB0", "--dvt", "left"],
+                                         db: db, executable: UmockdevTests.umockdevRun)
+        defer { if capture.process.isRunning { capture.kill9() } }
+        #expect(capture.waitFor("(reading 1, saved)", seconds: 20), "\(capture.stderr)")
+        #expect(capture.record("value 110", reading: 2))
+        #expect(capture.record("value 104", reading: 3))
+        #expect(capture.waitFor("(reading 5, saved)"))  // the left ankle, recorded as not measured
+        #expect(capture.record("value 118", reading: 6))
+        #expect(capture.finish() == 0)
+        let readings = CaptureTests.readings(try CaptureTests.show(1, db: db))
+        #expect(readings.first?["systolic"] as? Int == 120)  // MARK came at 120 mmHg in the sample
+        #expect(readings.filter { $0["state"] as? String == "notMeasured" }.map { $0["site"] as? String } == ["leftPosteriorTibial", "leftDorsalisPedis"])
+    }
+}
