@@ -101,7 +101,10 @@ extension ABI {
 
             var session = CaptureSession(db: db, capture: capture, plan: plan, actor: actor, method: MeasurementMethod(rawValue: method)!,
                                          dvt: Set(dvt.compactMap(Side.init(rawValue:))), device: deviceThread)
+            session.screen = CaptureScreen()
+            if session.screen != nil { Terminal.write("\n\n", to: STDERR_FILENO) }
             let finished = try session.run(stopFD: stop)
+            session.screen = nil  // the terminal back to normal before the summary
             do { try db.endCapture(capture, finished: finished, actor: actor) } catch { throw Failure(error) }
             if finished {
                 let stored: Store.StoredExam
@@ -129,6 +132,10 @@ struct CaptureSession {
     /// A site to measure again ("redo"), ahead of the sequence.
     var redo: Site?
     var input = LineReader(fd: STDIN_FILENO)
+    /// On a terminal: raw keys, and a status line redrawn in place under the messages.
+    var screen: CaptureScreen?
+    var current: Site?
+    var sofar: [Reading] = []
 
     init(db: Store, capture: Store.Capture, plan: Store.CapturePlan, actor: String, method: MeasurementMethod, dvt: Set<Side>, device: CaptureDevice?) {
         self.db = db
@@ -140,7 +147,24 @@ struct CaptureSession {
         self.device = device
     }
 
-    func say(_ text: String) { Terminal.error(text) }
+    func say(_ text: String) {
+        if let screen { screen.message(text, status: status) } else { Terminal.error(text) }
+    }
+
+    /// The live status line: device and connection, current site, cuff pressure, readings so far.
+    var status: String {
+        var parts: [String] = []
+        if let device {
+            parts.append("\(device.profile.name) \(device.state)" + (device.latestCuffPressure.map { ", cuff \($0) mmHg" } ?? ""))
+        } else {
+            parts.append("no device")
+        }
+        parts.append("site: " + (current?.words ?? "done"))
+        let latest = Dictionary(sofar.map { ($0.site, $0) }) { a, b in a.seq > b.seq ? a : b }
+        let shown = Site.allCases.compactMap { site in latest[site].map { "\(CaptureScreen.short(site)) \(CaptureScreen.short($0.state))" } }
+        parts.append(shown.isEmpty ? "no readings yet" : shown.joined(separator: " · "))
+        return parts.joined(separator: " | ")
+    }
 
     /// - Returns: true when the sequence is done, false when the operator stopped or input ended.
     mutating func run(stopFD: Int32) throws(Failure) -> Bool {
@@ -150,6 +174,9 @@ struct CaptureSession {
             do { readings = try db.exam(capture.examId).exam.readings } catch { throw Failure(error) }
             let sequence = MeasuringSequence(firstArm: plan.firstArm)
             let step: MeasuringSequence.Step = redo.map { .measure($0) } ?? sequence.next(readings, repeatDeclined: plan.repeatDeclined, toes: plan.toes)
+            sofar = readings
+            current = step.site
+            screen?.draw(status)
             guard let site = step.site else { return true }
 
             // Suspected DVT: the ankle cuffs of that leg are not inflated (RULES.md, suspected-dvt).
@@ -161,7 +188,9 @@ struct CaptureSession {
                 if case .repeatFirstArm = step {
                     say("R5: the first arm read more than 10 mmHg above the other. Repeat the \(site.words) now (the repeat replaces the first reading), or: keep")
                 }
-                say("Next: \(site.words)" + (device.map { " — device \($0.profile.name) \($0.state)" } ?? "") + ". Commands: value N, mark, auto, absent, noncompressible [N], skip REASON, redo, quit")
+                say("Next: \(site.words)" + (device.map { " — device \($0.profile.name) \($0.state)" } ?? "") + ". "
+                    + (screen == nil ? "Commands: value N, mark, auto, absent, noncompressible [N], skip REASON, redo, quit"
+                                     : "Type the pressure and Enter, Space to mark, a absent, n noncompressible, x REASON, auto, r redo, q quit, ? help"))
                 lastPrompt = site
             }
 
@@ -172,6 +201,7 @@ struct CaptureSession {
                 if try handle(line, site: site, step: step, readings: readings) == false { return false }
             case .device(let reading):
                 try handle(reading, site: site)
+                screen?.draw(status)
             }
         }
     }
@@ -196,6 +226,13 @@ struct CaptureSession {
             if ready < 0 && errno == EINTR { continue }
             if fds[2].revents != 0 { return .end }
             if fds[1].revents != 0 { device?.drainWake() }
+            if fds[0].revents != 0, screen != nil {
+                switch screen!.key(status: status) {
+                case .line(let line): return .line(line)
+                case .end: return .end
+                case .none: continue
+                }
+            }
             if fds[0].revents != 0 {
                 input.fill()
                 if input.ended, input.nextBufferedLine() == nil {
@@ -208,8 +245,14 @@ struct CaptureSession {
 
     /// - Returns: false to stop the session (quit).
     mutating func handle(_ line: String, site: Site, step: MeasuringSequence.Step, readings: [Reading]) throws(Failure) -> Bool {
-        let words = line.split(separator: " ", maxSplits: 1).map(String.init)
-        guard let command = words.first?.lowercased() else { return true }
+        var words = line.split(separator: " ", maxSplits: 1).map(String.init)
+        guard var command = words.first?.lowercased() else { return true }
+        // Short forms, as `abi enter` takes them: 132 (or 132/80 p72), a, n [250], x REASON, r, k, q.
+        if command.first?.isNumber == true {
+            words = ["value", line]
+            command = "value"
+        }
+        command = ["a": "absent", "n": "noncompressible", "x": "skip", "r": "redo", "k": "keep", "q": "quit", "m": "mark"][command] ?? command
         let argument = words.count > 1 ? words[1].trimmingCharacters(in: " \t\r") : ""
         func typed(_ answer: String) throws(Failure) {
             switch ManualEntry.parseReading(answer) {
@@ -312,6 +355,103 @@ struct CaptureSession {
         } catch { throw Failure(error) }
         redo = nil
         say("Recorded \(site.words): \(ExamReport.describe(reading.state)) (reading \(reading.seq), saved).")
+    }
+}
+
+/// The capture on a real terminal: keys read raw (no Enter needed for Space = mark), and the
+/// status line and the line being typed redrawn in place under the messages.
+final class CaptureScreen {
+    private var saved = termios()
+    private var edit = ""
+
+    /// Puts the terminal into raw mode (keys one by one, no echo; Ctrl-C still stops).
+    init?(fd: Int32 = STDIN_FILENO) {
+        guard isatty(fd) == 1, tcgetattr(fd, &saved) == 0 else { return nil }
+        var raw = saved
+        raw.c_lflag &= ~tcflag_t(ICANON | ECHO)
+        withUnsafeMutableBytes(of: &raw.c_cc) { cc in
+            cc[Int(VMIN)] = 1
+            cc[Int(VTIME)] = 0
+        }
+        guard tcsetattr(fd, TCSANOW, &raw) == 0 else { return nil }
+    }
+
+    deinit {
+        Terminal.write("\r\u{1B}[K\n", to: STDERR_FILENO)
+        tcsetattr(STDIN_FILENO, TCSANOW, &saved)
+    }
+
+    enum Key { case line(String), end, none }
+
+    /// Reads the keys waiting: Enter gives the line typed, Space on an empty line gives "mark".
+    func key(status: String) -> Key {
+        var bytes = [UInt8](repeating: 0, count: 64)
+        let n = read(STDIN_FILENO, &bytes, bytes.count)
+        guard n > 0 else { return .end }
+        var result = Key.none
+        var i = 0
+        while i < n {
+            let b = bytes[i]
+            i += 1
+            switch b {
+            case 0x0D, 0x0A:
+                let line = edit
+                edit = ""
+                if case .none = result { result = .line(line) }
+            case 0x20 where edit.isEmpty:
+                if case .none = result { result = .line("mark") }
+            case 0x7F, 0x08:
+                if !edit.isEmpty { edit.removeLast() }
+            case 0x04 where edit.isEmpty:
+                return .end
+            case 0x1B:
+                i = n  // an escape sequence (arrow keys): ignored
+            case 0x20..<0x7F:
+                edit.append(Character(UnicodeScalar(b)))
+            default:
+                break
+            }
+        }
+        draw(status)
+        return result
+    }
+
+    /// Redraws the status line and the line being typed in place.
+    func draw(_ status: String) {
+        let width = Terminal.columns(STDERR_FILENO)
+        let line = status.count > width - 1 ? String(status.prefix(width - 2)) + "…" : status
+        Terminal.write("\r\u{1B}[K\u{1B}[7m\(line)\u{1B}[0m\n\u{1B}[K> \(edit)\u{1B}[1A\r", to: STDERR_FILENO)
+        // The cursor waits at the end of the typed line.
+        Terminal.write("\u{1B}[1B\r\u{1B}[\(edit.count + 2)C", to: STDERR_FILENO)
+    }
+
+    /// Prints a message above the status line, then redraws it.
+    func message(_ text: String, status: String) {
+        Terminal.write("\r\u{1B}[K\u{1B}[1A\r\u{1B}[K\(text)\n\n", to: STDERR_FILENO)
+        draw(status)
+    }
+
+    static func short(_ site: Site) -> String {
+        switch site {
+        case .rightBrachial: "RB"
+        case .leftBrachial: "LB"
+        case .rightPosteriorTibial: "RPT"
+        case .rightDorsalisPedis: "RDP"
+        case .leftPosteriorTibial: "LPT"
+        case .leftDorsalisPedis: "LDP"
+        case .rightToe: "RT"
+        case .leftToe: "LT"
+        }
+    }
+
+    static func short(_ state: ReadingState) -> String {
+        switch state {
+        case .numeric(let p): p.diastolic.map { "\(p.systolic.mmHg)/\($0.mmHg)" } ?? "\(p.systolic.mmHg)"
+        case .absent: "absent"
+        case .noncompressible: "NC"
+        case .notMeasured: "n/m"
+        case .deviceError: "error"
+        }
     }
 }
 

@@ -91,18 +91,23 @@ enum Files {
 
 /// A new private file (0600) written in pieces: created exclusively, or with `replace` written
 /// beside the old one and renamed over it when finished, so a reader never sees half a file.
-/// A file not finished is removed.
+/// A file not finished is removed. An existing device or pipe (`-o /dev/null`, a FIFO) is
+/// written into as it is: never replaced, never removed.
 struct PrivateFile: ~Copyable {
     let path: String
     private let target: String
     private let replace: Bool
+    /// Writing into an existing device or pipe.
+    private let special: Bool
     private var fd: Int32
 
     init(_ path: String, replace: Bool) throws(Failure) {
         self.path = path
-        self.replace = replace
-        target = replace ? path + ".tmp-\(getpid())" : path
-        fd = open(target, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        var info = stat()
+        special = stat(path, &info) == 0 && (info.st_mode & S_IFMT) != S_IFREG && (info.st_mode & S_IFMT) != S_IFDIR
+        self.replace = replace && !special
+        target = self.replace ? path + ".tmp-\(getpid())" : path
+        fd = special ? open(path, O_WRONLY | O_CLOEXEC) : open(target, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
             let reason = errno == EEXIST ? "the file already exists (choose another name, or pass --force to replace it)"
                                          : String(cString: strerror(errno))
@@ -118,7 +123,7 @@ struct PrivateFile: ~Copyable {
     mutating func write(_ text: String) throws(Failure) { try write(Array(text.utf8)) }
 
     consuming func finish(sync: Bool = true) throws(Failure) {
-        let synced = !sync || fsync(fd) == 0
+        let synced = !sync || special || fsync(fd) == 0
         let failure = errno
         close(fd)
         fd = -1
@@ -136,7 +141,7 @@ struct PrivateFile: ~Copyable {
     deinit {
         if fd >= 0 {
             close(fd)
-            unlink(target)
+            if !special { unlink(target) }
         }
     }
 }

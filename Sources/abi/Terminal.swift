@@ -16,6 +16,12 @@ enum Terminal {
 
     static func isTerminal(_ fd: Int32) -> Bool { isatty(fd) == 1 }
 
+    /// The terminal's width in columns (80 when it cannot tell).
+    static func columns(_ fd: Int32) -> Int {
+        var size = winsize()
+        return ioctl(fd, UInt(TIOCGWINSZ), &size) == 0 && size.ws_col > 0 ? Int(size.ws_col) : 80
+    }
+
     /// Writes every byte, retrying on EINTR and short writes.
     /// - Returns: false when the descriptor refused the data (a closed pipe, a full disk).
     @discardableResult

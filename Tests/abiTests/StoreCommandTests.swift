@@ -138,3 +138,31 @@ import Testing
         #expect(try s.abi(["report", "--all", "--format", "csv"]).stdout == csv)
     }
 }
+
+@Suite struct OutputFileTests {
+    @Test("-o into a pipe or device writes into it and leaves it what it was (-o /dev/null must never replace /dev/null)")
+    func specialFiles() throws {
+        let dir = try CommandTests.temporaryDirectory()
+        let fifo = dir.appendingPathComponent("pipe").path
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let reader = Thread {
+            let fd = open(fifo, O_RDONLY)
+            var data = [UInt8]()
+            var chunk = [UInt8](repeating: 0, count: 4096)
+            while true {
+                let n = read(fd, &chunk, chunk.count)
+                if n <= 0 { break }
+                data += chunk[0..<n]
+            }
+            close(fd)
+            try? String(decoding: data, as: UTF8.self).write(toFile: fifo + ".read", atomically: true, encoding: .utf8)
+        }
+        reader.start()
+        let exam = CommandTests.packageDirectory.appendingPathComponent("samples/pad.exam.json").path
+        #expect(try CommandTests.abi(["report", exam, "--format", "csv", "-o", fifo, "--force"]).status == 0)
+        var info = stat()
+        #expect(stat(fifo, &info) == 0 && (info.st_mode & S_IFMT) == S_IFIFO)
+        for _ in 0..<100 where !FileManager.default.fileExists(atPath: fifo + ".read") { usleep(20_000) }
+        #expect((try? String(contentsOfFile: fifo + ".read", encoding: .utf8))?.hasPrefix("patient_id,") == true)
+    }
+}
