@@ -102,7 +102,7 @@ extension ABI {
             var session = CaptureSession(db: db, capture: capture, plan: plan, actor: actor, method: MeasurementMethod(rawValue: method)!,
                                          dvt: Set(dvt.compactMap(Side.init(rawValue:))), device: deviceThread)
             session.screen = CaptureScreen()
-            if session.screen != nil { Terminal.write("\n\n", to: STDERR_FILENO) }
+            if session.screen != nil { Terminal.write("\n", to: STDERR_FILENO) }  // a row for the status line
             let finished = try session.run(stopFD: stop)
             session.screen = nil  // the terminal back to normal before the summary
             do { try db.endCapture(capture, finished: finished, actor: actor) } catch { throw Failure(error) }
@@ -190,7 +190,7 @@ struct CaptureSession {
                 }
                 say("Next: \(site.words)" + (device.map { " — device \($0.profile.name) \($0.state)" } ?? "") + ". "
                     + (screen == nil ? "Commands: value N, mark, auto, absent, noncompressible [N], skip REASON, redo, quit"
-                                     : "Type the pressure and Enter, Space to mark, a absent, n noncompressible, x REASON, auto, r redo, q quit, ? help"))
+                                     : "Pressure + Enter, Space = mark, a absent, n NC, x reason, r redo, q quit, ? help"))
                 lastPrompt = site
             }
 
@@ -215,7 +215,7 @@ struct CaptureSession {
     /// Waits for a command line or a device reading, whichever comes first.
     mutating func nextInput(stopFD: Int32) throws(Failure) -> Input {
         while true {
-            if let line = input.nextBufferedLine() { return .line(line) }
+            if let line = screen?.nextLine() ?? input.nextBufferedLine() { return .line(line) }
             if let reading = device?.take() { return .device(reading) }
             if let failure = device?.journalFailure { throw Failure(.ioError, "cannot journal the device's bytes: \(failure)") }
             var fds = [pollfd(fd: input.fd, events: Int16(POLLIN), revents: 0),
@@ -377,59 +377,66 @@ final class CaptureScreen {
     }
 
     deinit {
-        Terminal.write("\r\u{1B}[K\n", to: STDERR_FILENO)
+        Terminal.write("\n", to: STDERR_FILENO)
         tcsetattr(STDIN_FILENO, TCSANOW, &saved)
     }
 
     enum Key { case line(String), end, none }
 
-    /// Reads the keys waiting: Enter gives the line typed, Space on an empty line gives "mark".
+    /// Lines completed but not yet handed out (several keys can arrive in one read).
+    private var pending: [String] = []
+
+    /// The next completed line, if keys already gave one.
+    func nextLine() -> String? { pending.isEmpty ? nil : pending.removeFirst() }
+
+    /// Reads the keys waiting: Enter completes the line typed, Space on an empty line is "mark".
     func key(status: String) -> Key {
-        var bytes = [UInt8](repeating: 0, count: 64)
+        var bytes = [UInt8](repeating: 0, count: 256)
         let n = read(STDIN_FILENO, &bytes, bytes.count)
         guard n > 0 else { return .end }
-        var result = Key.none
         var i = 0
         while i < n {
             let b = bytes[i]
             i += 1
             switch b {
             case 0x0D, 0x0A:
-                let line = edit
+                pending.append(edit)
                 edit = ""
-                if case .none = result { result = .line(line) }
             case 0x20 where edit.isEmpty:
-                if case .none = result { result = .line("mark") }
+                pending.append("mark")
             case 0x7F, 0x08:
                 if !edit.isEmpty { edit.removeLast() }
             case 0x04 where edit.isEmpty:
                 return .end
             case 0x1B:
-                i = n  // an escape sequence (arrow keys): ignored
+                // An escape sequence (an arrow key): skip to its final letter.
+                while i < n, !(0x40...0x7E).contains(bytes[i]) || bytes[i] == 0x5B { i += 1 }
+                i += 1
             case 0x20..<0x7F:
                 edit.append(Character(UnicodeScalar(b)))
             default:
                 break
             }
         }
-        draw(status)
-        return result
+        render(status)
+        return nextLine().map(Key.line) ?? .none
     }
 
-    /// Redraws the status line and the line being typed in place.
-    func draw(_ status: String) {
+    /// Redraws, in place, the status line and the line being typed, with `messages` printed above them.
+    /// The cursor always rests at the end of the typed line, the status line just above it.
+    func render(_ status: String, messages: [String] = []) {
         let width = Terminal.columns(STDERR_FILENO)
         let line = status.count > width - 1 ? String(status.prefix(width - 2)) + "…" : status
-        Terminal.write("\r\u{1B}[K\u{1B}[7m\(line)\u{1B}[0m\n\u{1B}[K> \(edit)\u{1B}[1A\r", to: STDERR_FILENO)
-        // The cursor waits at the end of the typed line.
-        Terminal.write("\u{1B}[1B\r\u{1B}[\(edit.count + 2)C", to: STDERR_FILENO)
+        var out = "\r\u{1B}[K\u{1B}[1A\r\u{1B}[K"
+        for message in messages { out += message + "\n\u{1B}[K" }
+        out += "\u{1B}[7m\(line)\u{1B}[0m\n\r\u{1B}[K> \(edit)"
+        Terminal.write(out, to: STDERR_FILENO)
     }
 
+    func draw(_ status: String) { render(status) }
+
     /// Prints a message above the status line, then redraws it.
-    func message(_ text: String, status: String) {
-        Terminal.write("\r\u{1B}[K\u{1B}[1A\r\u{1B}[K\(text)\n\n", to: STDERR_FILENO)
-        draw(status)
-    }
+    func message(_ text: String, status: String) { render(status, messages: [text]) }
 
     static func short(_ site: Site) -> String {
         switch site {
