@@ -218,4 +218,49 @@ final class CaptureProcess: @unchecked Sendable {
         #expect(readings.first?["systolic"] as? Int == 120)  // MARK came at 120 mmHg in the sample
         #expect(readings.filter { $0["state"] as? String == "notMeasured" }.map { $0["site"] as? String } == ["leftPosteriorTibial", "leftDorsalisPedis"])
     }
+
+    @Test("Unplug and replug under umockdev (the GI hotplug harness): paused, back under another name, no reading lost or doubled")
+    func hotplug() throws {
+        let db = try CaptureTests.store()
+        let harness = CommandTests.packageDirectory.appendingPathComponent("Tests/abiTests/Hotplug/capture_hotplug.py")
+        let run = try CommandTests.run(URL(fileURLWithPath: "/usr/bin/umockdev-wrapper"),
+                                       ["/usr/bin/python3", harness.path, CommandTests.binary.path,
+                                        UmockdevTests.samples.appendingPathComponent("doppler-manometer.umockdev").path, db])
+        #expect(run.status == 0, "\(run.stdout) \(run.stderr)")
+        #expect(run.stdout.contains("Device disconnected — plug it back in"))
+        let readings = CaptureTests.readings(try CaptureTests.show(1, db: db))
+        #expect(readings.compactMap { $0["systolic"] as? Int } == [131, 112, 104])
+        #expect(readings.compactMap { $0["site"] as? String } == ["rightBrachial", "rightPosteriorTibial", "rightDorsalisPedis"])
+        #expect(readings.compactMap { $0["seq"] as? Int } == [1, 2, 3])
+    }
+
+    @Test("--auto takes the plugged-in device its udev rule names; with none, it waits showing 'plug in a device…'")
+    func auto() throws {
+        let db = try CaptureTests.store()
+        let samples = UmockdevTests.samples
+        let capture = try CaptureProcess(["-d", samples.appendingPathComponent("doppler-manometer.umockdev").path,
+                                          "-s", "/dev/ttyUSB0=\(samples.appendingPathComponent("doppler-manometer.script").path)", "--",
+                                          CommandTests.binary.path, "capture", "--patient", "AUTO-1", "--auto"],
+                                         db: db, executable: UmockdevTests.umockdevRun)
+        defer { if capture.process.isRunning { capture.kill9() } }
+        #expect(capture.waitFor("device doppler-manometer"), "\(capture.stderr)")
+        #expect(capture.waitFor("(reading 1, saved)"), "\(capture.stderr)")
+        capture.send("quit")
+        #expect(capture.finish() == 0)
+        #expect(CaptureTests.readings(try CaptureTests.show(1, db: db)).first?["systolic"] as? Int == 120)
+
+        // No device at all: it waits, and Ctrl-C stops it without starting an exam.
+        let empty = try CommandTests.temporaryDirectory().appendingPathComponent("none.umockdev")
+        try "".write(to: empty, atomically: true, encoding: .utf8)
+        let waiting = try CaptureProcess(["-d", empty.path, "--", CommandTests.binary.path, "capture", "--patient", "AUTO-2", "--auto"],
+                                         db: db, executable: UmockdevTests.umockdevRun)
+        defer { if waiting.process.isRunning { waiting.kill9() } }
+        #expect(waiting.waitFor("plug in a device…"), "\(waiting.stderr)")
+        // Ctrl-C reaches abi itself (umockdev-run does not pass it on).
+        let wrapper = waiting.process.processIdentifier
+        let children = (try? String(contentsOfFile: "/proc/\(wrapper)/task/\(wrapper)/children", encoding: .utf8)) ?? ""
+        for child in children.split(separator: " ").compactMap({ pid_t($0) }) { kill(child, SIGINT) }
+        #expect(waiting.finish(seconds: 10) != 0)  // 69: no device
+        #expect(!(try CommandTests.run(CommandTests.binary, ["exams", "list", "--db", db]).stdout.contains("AUTO-2")))
+    }
 }
