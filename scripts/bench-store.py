@@ -56,3 +56,24 @@ def timed(arguments):
 for arguments in (["exams", "list"], ["exams", "list", "--patient", "HIST-0001"], ["history", "HIST-0001"]):
     best, median, lines = timed(arguments)
     print(f"abi {' '.join(arguments):38} best {best * 1000:6.1f} ms, median {median * 1000:6.1f} ms ({lines} lines; target < 100 ms)")
+
+# The capture loop while it waits for the operator: CPU time over 10 s (target < 1% of a core).
+idle_store = os.path.join(folder, "store-idle", "abi.sqlite")
+shutil.rmtree(os.path.dirname(idle_store), ignore_errors=True)
+capture = subprocess.Popen([abi, "capture", "--patient", "IDLE-1", "--db", idle_store], stdin=subprocess.PIPE,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+time.sleep(1)
+
+
+def cpu_seconds(pid):
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+before = cpu_seconds(capture.pid)
+time.sleep(10)
+used = cpu_seconds(capture.pid) - before
+capture.stdin.write(b"quit\n")
+capture.stdin.close()
+capture.wait(timeout=10)
+print(f"abi capture waiting for the operator: {used * 1000:.0f} ms of CPU in 10 s = {used / 10 * 100:.2f}% of a core (target < 1%)")

@@ -56,6 +56,7 @@ enum Schema {
             CHECK ((amends IS NULL) = (version = 1))
         ) STRICT;
         CREATE INDEX examsByPatient ON exams(patientId, performedAt);
+        CREATE INDEX examsByTime ON exams(performedAt, id);
         CREATE UNIQUE INDEX oneAmendmentPerVersion ON exams(amends) WHERE amends IS NOT NULL;
 
         CREATE TRIGGER finalExamsAreImmutable BEFORE UPDATE ON exams WHEN OLD.status = 'final'

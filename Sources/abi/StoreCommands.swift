@@ -59,6 +59,14 @@ struct BufferedOutput {
         if bytes.count >= 1 << 16 { try flush() }
     }
 
+    /// Appends `text` and pads it with spaces to `width` bytes (at least one space).
+    mutating func column(_ text: String, _ width: Int) {
+        let start = bytes.count
+        bytes += text.utf8
+        let n = bytes.count - start
+        bytes.append(contentsOf: repeatElement(UInt8(ascii: " "), count: n >= width ? 1 : width - n))
+    }
+
     mutating func flush() throws(Failure) {
         guard Terminal.writeAll(&bytes, to: STDOUT_FILENO) else { throw Failure(.ioError, "cannot write to standard output: \(String(cString: strerror(errno)))") }
         bytes.removeAll(keepingCapacity: true)
@@ -130,7 +138,7 @@ extension ABI {
                     try out.line("Born       \(p.birthDate ?? "—")   sex \(p.sex?.rawValue ?? "—")   diabetes \(p.diabetes.map { $0 ? "yes" : "no" } ?? "—")")
                     try out.line("")
                     try out.line(ExamLine.header)
-                    try db.exams(patient: id) { e in try out.line(ExamLine.text(e)) }
+                    try db.exams(patient: id) { e in try ExamLine.write(e, to: &out) }
                     try out.flush()
                 } catch let error as StoreError { throw Failure(error) }
             }
@@ -161,7 +169,7 @@ extension ABI {
                 let db = try store.open()
                 var out = BufferedOutput()
                 try out.line(ExamLine.header)
-                do { try db.exams(patient: patient) { e in try out.line(ExamLine.text(e)) } }
+                do { try db.exams(patient: patient) { e in try ExamLine.write(e, to: &out) } }
                 catch { throw Failure(error) }
                 try out.flush()
             }
@@ -369,12 +377,17 @@ extension Failure: CustomStringConvertible {
 enum ExamLine {
     static let header = "EXAM    PATIENT           PERFORMED                STATUS        V  RIGHT ABI             LEFT ABI"
 
-    static func text(_ e: Store.ExamSummary) -> String {
+    /// One line, written straight into the output; columns are padded by byte count, which is
+    /// cheap for a list of 50,000 exams (a name outside ASCII only shifts its own line).
+    static func write(_ e: Store.ExamSummary, to out: inout BufferedOutput) throws(Failure) {
         func leg(_ abi: Int?, _ category: String?) -> String { (abi.map(Ratio.text) ?? "—") + (category.map { " \($0)" } ?? "") }
-        var line = e.id.description.padded(8) + e.patientId.padded(18) + e.performedAt.padded(25) + e.status.rawValue.padded(14)
-        line += "\(e.version)".padded(3) + leg(e.rightAbi, e.rightCategory).padded(22) + leg(e.leftAbi, e.leftCategory)
-        if let newer = e.amendedBy { line += "  (amended by \(newer))" }
-        return line
+        out.column(String(e.id), 8)
+        out.column(e.patientId, 18)
+        out.column(e.performedAt, 25)
+        out.column(e.status.rawValue, 14)
+        out.column(String(e.version), 3)
+        out.column(leg(e.rightAbi, e.rightCategory), 22)
+        try out.line(leg(e.leftAbi, e.leftCategory) + (e.amendedBy.map { "  (amended by \($0))" } ?? ""))
     }
 
     static func statusWords(_ e: Store.StoredExam) -> String {
