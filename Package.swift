@@ -22,7 +22,8 @@ let package = Package(
         // Per-patient reports: text, HTML, PDF (own small writer), CSV, FHIR R4, HL7 v2.
         .target(name: "ABIReports", dependencies: ["ABICore"]),
         // The patient store: patients, exams, every reading, the raw device journal, audit events.
-        .target(name: "ABIStore", dependencies: ["ABICore", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "ABIStore", dependencies: ["ABICore", .product(name: "GRDB", package: "GRDB.swift"),
+                                                .product(name: "GRDBSQLite", package: "GRDB.swift")]),
         // libudev, for finding and watching USB-serial devices (apt: libudev-dev).
         .systemLibrary(name: "CUdev", pkgConfig: "libudev", providers: [.apt(["libudev-dev"])]),
         // Fixed-signature wrappers for C calls Swift cannot make directly (variadic ioctl, ptys).

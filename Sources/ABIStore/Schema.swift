@@ -56,7 +56,8 @@ enum Schema {
             CHECK ((amends IS NULL) = (version = 1))
         ) STRICT;
         CREATE INDEX examsByPatient ON exams(patientId, performedAt);
-        CREATE INDEX examsByTime ON exams(performedAt, id);
+        -- Covers `abi exams list`: the list is read in time order without touching the table.
+        CREATE INDEX examsByTime ON exams(performedAt, id, patientId, status, version, rightAbi, leftAbi, rightCategory, leftCategory);
         CREATE UNIQUE INDEX oneAmendmentPerVersion ON exams(amends) WHERE amends IS NOT NULL;
 
         CREATE TRIGGER finalExamsAreImmutable BEFORE UPDATE ON exams WHEN OLD.status = 'final'
