@@ -231,13 +231,7 @@ public enum FHIRReport {
                 j.string("reference", patient)
                 j.endObject()
                 j.string("effectiveDateTime", performed)
-                if let operatorName {
-                    j.beginArray("performer")
-                    j.beginObject()
-                    j.string("display", operatorName)
-                    j.endObject()
-                    j.endArray()
-                }
+                if let operatorName { FHIRReport.people(&j, "performer", operatorName) }
                 body(&j)
                 if let bodySite {
                     j.beginObject("bodySite")
@@ -321,15 +315,7 @@ public enum FHIRReport {
                 }
                 let notes = body(&j)
                 FHIRReport.notes(&j, notes)
-                if !derivedFrom.isEmpty {
-                    j.beginArray("derivedFrom")
-                    for reference in derivedFrom {
-                        j.beginObject()
-                        j.string("reference", reference)
-                        j.endObject()
-                    }
-                    j.endArray()
-                }
+                if !derivedFrom.isEmpty { FHIRReport.references(&j, "derivedFrom", derivedFrom) }
             }
         }
 
@@ -348,26 +334,10 @@ public enum FHIRReport {
                 j.string("effectiveDateTime", exam.details.performedAt.text)
                 if case .final(let by, let at) = report.status {
                     if at.text.contains("T") { j.string("issued", at.text) }
-                    j.beginArray("resultsInterpreter")
-                    j.beginObject()
-                    j.string("display", by)
-                    j.endObject()
-                    j.endArray()
+                    FHIRReport.people(&j, "resultsInterpreter", by)
                 }
-                if let op = exam.details.operator {
-                    j.beginArray("performer")
-                    j.beginObject()
-                    j.string("display", op)
-                    j.endObject()
-                    j.endArray()
-                }
-                j.beginArray("result")
-                for reference in results {
-                    j.beginObject()
-                    j.string("reference", reference)
-                    j.endObject()
-                }
-                j.endArray()
+                if let op = exam.details.operator { FHIRReport.people(&j, "performer", op) }
+                FHIRReport.references(&j, "result", results)
                 j.string("conclusion", FHIRReport.conclusion(report))
                 j.beginArray("presentedForm")
                 j.beginObject()
@@ -466,6 +436,26 @@ public enum FHIRReport {
         case .absent: interpretation(&j, nil, text: "absent: no signal")
         default: break
         }
+    }
+
+    /// `key: [{"reference": url}, …]`.
+    static func references(_ j: inout JSONWriter, _ key: String, _ urls: [String]) {
+        j.beginArray(key)
+        for url in urls {
+            j.beginObject()
+            j.string("reference", url)
+            j.endObject()
+        }
+        j.endArray()
+    }
+
+    /// `key: [{"display": name}]`: a person known by name only (no Practitioner resource).
+    static func people(_ j: inout JSONWriter, _ key: String, _ name: String) {
+        j.beginArray(key)
+        j.beginObject()
+        j.string("display", name)
+        j.endObject()
+        j.endArray()
     }
 
     static func notes(_ j: inout JSONWriter, _ notes: [String]) {
