@@ -72,7 +72,7 @@ enum Files {
     /// `sync: false` leaves flushing to the caller, who writes many files and then calls
     /// `syncFileSystem(of:)` once (an fsync per file made batch reports wait on the disk).
     static func createPrivate(_ path: String, bytes content: [UInt8], replace: Bool, sync: Bool = true) throws(Failure) {
-        var file = try PrivateFile(path, replace: replace)
+        let file = try PrivateFile(path, replace: replace)
         try file.write(content)
         try file.finish(sync: sync)
     }
@@ -93,7 +93,7 @@ enum Files {
 /// beside the old one and renamed over it when finished, so a reader never sees half a file.
 /// A file not finished is removed. An existing device or pipe (`-o /dev/null`, a FIFO) is
 /// written into as it is: never replaced, never removed.
-struct PrivateFile: ~Copyable {
+final class PrivateFile {
     let path: String
     private let target: String
     private let replace: Bool
@@ -115,14 +115,16 @@ struct PrivateFile: ~Copyable {
         }
     }
 
-    mutating func write(_ bytes: [UInt8]) throws(Failure) {
+    func write(_ bytes: [UInt8]) throws(Failure) {
         var bytes = bytes
         guard Terminal.writeAll(&bytes, to: fd) else { throw Failure(.cannotCreate, "cannot write \(path): \(String(cString: strerror(errno)))") }
     }
 
-    mutating func write(_ text: String) throws(Failure) { try write(Array(text.utf8)) }
+    func write(_ text: String) throws(Failure) { try write(Array(text.utf8)) }
 
-    consuming func finish(sync: Bool = true) throws(Failure) {
+    /// Flushes and closes the file (and renames it into place); once only.
+    func finish(sync: Bool = true) throws(Failure) {
+        guard fd >= 0 else { return }
         let synced = !sync || special || fsync(fd) == 0
         let failure = errno
         close(fd)

@@ -97,10 +97,10 @@ extension ABI {
             var usedNames: Set<String> = []
             if let outDir { try Files.makePrivateDirectory(outDir) }
             // CSV goes out row by row, never held whole: a research export of a large store stays small in memory.
-            var csvFile: PrivateFile? = format == .csv && output != nil ? try PrivateFile(output!, replace: force) : nil
+            let csvFile: PrivateFile? = format == .csv && output != nil ? try PrivateFile(output!, replace: force) : nil
             var csvOut = BufferedOutput()
             func emitCSV(_ text: String) throws(Failure) {
-                if csvFile != nil { try csvFile!.write(text) } else { try csvOut.write(text) }
+                if let csvFile { try csvFile.write(text) } else { try csvOut.write(text) }
             }
             if format == .csv { try emitCSV(CSVReport.headerLine) }
             let progress = Terminal.isTerminal(STDERR_FILENO)
@@ -124,7 +124,7 @@ extension ABI {
             }
             if progress { Terminal.write("\r\u{1B}[K", to: STDERR_FILENO) }
             if let outDir { try Files.syncFileSystem(of: outDir) }
-            if let file = csvFile.take() { try file.finish() }
+            try csvFile?.finish()
             try csvOut.flush()
             if let db, !names.isEmpty {
                 do { try db.noteExport(nil, as: "\(names.count - rejected) exams as \(format.rawValue) (report --all)", actor: store.actor) }
