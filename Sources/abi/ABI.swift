@@ -15,8 +15,9 @@ struct ABI: ParsableCommand {
             Every number in a result traces to a rule id R1–R18.
 
             Exit codes: 0 success, 64 usage error, 65 invalid input data (the message names the file, \
-            JSON path and value), 66 input file missing or unreadable, 69 device unavailable, \
-            73 cannot create output, 74 I/O error during capture.
+            JSON path and value; also data a store refuses), 66 input file missing or unreadable \
+            (or no such patient or exam in the store), 69 device unavailable, 73 cannot create \
+            output, 74 I/O error (a device during capture, or the store).
             """,
         version: "0.1.0",
         subcommands: [Calc.self, Enter.self, Capture.self, Report.self, Patients.self, Exams.self, History.self, Devices.self, Listen.self, Ingest.self, Record.self, Simulate.self]
