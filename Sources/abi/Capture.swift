@@ -22,24 +22,25 @@ extension ABI {
                 sequence is done, then it is saved as preliminary and its result is shown.
 
                 Commands, one per line (typed, or piped in to script a session):
-                  value 132        a systolic pressure in mmHg (at the arms 132/80 or 132/80 p72)
-                  mark             Doppler mode: the signal returned; take the device's cuff pressure now
-                                   (a MARK line from the manometer does the same)
-                  auto             start an automatic cuff measurement (SunTech); its result is taken
-                  absent           no signal
-                  noncompressible 250   signal persists at maximum cuff pressure (the pressure optional)
-                  skip REASON      not measured, with the reason
-                  keep             at the first-arm repeat: keep the single reading (R5 then warns)
-                  redo             measure the last site again (the new reading supersedes it, R4)
-                  quit             stop here; everything so far is kept: abi capture --resume goes on
+                  value 132       a systolic pressure (at the arms 132/80 or 132/80 p72)
+                  mark            Doppler: the signal is back; take the cuff pressure now
+                                  (Space on a terminal; a MARK from the manometer too)
+                  auto            start the automatic cuff (SunTech) and take its result
+                  absent          no signal
+                  noncompressible 250   signal at maximum cuff pressure (N optional)
+                  skip REASON     not measured, with the reason
+                  keep            at the first-arm repeat: keep the single reading
+                  redo            measure the last site again (supersedes it, R4)
+                  quit            stop; all is kept: abi capture --resume goes on
+                Short forms: 132, a, n 250, x REASON, r, k, q.
 
                 Unplugging the device pauses the session ("device disconnected — plug it back in"); it \
                 goes on by itself when the same device returns. A device error is recorded as a \
                 deviceError reading (R2), with a prompt to retest with Doppler.
 
                 Examples:
-                  abi capture --patient MRN-0042 --port /dev/ttyUSB0 --profile doppler-manometer --toes
-                  printf 'value 132/80\\nvalue 110\\n…' | abi capture --patient MRN-0042
+                  abi capture --patient MRN-0042 --port /dev/ttyUSB0 --toes
+                  printf 'value 132/80\\nvalue 110\\n' | abi capture --patient MRN-0042
                   abi capture --resume
                 """
         )

@@ -302,7 +302,11 @@ import Testing
     // MARK: help
 
     @Test("--help of every command is complete", arguments: [
-        ([String](), ["calc", "enter", "Exit codes", "65 invalid input data"]),
+        ([String](), ["calc", "enter", "capture", "report", "patients", "exams", "history", "Exit codes", "65 invalid input data"]),
+        (["capture"], ["--patient", "--port", "--profile", "--auto", "--resume", "--toes", "--dvt", "--first-arm", "--db",
+                       "value 132", "mark", "auto", "absent", "noncompressible", "skip REASON", "keep", "redo", "quit"]),
+        (["report"], ["--format", "pdf", "fhir", "hl7", "--all", "--out-dir", "EXAM_ID", "--db"]),
+        (["exams"], ["list", "show", "import", "export", "finalize", "amend", "journal"]),
         (["calc"], ["--batch", "--format", "--ankle", "--severity", "abi-error/1", "non-standard"]),
         (["enter"], ["--patient", "--output", "--force", "--method", "--performed-at", "noncompressible", "AHA 2012"]),
     ])
