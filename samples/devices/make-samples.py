@@ -93,16 +93,18 @@ SCRIPTS = {
     "suntech-advantage": [("w", 0, START), ("r", 0, suntech_response(b"O"))]
     + sum([[("w", 0, CUFF), ("r", 0, suntech_response([p, 0]))] for p in (160, 140, 120, 100)], [])
     + [("w", 0, BPDATA), ("r", 0, VECTOR)],
-    "nonin-2": [("r", 50, nonin_packet(72, 97)), ("r", 330, nonin_packet(73, 97)), ("r", 330, nonin_packet(74, 97)),
+    "nonin-2": [("r", 500, nonin_packet(72, 97)), ("r", 330, nonin_packet(73, 97)), ("r", 330, nonin_packet(74, 97)),
                 ("r", 330, nonin_packet(511, 127, 0xC0)), ("r", 330, nonin_packet(75, 96))],
-    "contec-cms50-legacy": [("r", 50, cms50_packet(72, 98))] + [("r", 17, cms50_packet(72 + i % 3, 98)) for i in range(80)]
+    "contec-cms50-legacy": [("r", 500, cms50_packet(72, 98))] + [("r", 17, cms50_packet(72 + i % 3, 98)) for i in range(80)]
     + [("r", 17, cms50_packet(0, 127, finger_out=True))],
+    # Every script waits 500 ms before its first bytes: the port is flushed when abi has set it
+    # up (stale bytes at the wrong speed are garbage), and a loaded machine may take a while.
     # Oximeter lines 1.5 s apart, not 1 s: the reader keeps the first reading in each second of the
     # clock, and a busy CI machine must not make two lines land in the same second.
-    "masimo-ascii1": [("r", 50, b"02/22/16 22:47:45 SN=0000056661 SPO2=098% BPM=097 PI=03.60% SPCO=--.-% SPMET=--.-% DESAT=-- PIDELTA=+-- ALARM=0000 EXC=000800\r\n"),
+    "masimo-ascii1": [("r", 500, b"02/22/16 22:47:45 SN=0000056661 SPO2=098% BPM=097 PI=03.60% SPCO=--.-% SPMET=--.-% DESAT=-- PIDELTA=+-- ALARM=0000 EXC=000800\r\n"),
                       ("r", 1500, b"02/22/16 22:47:46 SN=0000056661 SPO2=--% BPM=---% PI=--.--% SPCO=--.-% SPMET=--.-% DESAT=-- PIDELTA=+-- ALARM=0000 EXC=000000\r\n")],
-    "nonin-ascii": [("r", 50, b"SPO2=097 HR=072\r\n"), ("r", 1500, b"12:00:01 SPO2=096 HR=071 F\r\n"), ("r", 1500, b"SPO2=--- HR=---*\r\n")],
-    "doppler-manometer": [("r", 50, b"P=180\r\n")] + [("r", 20, f"P={p}\r\n".encode()) for p in range(170, 119, -10)]
+    "nonin-ascii": [("r", 500, b"SPO2=097 HR=072\r\n"), ("r", 1500, b"12:00:01 SPO2=096 HR=071 F\r\n"), ("r", 1500, b"SPO2=--- HR=---*\r\n")],
+    "doppler-manometer": [("r", 500, b"P=180\r\n")] + [("r", 20, f"P={p}\r\n".encode()) for p in range(170, 119, -10)]
     + [("r", 20, b"MARK\r\n"), ("r", 20, b"P=110\r\n")],
 }
 
