@@ -444,7 +444,7 @@ struct PPM {
 /// and prints it on A4 and on Letter; the prints are read back with poppler.
 @Suite struct HTMLRenderTests {
     static func chromium(_ arguments: [String], profile: URL) throws -> Int32 {
-        try runTool("/usr/bin/timeout", ["120", "/usr/bin/chromium", "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+        try runTool("/usr/bin/timeout", ["120", "/usr/bin/chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run", "--hide-scrollbars",
                                          "--user-data-dir=\(profile.path)"] + arguments).status
     }
 
