@@ -119,9 +119,7 @@ public final class Store: Sendable {
     static func now() -> String {
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)
-        let whole = Timestamp(secondsSinceEpoch: Int(ts.tv_sec)).text.dropLast()
-        let ms = Int(ts.tv_nsec) / 1_000_000
-        return whole + "." + (ms < 10 ? "00" : ms < 100 ? "0" : "") + "\(ms)Z"
+        return Timestamp(millisecondsSinceEpoch: Int(ts.tv_sec) * 1000 + Int(ts.tv_nsec) / 1_000_000).text
     }
 
     public struct AuditEvent: Sendable, Equatable {

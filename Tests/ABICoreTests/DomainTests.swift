@@ -54,6 +54,13 @@ import Testing
         #expect(Timestamp(secondsSinceEpoch: 1_795_685_400).text == "2026-11-26T09:30:00Z")
         #expect(Timestamp("2026-11-26T09:30:00Z")!.millisecondsSinceEpoch == 1_795_685_400_000)
         #expect(Timestamp(secondsSinceEpoch: 951_782_400).text == "2000-02-29T00:00:00Z")
+        // With milliseconds: written with three digits, and read back to the same instant.
+        for ms in [0, 5, 1_795_685_402_114, 1_795_685_402_009, -1] {
+            let t = Timestamp(millisecondsSinceEpoch: ms)
+            #expect(Timestamp(t.text)?.millisecondsSinceEpoch == ms, "\(t.text)")
+        }
+        #expect(Timestamp(millisecondsSinceEpoch: 1_795_685_402_114).text == "2026-11-26T09:30:02.114Z")
+        #expect(Timestamp(millisecondsSinceEpoch: -1).text == "1969-12-31T23:59:59.999Z")
     }
 
     @Test("File names from patient ids are sanitised", arguments: [

@@ -25,6 +25,16 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         millisecondsSinceEpoch = secondsSinceEpoch * 1000
     }
 
+    /// The UTC date-time with milliseconds for a count of milliseconds since the epoch
+    /// (`2026-11-26T09:31:02.114Z`): how device readings and store events are stamped.
+    public init(millisecondsSinceEpoch ms: Int) {
+        let seconds = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000)
+        let fraction = ms - seconds * 1000
+        let digits = String(fraction)
+        text = Timestamp(secondsSinceEpoch: seconds).text.dropLast() + "." + String(repeating: "0", count: 3 - digits.count) + digits + "Z"
+        millisecondsSinceEpoch = ms
+    }
+
     public var description: String { text }
 
     /// The date part, `YYYY-MM-DD`, as written.

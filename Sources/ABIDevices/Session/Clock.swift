@@ -10,10 +10,7 @@ public enum DeviceClock {
     public static func now() -> Timestamp {
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)
-        let whole = Timestamp(secondsSinceEpoch: Int(ts.tv_sec))
-        let ms = Int(ts.tv_nsec) / 1_000_000
-        let text = String(whole.text.dropLast()) + "." + (ms < 10 ? "00" : ms < 100 ? "0" : "") + "\(ms)Z"
-        return Timestamp(text)!
+        return Timestamp(millisecondsSinceEpoch: Int(ts.tv_sec) * 1000 + Int(ts.tv_nsec) / 1_000_000)
     }
 
     /// Monotonic milliseconds, for deadlines.
