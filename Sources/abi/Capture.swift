@@ -75,10 +75,15 @@ extension ABI {
             let actor = `operator` ?? store.actor
             let stop = StopSignal.install()
 
-            // The device, if any: chosen now, so a wrong port fails before anything is recorded.
+            // The device, if any: chosen and opened now, so a wrong port fails before anything is recorded.
             var device: (path: String, profile: DeviceProfile)?
             if let port { device = (port, try ProfileArgument.load(try resolveProfile(port: port, option: profile, command: "abi capture"))) }
             if auto { device = try CaptureDevice.waitForBoundDevice(stopFD: stop) }
+            if let device {
+                // Open it once now: a missing, busy or forbidden port stops here, before an exam is started.
+                do { try SerialPort(path: device.path, settings: device.profile.settings).close() }
+                catch { throw Failure(.unavailable, error.description) }
+            }
             let identity = device.map { DeviceIdentity(profile: $0.profile.name, port: $0.path) }
 
             // The exam: a new one in progress, or the one to resume.

@@ -89,7 +89,8 @@ extension ABI {
             @OptionGroup var store: StoreArguments
 
             func run() throws {
-                guard (1...64).contains(id.count) else { throw Failure(.usage, "the patient id must be 1 to 64 characters") }
+                if let problem = ManualEntry.patientIdProblem(id) { throw Failure(.usage, "the patient id: \(problem)") }
+                if let name, let problem = ManualEntry.freeTextProblem(name, max: 200) { throw Failure(.usage, "--name: \(problem)") }
                 if let birthDate, !Timestamp.isValidDate(birthDate) { throw Failure(.usage, "--birth-date: \(birthDate) is not a date YYYY-MM-DD") }
                 var parsedSex: Patient.Sex?
                 if let sex {
@@ -308,31 +309,29 @@ extension ABI {
                 } catch { throw Failure(error) }
             }
         }
-    }
 
-    struct Journal: ParsableCommand {
-        static let configuration = CommandConfiguration(
-            abstract: "Print the raw device bytes journaled during an exam's capture, as an abi-raw/1 log.",
-            discussion: "The log replays: abi exams journal 3 > session.raw; abi ingest session.raw --profile NAME")
-        @Argument(help: "The exam id.") var examId: Int64
-        @OptionGroup var store: StoreArguments
+        struct Journal: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Print the raw device bytes journaled during an exam's capture, as an abi-raw/1 log.",
+                discussion: "The log replays: abi exams journal 3 > session.raw; abi ingest session.raw --profile NAME")
+            @Argument(help: "The exam id.") var examId: Int64
+            @OptionGroup var store: StoreArguments
 
-        func run() throws {
-            let db = try store.open()
-            let chunks: [(profile: String?, port: String, at: String, bytes: [UInt8])]
-            do { chunks = try db.journal(exam: examId) } catch { throw Failure(error) }
-            var out = BufferedOutput()
-            try out.write(RawLog.header + (chunks.first.map { " profile=\($0.profile ?? "unknown") port=\($0.port)" } ?? "") + "\n")
-            for chunk in chunks {
-                guard let time = Timestamp(chunk.at) else { continue }
-                try out.write(RawLog.line(time, chunk.bytes))
+            func run() throws {
+                let db = try store.open()
+                let chunks: [(profile: String?, port: String, at: String, bytes: [UInt8])]
+                do { chunks = try db.journal(exam: examId) } catch { throw Failure(error) }
+                var out = BufferedOutput()
+                try out.write(RawLog.header + (chunks.first.map { " profile=\($0.profile ?? "unknown") port=\($0.port)" } ?? "") + "\n")
+                for chunk in chunks {
+                    guard let time = Timestamp(chunk.at) else { continue }
+                    try out.write(RawLog.line(time, chunk.bytes))
+                }
+                try out.flush()
             }
-            try out.flush()
         }
     }
-}
 
-extension ABI {
     struct History: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "A patient's ABI per leg over time, each exam compared with the one before (R18).",

@@ -265,4 +265,13 @@ final class CaptureProcess: @unchecked Sendable {
         #expect(waiting.finish(seconds: 10) != 0)  // 69: no device
         #expect(!(try CommandTests.run(CommandTests.binary, ["exams", "list", "--db", db]).stdout.contains("AUTO-2")))
     }
+
+    @Test("A port that cannot be opened stops the capture before an exam is started (exit 69, the port named)")
+    func missingPort() throws {
+        let db = try CaptureTests.store()
+        let run = try CommandTests.run(CommandTests.binary, ["capture", "--patient", "NOPORT-1", "--port", "/dev/ttyUSB97", "--profile", "doppler-manometer", "--db", db])
+        #expect(run.status == 69)
+        #expect(run.stderr.contains("/dev/ttyUSB97"))
+        #expect(!(try CommandTests.run(CommandTests.binary, ["exams", "list", "--db", db]).stdout.contains("NOPORT-1")))
+    }
 }

@@ -28,6 +28,8 @@ import Testing
         #expect(again.status == 65 && again.stderr.contains("already in the store"))
         #expect(try s.abi(["patients", "add", "MRN-2", "--birth-date", "1950-02-30"]).status == 64)
         #expect(try s.abi(["patients", "add", "MRN-2", "--sex", "f"]).status == 64)
+        #expect(try s.abi(["patients", "add", "MRN-2", "--name", String(repeating: "x", count: 201)]).status == 64)
+        #expect(try s.abi(["patients", "add", "MRN\n2"]).status == 64)
         #expect(try s.abi(["patients", "list"]).stdout == "MRN-1\tDoe, Jane\t1950-04-02\tfemale\n")
         let show = try s.abi(["patients", "show", "MRN-1"])
         #expect(show.status == 0 && show.stdout.contains("diabetes yes"))
