@@ -398,7 +398,7 @@ struct PPM {
 
     @Test("Pressures: lateral SNOMED body sites, Doppler/oscillometry methods, mm[Hg], BP profile, dataAbsentReason for the missing")
     func pressures() throws {
-        for vector in ["v07-absent-dp", "v18-dvt-signs", "v20-device-error-ankle", "v13-exercise"] {
+        for vector in ["v07-absent-dp", "v18-dvt-signs", "v20-device-error-ankle", "v13-exercise", "v10-bilateral-noncompressible-toes"] {
             let (report, resources) = try FHIRReportTests.bundle(vector)
             let pressures = resources.filter { FHIRReportTests.codes($0["code"]).contains("271649006") || FHIRReportTests.codes($0["code"]).contains("85354-9") }
             #expect(pressures.count == report.readings.count)
@@ -425,7 +425,14 @@ struct PPM {
                 case .notMeasured: #expect(FHIRReportTests.codes(absent) == ["not-performed"])
                 case .deviceError: #expect(FHIRReportTests.codes(absent) == ["error"])
                 case .absent: #expect(FHIRReportTests.codes(absent) == ["unknown"] && ((absent as? [String: Any])?["text"] as? String)?.contains("absent") == true)
-                case .noncompressible: break
+                case .noncompressible(let at):
+                    // Above the cuff's maximum: a value with the comparator ">" when the pressure reached is known.
+                    let quantity = observation["valueQuantity"] as? [String: Any]
+                    if let at {
+                        #expect(quantity?["comparator"] as? String == ">" && quantity?["value"] as? Int == at.mmHg)
+                    } else {
+                        #expect(quantity == nil && absent != nil)
+                    }
                 }
             }
         }

@@ -122,13 +122,15 @@ import Testing
         #expect(history.first?.rightAbi == 58)  // 84 / 146
     }
 
-    @Test("Every vector goes in and comes out the same, with its ABIs and categories kept for lists")
+    @Test("Every vector (and the PAD sample, with prior exam and symptoms) goes in and comes out the same, its ABIs and categories kept for lists")
     func roundTrip() throws {
         let store = try StoreTests.newStore()
         let names = try FileManager.default.contentsOfDirectory(atPath: StoreTests.vectors.path).filter { $0.hasSuffix(".exam.json") }.sorted()
         #expect(names.count >= 20)
         var exams: [Exam] = []
         for name in names { exams.append(try ExamFile.decode(Array(Data(contentsOf: StoreTests.vectors.appendingPathComponent(name))))) }
+        exams.append(try StoreTests.exam("pad"))  // with an imported prior exam and symptoms
+        #expect(exams.last?.prior.isEmpty == false && exams.last?.symptoms != nil)
         let ids = try store.importExams(exams, actor: "test")
         var listed: [Int64: Store.ExamSummary] = [:]
         try store.exams { listed[$0.id] = $0 }
@@ -137,6 +139,7 @@ import Testing
             var expected = exam
             expected.prior = stored.exam.prior.filter { p in exam.prior.contains(p) }  // the store may add its own previous exam
             #expect(ExamFile.encode(expected) == ExamFile.encode({ var e = stored.exam; e.prior = expected.prior; return e }()))
+            #expect(exam.prior.allSatisfy { stored.exam.prior.contains($0) }, "imported prior exams kept")
             let result = exam.result(options: .standard)
             #expect(listed[id]?.rightCategory == result.right.category?.rawValue && listed[id]?.leftCategory == result.left.category?.rawValue)
             #expect(listed[id]?.rightAbi == (result.right.perfusionMeasuresUsable ? result.right.abi : nil))
