@@ -38,6 +38,10 @@ extension ABI {
                 goes on by itself when the same device returns. A device error is recorded as a \
                 deviceError reading (R2), with a prompt to retest with Doppler.
 
+                Exit codes: 0 done, or stopped (quit, Ctrl-C); 65 piped commands ended before the \
+                sequence was done (what was recorded is kept: --resume goes on); 69 the port cannot be \
+                opened (nothing is started); 74 the store cannot be written.
+
                 Examples:
                   abi capture --patient MRN-0042 --port /dev/ttyUSB0 --toes
                   printf 'value 132/80\\nvalue 110\\n' | abi capture --patient MRN-0042
@@ -88,7 +92,7 @@ extension ABI {
 
             // The exam: a new one in progress, or the one to resume.
             let capture: Store.Capture
-            var plan: Store.CapturePlan
+            let plan: Store.CapturePlan
             do {
                 if resume {
                     (capture, plan) = try db.resumeCapture(patient: patient, device: identity, actor: actor)
@@ -109,8 +113,9 @@ extension ABI {
                                          dvt: Set(dvt.compactMap(Side.init(rawValue:))), device: deviceThread)
             session.screen = CaptureScreen()
             if session.screen != nil { Terminal.write("\n", to: STDERR_FILENO) }  // a row for the status line
-            let finished = try session.run(stopFD: stop)
+            let outcome = try session.run(stopFD: stop)
             session.screen = nil  // the terminal back to normal before the summary
+            let finished = outcome == .done
             do { try db.endCapture(capture, finished: finished, actor: actor) } catch { throw Failure(error) }
             if finished {
                 let stored: Store.StoredExam
@@ -119,8 +124,9 @@ extension ABI {
                 Terminal.error("abi capture: exam \(capture.examId) saved as preliminary (abi exams show \(capture.examId); sign with abi exams finalize \(capture.examId) --by NAME)")
             } else {
                 Terminal.error("abi capture: stopped; every reading so far is saved. Continue with: abi capture --resume")
+                // Piped commands that end before the sequence is done are bad input, as in abi enter.
+                if outcome == .inputEnded { throw ExitCode(ExitStatus.dataError.rawValue) }
             }
-            plan = session.plan
         }
     }
 }
@@ -172,8 +178,11 @@ struct CaptureSession {
         return parts.joined(separator: " | ")
     }
 
-    /// - Returns: true when the sequence is done, false when the operator stopped or input ended.
-    mutating func run(stopFD: Int32) throws(Failure) -> Bool {
+    enum Outcome { case done, quit, stopped, inputEnded }
+
+    /// Runs the conversation until the sequence is done, the operator quits, a signal stops it,
+    /// or the piped commands end.
+    mutating func run(stopFD: Int32) throws(Failure) -> Outcome {
         var lastPrompt: Site?
         while true {
             let readings: [Reading]
@@ -183,7 +192,7 @@ struct CaptureSession {
             sofar = readings
             current = step.site
             screen?.draw(status)
-            guard let site = step.site else { return true }
+            guard let site = step.site else { return .done }
 
             // Suspected DVT: the ankle cuffs of that leg are not inflated (RULES.md, suspected-dvt).
             if case .ankle = site.kind, dvt.contains(site.side), redo == nil {
@@ -201,10 +210,12 @@ struct CaptureSession {
             }
 
             switch try nextInput(stopFD: stopFD) {
-            case .end:
-                return false
+            case .stopped:
+                return .stopped
+            case .inputEnded:
+                return .inputEnded
             case .line(let line):
-                if try handle(line, site: site, step: step, readings: readings) == false { return false }
+                if try handle(line, site: site, step: step, readings: readings) == false { return .quit }
             case .device(let reading):
                 try handle(reading, site: site)
                 screen?.draw(status)
@@ -215,7 +226,10 @@ struct CaptureSession {
     enum Input {
         case line(String)
         case device(DeviceReading)
-        case end
+        /// SIGINT or SIGTERM (or Ctrl-D on a terminal).
+        case stopped
+        /// Piped commands ended, and no device is attached to go on listening to.
+        case inputEnded
     }
 
     /// Waits for a command line or a device reading, whichever comes first.
@@ -223,6 +237,8 @@ struct CaptureSession {
         while true {
             if let line = screen?.nextLine() ?? input.nextBufferedLine() { return .line(line) }
             if let reading = device?.take() { return .device(reading) }
+            // Standard input ended: with a device attached, keep listening to it until stopped.
+            if input.ended && device == nil { return .inputEnded }
             if let failure = device?.journalFailure { throw Failure(.ioError, "cannot journal the device's bytes: \(failure)") }
             var fds = [pollfd(fd: input.fd, events: Int16(POLLIN), revents: 0),
                        pollfd(fd: device?.wakeFD ?? -1, events: Int16(POLLIN), revents: 0),
@@ -230,22 +246,16 @@ struct CaptureSession {
             if input.ended { fds[0].fd = -1 }
             let ready = poll(&fds, nfds_t(fds.count), -1)
             if ready < 0 && errno == EINTR { continue }
-            if fds[2].revents != 0 { return .end }
+            if fds[2].revents != 0 { return .stopped }
             if fds[1].revents != 0 { device?.drainWake() }
             if fds[0].revents != 0, screen != nil {
                 switch screen!.key(status: status) {
                 case .line(let line): return .line(line)
-                case .end: return .end
+                case .end: return .stopped
                 case .none: continue
                 }
             }
-            if fds[0].revents != 0 {
-                input.fill()
-                if input.ended, input.nextBufferedLine() == nil {
-                    // Standard input ended: with a device attached, keep listening to it until stopped.
-                    if device == nil { return .end }
-                }
-            }
+            if fds[0].revents != 0 { input.fill() }
         }
     }
 

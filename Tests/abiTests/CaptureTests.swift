@@ -274,4 +274,15 @@ final class CaptureProcess: @unchecked Sendable {
         #expect(run.stderr.contains("/dev/ttyUSB97"))
         #expect(!(try CommandTests.run(CommandTests.binary, ["exams", "list", "--db", db]).stdout.contains("NOPORT-1")))
     }
+
+    @Test("Piped commands that end before the sequence is done: exit 65, what was recorded kept, resumable")
+    func inputEndsEarly() throws {
+        let db = try CaptureTests.store()
+        let run = try CommandTests.run(CommandTests.binary, ["capture", "--patient", "EARLY-1", "--db", db], stdin: "value 132\nvalue 110")
+        #expect(run.status == 65, "\(run.stderr)")
+        #expect(run.stderr.contains("abi capture --resume"))
+        let shown = try CaptureTests.show(1, db: db)
+        #expect(shown["status"] as? String == "in-progress")
+        #expect(CaptureTests.readings(shown).compactMap { $0["systolic"] as? Int } == [132, 110])  // the last line had no newline
+    }
 }
