@@ -73,8 +73,9 @@ extension Store {
     }
 
     /// Stores several exams in one transaction: all of them, or (on any refusal) none.
-    /// - Throws: `StoreError` naming the exam by its position in `exams` (from 1).
-    public func importExams(_ exams: [Exam], options: RuleOptions = .standard, actor: String) throws(StoreError) -> [Int64] {
+    /// - Parameter names: what to call each exam in an error (its file); by default its position.
+    /// - Throws: `StoreError` naming the exam that was refused.
+    public func importExams(_ exams: [Exam], names: [String]? = nil, options: RuleOptions = .standard, actor: String) throws(StoreError) -> [Int64] {
         try write("importing exams") { db in
             var ids: [Int64] = []
             ids.reserveCapacity(exams.count)
@@ -85,13 +86,19 @@ extension Store {
                     try Store.audit(db, actor: actor, "exam-imported", patient: exam.patient.id, exam: id)
                     ids.append(id)
                 } catch let error as StoreError {
-                    throw StoreError(error.kind, exams.count == 1 ? error.message : "exam \(i + 1) of \(exams.count): \(error.message)")
+                    throw StoreError(error.kind, Store.named(i, names, exams.count) + error.message)
                 } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
-                    throw StoreError(.invalid, (exams.count == 1 ? "" : "exam \(i + 1) of \(exams.count): ") + (error.message ?? "a constraint of the store failed"))
+                    throw StoreError(.invalid, Store.named(i, names, exams.count) + (error.message ?? "a constraint of the store failed"))
                 }
             }
             return ids
         }
+    }
+
+    /// "file.exam.json: ", "exam 3 of 5: ", or nothing for a single unnamed exam.
+    static func named(_ i: Int, _ names: [String]?, _ count: Int) -> String {
+        if let names, i < names.count { return names[i] + ": " }
+        return count == 1 ? "" : "exam \(i + 1) of \(count): "
     }
 
     /// A new version of exam `id` with the content of `exam` (same patient); the old version is kept.

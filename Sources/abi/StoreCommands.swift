@@ -240,16 +240,8 @@ extension ABI {
                 }
                 let db = try store.open()
                 let ids: [Int64]
-                do { ids = try db.importExams(exams, options: rules.options, actor: store.actor) } catch {
-                    // Name the file rather than its position.
-                    var message = error.message
-                    if exams.count > 1, let range = message.range(of: " of \(exams.count): "),
-                       let n = Int(message[message.index(message.startIndex, offsetBy: 5)..<range.lowerBound]) {
-                        message = "\(paths[n - 1]): " + message[range.upperBound...]
-                    } else if exams.count == 1 {
-                        message = "\(paths[0]): " + message
-                    }
-                    throw Failure(StoreError(error.kind, message + " (nothing was stored)"))
+                do { ids = try db.importExams(exams, names: paths, options: rules.options, actor: store.actor) } catch {
+                    throw Failure(StoreError(error.kind, error.message + " (nothing was stored)"))
                 }
                 var out = BufferedOutput()
                 for id in ids { try out.line(String(id)) }

@@ -82,6 +82,13 @@ import Testing
         let bad = try s.abi(["exams", "import", s.vector("v01-normal-arms-equal"), broken.path])
         #expect(bad.status == 65 && bad.stderr.contains("broken.exam.json: patient") && bad.stderr.contains("nothing was stored"))
         #expect(!(try s.abi(["exams", "list"]).stdout.contains("V01")))
+        // A file the store refuses (the patient's birth date contradicts the store) is named too.
+        let clash = s.dir.appendingPathComponent("clash.exam.json")
+        try String(contentsOfFile: s.sample("pad"), encoding: .utf8).replacingOccurrences(of: "1949-08-02", with: "1950-01-01")
+            .write(to: clash, atomically: true, encoding: .utf8)
+        let refused = try s.abi(["exams", "import", s.vector("v01-normal-arms-equal"), clash.path])
+        #expect(refused.status == 65 && refused.stderr.contains("clash.exam.json: the exam's patient details differ"), "\(refused.stderr)")
+        #expect(!(try s.abi(["exams", "list"]).stdout.contains("V01")))
     }
 
     @Test("History: ABI per leg over time, R18 against the exam before")
