@@ -5,7 +5,7 @@ public enum DeviceEvent: String, Sendable, CaseIterable {
     case connected, disconnected, reconnected, silent
 }
 
-/// One `abi-reading/1` record (FORMATS.md): a measurement or a connection event, with where and
+/// One `abi-reading/1` record (docs/formats.md): a measurement or a connection event, with where and
 /// when it came from and the bytes that produced it.
 public struct DeviceReading: Sendable, Hashable {
     public enum Content: Sendable, Hashable {

@@ -27,7 +27,7 @@ public enum CSVReport {
             let e = leg.exercise
             let flags = r.flags.filter { $0.side == leg.side || $0.side == nil }.map(\.code.rawValue).joined(separator: ";")
             let cells: [String] = [
-                text(report.exam.patient.id), report.exam.details.performedAt.text, leg.side.rawValue, leg.status.rawValue,
+                text(report.exam.patient.id), report.exam.details.performedAt?.text ?? "", leg.side.rawValue, leg.status.rawValue,
                 number(leg.anklePressure), leg.ankleArtery?.rawValue ?? "", leg.abi.map(Ratio.text) ?? "", leg.category?.rawValue ?? "",
                 leg.severity?.rawValue ?? "", r.options.severity.rawValue, number(leg.toePressure), leg.tbi.map(Ratio.text) ?? "",
                 bool(leg.tbiAbnormal), number(leg.wifiIschemiaGrade), number(r.brachial.used), r.brachial.usedSide?.rawValue ?? "",

@@ -53,9 +53,7 @@ public struct ExamReport: Sendable {
     }
 
     /// The most recent earlier exam, for the comparison section.
-    public var priorExam: PriorExam? {
-        exam.prior.filter { $0.performedAt < exam.details.performedAt }.max { $0.performedAt < $1.performedAt }
-    }
+    public var priorExam: PriorExam? { exam.mostRecentPrior }
 
     /// "132/80 mmHg, pulse 70", "no signal (absent)", "noncompressible at 250 mmHg", "not measured: wound dressing", "device error E3: …".
     public static func describe(_ state: ReadingState) -> String {

@@ -66,7 +66,7 @@ public enum FHIRReport {
 
         init(_ report: ExamReport) {
             self.report = report
-            seed = "\(report.exam.patient.id)|\(report.exam.details.performedAt.text)"
+            seed = "\(report.exam.patient.id)|\(report.exam.details.performedAt?.text ?? "undated")"
             status = report.status == .preliminary ? "preliminary" : "final"
         }
 
@@ -206,11 +206,12 @@ public enum FHIRReport {
                                   bodySite: (code: String, display: String)?, method: MeasurementMethod? = nil,
                                   time: String? = nil, body: (inout JSONWriter) -> Void) {
             let patient = url("patient"), status = status
-            let performed = time ?? report.exam.details.performedAt.text
+            let performed = time ?? report.exam.details.performedAt?.text
             let operatorName = report.exam.details.operator
             entry(key) { j in
                 j.string("resourceType", "Observation")
-                if let profile {
+                // The vital-signs profile requires a time: an undated exam does not claim it.
+                if let profile, performed != nil {
                     j.beginObject("meta")
                     j.beginArray("profile")
                     j.string(nil, profile)
@@ -230,7 +231,7 @@ public enum FHIRReport {
                 j.beginObject("subject")
                 j.string("reference", patient)
                 j.endObject()
-                j.string("effectiveDateTime", performed)
+                if let performed { j.string("effectiveDateTime", performed) }
                 if let operatorName { FHIRReport.people(&j, "performer", operatorName) }
                 body(&j)
                 if let bodySite {
@@ -331,7 +332,7 @@ public enum FHIRReport {
                 j.beginObject("subject")
                 j.string("reference", patient)
                 j.endObject()
-                j.string("effectiveDateTime", exam.details.performedAt.text)
+                if let at = exam.details.performedAt { j.string("effectiveDateTime", at.text) }
                 if case .final(let by, let at) = report.status {
                     if at.text.contains("T") { j.string("issued", at.text) }
                     FHIRReport.people(&j, "resultsInterpreter", by)

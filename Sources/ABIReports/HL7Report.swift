@@ -35,12 +35,12 @@ public enum HL7Report {
         }
         segments.append(["PID", "1", "", "\(e(p.id))^^^^MR", "", name, "", p.birthDate.map { $0.filter(\.isNumber) } ?? "", sex])
         let status = report.status == .preliminary ? "P" : "F"
-        segments.append(["OBR", "1", "", e(controlId), "ABI^Ankle-brachial index exam^L", "", "", ts(exam.details.performedAt),
+        segments.append(["OBR", "1", "", e(controlId), "ABI^Ankle-brachial index exam^L", "", "", exam.details.performedAt.map(ts) ?? "",
                          "", "", "", "", "", e(exam.details.indication ?? ""), "", "", "", "", "", "", "", "", "", "", "", status])
 
         var obx: [[String]] = []
         func add(_ type: String, _ code: String, _ sub: String, _ value: String, _ unit: String) {
-            obx.append(["OBX", String(obx.count + 1), type, code, e(sub), value, unit, "", "", "", "", status, "", "", ts(exam.details.performedAt)])
+            obx.append(["OBX", String(obx.count + 1), type, code, e(sub), value, unit, "", "", "", "", status, "", "", exam.details.performedAt.map(ts) ?? ""])
         }
         let mmHg = "266016^MDC_DIM_MMHG^MDC"
         for line in report.readings where !line.superseded {
@@ -77,7 +77,7 @@ public enum HL7Report {
     /// 64-bit FNV-1a hash of the patient id and the exam time.
     public static func controlId(for exam: Exam) -> String {
         var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-        for byte in "\(exam.patient.id)|\(exam.details.performedAt.text)".utf8 {
+        for byte in "\(exam.patient.id)|\(exam.details.performedAt?.text ?? "undated")".utf8 {
             hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3
         }
         let hex = String(hash, radix: 16)

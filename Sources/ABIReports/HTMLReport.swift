@@ -13,7 +13,7 @@ public enum HTMLReport {
             <head>
             <meta charset="utf-8"/>
             <meta name="viewport" content="width=device-width, initial-scale=1"/>
-            <title>ABI report \(e(exam.patient.id)) \(e(exam.details.performedAt.datePart))</title>
+            <title>ABI report \(e(exam.patient.id)) \(e(exam.details.performedOnWords))</title>
             <style>
             @page { size: auto; margin: 15mm; }
             body { font-family: "DejaVu Sans", Arial, sans-serif; font-size: 10.5pt; color: #111; max-width: 180mm; margin: 0 auto; }
@@ -38,7 +38,7 @@ public enum HTMLReport {
         let p = exam.patient
         h += row("Patient", [p.id, p.name, p.birthDate.map { "born \($0)" }, p.sex?.rawValue, p.diabetes.map { $0 ? "diabetes" : "no diabetes" }].compactMap { $0 }.joined(separator: ", "))
         let d = exam.details
-        h += row("Exam", [d.performedAt.text, d.position, d.restMinutes.map { "\($0) min rest" }, d.operator.map { "operator \($0)" }].compactMap { $0 }.joined(separator: ", "))
+        h += row("Exam", [d.performedAtWords, d.position, d.restMinutes.map { "\($0) min rest" }, d.operator.map { "operator \($0)" }].compactMap { $0 }.joined(separator: ", "))
         if let indication = d.indication { h += row("Indication", indication) }
         h += "</table>\n"
 
@@ -82,7 +82,7 @@ public enum HTMLReport {
         h += "</table>\n"
 
         if let prior = report.priorExam {
-            h += "<h2>Comparison with the prior exam</h2>\n<table>\n<tr><th></th><th>\(e(prior.performedAt.datePart))</th><th>\(e(exam.details.performedAt.datePart))</th></tr>\n"
+            h += "<h2>Comparison with the prior exam</h2>\n<table>\n<tr><th></th><th>\(e(prior.performedAt.datePart))</th><th>\(e(exam.details.performedOnWords))</th></tr>\n"
             for side in [Side.right, .left] {
                 h += "<tr><th>\(side.capitalized) ABI</th><td>\(prior.abi(side).map(Ratio.text) ?? "—")</td><td>\(result.leg(side).abi.map(Ratio.text) ?? "—")</td></tr>\n"
             }

@@ -23,7 +23,7 @@ public enum TextReport {
         if let d = p.diabetes { facts.append(d ? "diabetes" : "no diabetes") }
         if !facts.isEmpty { out += wrap("             " + facts.joined(separator: ", "), indent: 13) }
         let d = exam.details
-        var how = "Exam         \(d.performedAt.text)"
+        var how = "Exam         \(d.performedAtWords)"
         if let position = d.position { how += ", \(position)" }
         if let rest = d.restMinutes { how += ", \(rest) min rest" }
         if let op = d.operator { how += ", operator \(op)" }
@@ -78,7 +78,7 @@ public enum TextReport {
             for side in [Side.right, .left] {
                 let before = prior.abi(side).map(Ratio.text) ?? "—"
                 let now = result.leg(side).abi.map(Ratio.text) ?? "—"
-                out.append("  \(side.capitalized) ABI: \(before) on \(prior.performedAt.datePart), \(now) on \(exam.details.performedAt.datePart)")
+                out.append("  \(side.capitalized) ABI: \(before) on \(prior.performedAt.datePart), \(now) on \(exam.details.performedOnWords)")
             }
         }
         out.append(rule)

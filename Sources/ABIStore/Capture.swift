@@ -30,7 +30,7 @@ extension Store {
     public func beginCapture(_ patient: Patient, details: ExamDetails, plan: CapturePlan, options: RuleOptions = .standard,
                              device: DeviceIdentity?, actor: String) throws(StoreError) -> Capture {
         try write("starting the capture") { db in
-            try Store.ensurePatient(patient, db)
+            try Store.ensurePatient(patient, actor: actor, db)
             let exam = Exam(patient: patient, details: details, readings: [])
             let id = try Store.insertExam(exam, status: .inProgress, options: options, version: 1, amends: nil, db)
             try db.execute(sql: "UPDATE exams SET firstArm = ?, toes = ? WHERE id = ?", arguments: [plan.firstArm.rawValue, plan.toes, id])

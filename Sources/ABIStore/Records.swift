@@ -81,7 +81,7 @@ extension Store {
             ids.reserveCapacity(exams.count)
             for (i, exam) in exams.enumerated() {
                 do {
-                    try Store.ensurePatient(exam.patient, db)
+                    try Store.ensurePatient(exam.patient, actor: actor, db)
                     let id = try Store.insertExam(exam, status: .preliminary, options: options, version: 1, amends: nil, db)
                     try Store.audit(db, actor: actor, "exam-imported", patient: exam.patient.id, exam: id)
                     ids.append(id)
@@ -114,7 +114,7 @@ extension Store {
                 throw StoreError(.invalid, "the amendment is for another patient than exam \(id)")
             }
             let options = RuleOptions(ankle: AnkleMethod(rawValue: old["ankleMethod"]) ?? .higher, severity: SeverityScheme(rawValue: old["severityScheme"]) ?? .common)
-            try Store.ensurePatient(exam.patient, db)
+            try Store.ensurePatient(exam.patient, actor: actor, db)
             let newId = try Store.insertExam(exam, status: .preliminary, options: options, version: (old["version"] as Int) + 1, amends: id, db)
             try Store.audit(db, actor: actor, "exam-amended", patient: exam.patient.id, exam: newId, detail: "amends exam \(id)" + (reason.map { ": \($0)" } ?? ""))
             return newId
@@ -145,27 +145,43 @@ extension Store {
         }
     }
 
-    static func ensurePatient(_ p: Patient, _ db: Database) throws {
+    /// Adds the exam's patient when new; for a known patient, the exam may leave out what the
+    /// store knows but must not contradict it, and details the store lacks are filled in from
+    /// the exam (audited), so that the stored exam gives the same result as its file.
+    static func ensurePatient(_ p: Patient, actor: String, _ db: Database) throws {
         guard let row = try Row.fetchOne(db, sql: "SELECT * FROM patients WHERE id = ?", arguments: [p.id]) else {
             try insert(p, db)
+            try audit(db, actor: actor, "patient-added", patient: p.id)
             return
         }
         let known = patient(row)
-        // The exam file may leave out what the store knows, but must not contradict it.
-        func clash(_ a: String?, _ b: String?) -> Bool { a != nil && b != nil && a != b }
-        if clash(known.name, p.name) || clash(known.birthDate, p.birthDate) || clash(known.sex?.rawValue, p.sex?.rawValue)
-            || (known.diabetes != nil && p.diabetes != nil && known.diabetes != p.diabetes) {
-            throw StoreError(.invalid, "the exam's patient details differ from those stored for this patient id (abi patients show ID); check that it is the same person")
+        let fields: [(name: String, known: String?, given: String?)] = [
+            ("name", known.name, p.name), ("birthDate", known.birthDate, p.birthDate), ("sex", known.sex?.rawValue, p.sex?.rawValue),
+            ("diabetes", known.diabetes.map { $0 ? "yes" : "no" }, p.diabetes.map { $0 ? "yes" : "no" }),
+        ]
+        let differing = fields.filter { $0.known != nil && $0.given != nil && $0.known != $0.given }.map(\.name)
+        if !differing.isEmpty {
+            throw StoreError(.invalid, "the exam's patient \(listed(differing)) \(differing.count == 1 ? "differs" : "differ") from the stored patient with this id (abi patients show ID); check that it is the same person")
         }
+        let filled = fields.filter { $0.known == nil && $0.given != nil }.map(\.name)
+        guard !filled.isEmpty else { return }
+        try db.execute(sql: """
+            UPDATE patients SET name = coalesce(name, ?), birthDate = coalesce(birthDate, ?), sex = coalesce(sex, ?),
+                                diabetes = coalesce(diabetes, ?) WHERE id = ?
+            """, arguments: [p.name, p.birthDate, p.sex?.rawValue, p.diabetes, p.id])
+        try audit(db, actor: actor, "patient-completed", patient: p.id, detail: "added from an exam: " + filled.joined(separator: ", "))
     }
 
     static func insertExam(_ exam: Exam, status: Status, options: RuleOptions, version: Int, amends: Int64?, _ db: Database) throws -> Int64 {
         let d = exam.details
+        guard let performedAt = d.performedAt else {
+            throw StoreError(.invalid, "exam.performedAt: a stored exam needs the date and time it was performed (add \"exam\": {\"performedAt\": \"YYYY-MM-DDTHH:MM:SSZ\"})")
+        }
         try db.execute(sql: """
             INSERT INTO exams (patientId, version, amends, status, performedAt, indication, operator, position, restMinutes,
                                postExercise, postExerciseMinutes, symptoms, prior, ruleSet, ankleMethod, severityScheme, createdAt)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [exam.patient.id, version, amends, status.rawValue, d.performedAt.text, d.indication, d.operator, d.position, d.restMinutes,
+            """, arguments: [exam.patient.id, version, amends, status.rawValue, performedAt.text, d.indication, d.operator, d.position, d.restMinutes,
                              exam.postExercise != nil, exam.postExercise?.minutesAfter, exam.symptoms.map(ExamFile.encodeSymptoms),
                              exam.prior.isEmpty ? nil : ExamFile.encodePrior(exam.prior),
                              "\(RuleSet.name) v\(RuleSet.version)", options.ankle.rawValue, options.severity.rawValue, Store.now()])

@@ -41,7 +41,7 @@ struct ABI: ParsableCommand {
     }
 }
 
-/// A failure with the message to show and the exit code of FORMATS.md.
+/// A failure with the message to show and the exit code of docs/formats.md.
 struct Failure: Error {
     let message: String
     let status: ExitStatus

@@ -14,7 +14,7 @@ extension ABI {
         static let configuration = CommandConfiguration(
             abstract: "The guided bedside capture: follow the measuring sequence, take readings from a device or typed in.",
             discussion: """
-                Walks the AHA 2012 sequence (RULES.md): the first arm, its PT and DP, the other PT and \
+                Walks the AHA 2012 sequence (docs/rules.md): the first arm, its PT and DP, the other PT and \
                 DP, the other arm; the first-arm repeat when R5 asks for it; then the toes with --toes. \
                 Ankle cuffs of a leg named by --dvt are not inflated: those sites are recorded as not \
                 measured with the reason. Every reading, and every byte from the device, is committed \
@@ -194,7 +194,7 @@ struct CaptureSession {
             screen?.draw(status)
             guard let site = step.site else { return .done }
 
-            // Suspected DVT: the ankle cuffs of that leg are not inflated (RULES.md, suspected-dvt).
+            // Suspected DVT: the ankle cuffs of that leg are not inflated (docs/rules.md, suspected-dvt).
             if case .ankle = site.kind, dvt.contains(site.side), redo == nil {
                 try record(site, .notMeasured(reason: "suspected DVT: ankle cuff not inflated"), method: nil, device: nil)
                 continue

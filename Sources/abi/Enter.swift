@@ -87,7 +87,7 @@ extension ABI {
                                       operator: `operator`, position: position, restMinutes: restMinutes)
             let live = performedAt == nil
             let entry = ManualEntry(patientId: patient, method: method, details: details) {
-                live ? Timestamp(secondsSinceEpoch: time(nil)) : details.performedAt
+                live ? Timestamp(secondsSinceEpoch: time(nil)) : details.performedAt ?? start
             }
             var exam: Exam
             do {
@@ -135,7 +135,7 @@ extension ABI {
 
         /// `<sanitised patient id>-<YYYYMMDD-HHMMSS>.exam.json`, never an existing file.
         static func defaultFileName(_ exam: Exam, suffix: String = ".exam.json") -> String {
-            let t = exam.details.performedAt.text.filter { $0.isNumber }.prefix(14)
+            let t = (exam.details.performedAt?.text ?? "").filter { $0.isNumber }.prefix(14)
             let stamp = t.prefix(8) + "-" + t.dropFirst(8)
             let base = "\(FileName.sanitized(exam.patient.id))-\(stamp)"
             var name = base + suffix

@@ -173,8 +173,8 @@ extension ABI {
 
         /// `<sanitised patient id>-<YYYYMMDD-HHMMSS>.<ext>`, unique within the run (and the folder unless replacing).
         static func fileName(_ report: ExamReport, _ format: Format, taken: inout Set<String>, in folder: String, replace: Bool) -> String {
-            let digits = report.exam.details.performedAt.text.filter { $0.isNumber }.prefix(14)
-            let base = "\(FileName.sanitized(report.exam.patient.id))-\(digits.prefix(8))-\(digits.dropFirst(8))"
+            let digits = report.exam.details.performedAt.map { $0.text.filter { $0.isNumber }.prefix(14) }
+            let base = "\(FileName.sanitized(report.exam.patient.id))-" + (digits.map { "\($0.prefix(8))-\($0.dropFirst(8))" } ?? "undated")
             var name = "\(base).\(format.fileExtension)"
             var n = 2
             while taken.contains(name) || (!replace && Files.exists(folder + "/" + name)) {

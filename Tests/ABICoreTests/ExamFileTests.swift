@@ -48,7 +48,6 @@ import Testing
         (#"{"format":"abi-exam/1","patient":{},"exam":{"performedAt":"2026-11-26T09:30:00Z"},"readings":[]}"#, "patient.id", "is required"),
         (#"{"format":"abi-exam/1","patient":{"id":""},"exam":{"performedAt":"2026-11-26T09:30:00Z"},"readings":[]}"#, "patient.id", "must not be empty"),
         (#"{"format":"abi-exam/1","patient":{"id":42},"exam":{"performedAt":"2026-11-26T09:30:00Z"},"readings":[]}"#, "patient.id", "expected a string, found the number 42"),
-        (#"{"format":"abi-exam/1","patient":{"id":"P"},"exam":{},"readings":[]}"#, "exam.performedAt", "is required"),
         (#"{"format":"abi-exam/1","patient":{"id":"P"},"exam":{"performedAt":"2026-11-26T09:30:00"},"readings":[]}"#, "exam.performedAt", "time zone"),
         (#"{"format":"abi-exam/1","patient":{"id":"P"},"exam":{"performedAt":"2026-11-26T09:30:00Z"}}"#, "readings", "is required"),
         (#"{"format":"abi-exam/1","patient":{"id":"P"},"exam":{"performedAt":"2026-11-26T09:30:00Z"},"readings":{}}"#, "readings", "expected an array"),
@@ -77,7 +76,7 @@ import Testing
         #expect(exam.readings[2].state == .noncompressible(atPressure: nil))
     }
 
-    @Test("The FORMATS.md example exam reads, calculates and survives a write/read round trip")
+    @Test("The docs/formats.md example exam reads, calculates and survives a write/read round trip")
     func formatsExample() throws {
         let text = """
         {"format": "abi-exam/1",
@@ -111,7 +110,7 @@ import Testing
         #expect(exam.symptoms?.left.woundWeeks == ExactDecimal(3))
         #expect(exam.symptoms?.left.answers[.swelling] == false)
 
-        // The result of FORMATS.md's example result: right 110/132 = 0.83, mild; toe 80 → TBI 0.61.
+        // The result of docs/formats.md's example result: right 110/132 = 0.83, mild; toe 80 → TBI 0.61.
         let result = exam.result()
         #expect(result.right.abi == 83)
         #expect(result.right.severity == .mild)
@@ -135,5 +134,24 @@ import Testing
         exam.readings.append(Reading(site: .leftToe, seq: 2, state: .notMeasured(reason: "amputation 🦶")))
         let again = try ExamFile.decode(Array(ExamFile.encode(exam).utf8))
         #expect(again == exam)
+    }
+
+    @Test("The exam object and its time are optional for calculation; an undated exam compares with its latest prior (R18)")
+    func undatedExam() throws {
+        let body = #""readings":[{"site":"rightBrachial","systolic":200},{"site":"rightPosteriorTibial","systolic":140},{"site":"leftBrachial","systolic":190},{"site":"leftPosteriorTibial","systolic":190}],"prior":[{"performedAt":"2025-01-01T00:00:00Z","rightAbi":0.50},{"performedAt":"2026-01-01T00:00:00Z","rightAbi":0.90}]"#
+        for text in [#"{"format":"abi-exam/1","patient":{"id":"P"},"# + body + "}",
+                     #"{"format":"abi-exam/1","patient":{"id":"P"},"exam":{"operator":"A"},"# + body + "}"] {
+            let exam = try ExamFileTests.decode(text)
+            #expect(exam.details.performedAt == nil)
+            #expect(exam.details.performedAtWords == "date not recorded")
+            let result = exam.result()
+            #expect(result.right.abi == 70)
+            // 0.90 on 2026-01-01 is the latest prior: a fall of 0.20.
+            let change = result.flags(.abiChange)
+            #expect(change.map(\.level) == [.warning])
+            #expect(change.first?.message.contains("from 0.90 on 2026-01-01 to 0.70 in this exam (date not recorded)") == true, "\(change)")
+            let again = try ExamFile.decode(Array(ExamFile.encode(exam).utf8))
+            #expect(again == exam)
+        }
     }
 }

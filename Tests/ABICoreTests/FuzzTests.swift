@@ -2,12 +2,12 @@ import ABICore
 import Foundation
 import Testing
 
-/// Mutation fuzzing of the exam parser, seeded from the shared vectors: every input either
+/// Mutation fuzzing of the exam parser, seeded from the test vectors: every input either
 /// decodes to an exam whose result can be computed, or is rejected with an InputError — never
 /// a crash or a hang. (scripts/fuzz runs the same target under libFuzzer for longer.)
 @Suite struct FuzzTests {
     static let seeds: [[UInt8]] = {
-        let dir = sharedDirectory.appendingPathComponent("vectors")
+        let dir = vectorsDirectory
         let files = ((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []).filter { $0.hasSuffix(".exam.json") }.sorted()
         return files.compactMap { try? Array(Data(contentsOf: dir.appendingPathComponent($0))) }
     }()

@@ -43,7 +43,7 @@ struct ScriptedConsole: EntryConsole {
         #expect(exam.readings.allSatisfy { $0.method == .manualEntry && $0.time == "2026-11-26T09:30:00Z" })
         #expect(exam.symptoms == nil)
         #expect(console.text.contains("Right posterior tibial (mmHg): "))
-        // It is the FORMATS.md example exam: right ABI 110/132 = 0.83.
+        // It is the docs/formats.md example exam: right ABI 110/132 = 0.83.
         #expect(exam.result().right.abi == 83)
     }
 

@@ -1,7 +1,7 @@
 import ABICore
 import Testing
 
-/// Boundary tests for each rule of RULES.md, named by rule id.
+/// Boundary tests for each rule of docs/rules.md, named by rule id.
 @Suite struct RuleTests {
     // MARK: R8 exact rounding
 
@@ -432,7 +432,7 @@ import Testing
         #expect(result.flags(.deviceErrorPossiblePAD).first?.message.contains("Doppler") == true)
     }
 
-    @Test("Flags are ordered by level, then RULES.md table order, then right before left")
+    @Test("Flags are ordered by level, then docs/rules.md table order, then right before left")
     func ordering() {
         let exam = standardExam(rightArm: mmHg(130), rightPT: mmHg(45), rightDP: mmHg(40), leftPT: mmHg(45), leftDP: .deviceError(code: "1", message: nil),
                                 leftArm: mmHg(100),

@@ -39,10 +39,9 @@ extension ExamResult {
     var flagCodes: [String] { flags.map(\.code.rawValue) }
 }
 
-/// The shared folder beside the project: `../shared` from the package root.
-let sharedDirectory: URL = URL(fileURLWithPath: #filePath)
-    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent().appendingPathComponent("shared")
+/// The project's own copy of the rule set's test vectors: `Tests/Fixtures/vectors`.
+let vectorsDirectory: URL = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures/vectors")
 
 let packageDirectory: URL = URL(fileURLWithPath: #filePath)
     .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

@@ -2,23 +2,23 @@ import ABICore
 import Foundation
 import Testing
 
-/// Every vector in ../shared/vectors: the exam file must give the expected abi-result/1,
+/// Every vector in Tests/Fixtures/vectors: the exam file must give the expected abi-result/1,
 /// compared field by field (message texts excepted). The JSON of both sides is read with
 /// Foundation's parser, independent of the project's own.
 @Suite struct VectorTests {
     static let names: [String] = {
-        let dir = sharedDirectory.appendingPathComponent("vectors")
+        let dir = vectorsDirectory
         let files = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
         return files.filter { $0.hasSuffix(".exam.json") }.map { String($0.dropLast(".exam.json".count)) }.sorted()
     }()
 
     @Test func vectorsArePresent() {
-        #expect(VectorTests.names.count >= 20, "expected the shared vectors at \(sharedDirectory.path)/vectors")
+        #expect(VectorTests.names.count >= 20, "expected the test vectors at \(vectorsDirectory.path)")
     }
 
     @Test(arguments: VectorTests.names)
     func vector(_ name: String) throws {
-        let dir = sharedDirectory.appendingPathComponent("vectors")
+        let dir = vectorsDirectory
         let examBytes = try Data(contentsOf: dir.appendingPathComponent("\(name).exam.json"))
         let expected = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("\(name).expected.json")))
         let exam = try ExamFile.decode(Array(examBytes))

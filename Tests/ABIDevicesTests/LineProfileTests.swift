@@ -92,7 +92,7 @@ import Testing
         }
     }
 
-    @Test("Every built-in profile loads, with the serial settings PROTOCOLS.md gives")
+    @Test("Every built-in profile loads, with the serial settings docs/devices.md gives")
     func builtIns() throws {
         for name in BuiltInProfiles.names {
             let profile = try DeviceProfile.builtIn(name)

@@ -4,7 +4,7 @@ import Testing
 
 /// udev/70-abi-devices.rules, checked by parsing (udevadm verify needs systemd 253; Debian 12 has
 /// 252): the syntax of every line, the labels, that every binding is pinned by serial number or
-/// USB port to a built-in profile, the actions PROTOCOLS.md requires, and that evaluating the
+/// USB port to a built-in profile, the actions docs/devices.md requires, and that evaluating the
 /// rules against each sample device of samples/devices gives the sample's profile.
 @Suite struct UdevRulesTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -69,7 +69,7 @@ import Testing
         }
     }
 
-    @Test("The actions PROTOCOLS.md asks for")
+    @Test("The actions docs/devices.md asks for")
     func actions() throws {
         let tokens = Array(try UdevRulesTests.rules().joined())
         #expect(tokens.contains(Token(key: "ENV", attribute: "ID_MM_DEVICE_IGNORE", op: "=", value: "1")))

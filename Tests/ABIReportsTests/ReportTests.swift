@@ -9,7 +9,7 @@ import FoundationXML
 @Suite struct ReportTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     static let golden = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden")
-    static let vectors = root.deletingLastPathComponent().appendingPathComponent("shared/vectors")
+    static let vectors = root.appendingPathComponent("Tests/Fixtures/vectors")
 
     static func exam(_ url: URL) throws -> Exam { try ExamFile.decode(Array(Data(contentsOf: url))) }
 

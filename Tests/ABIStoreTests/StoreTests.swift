@@ -8,7 +8,7 @@ import Testing
 /// meets, immutability of final exams, amendments, round trips and history (R18).
 @Suite struct StoreTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static let vectors = root.deletingLastPathComponent().appendingPathComponent("shared/vectors")
+    static let vectors = root.appendingPathComponent("Tests/Fixtures/vectors")
 
     static func newStore() throws -> Store {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("abi-store-\(UUID().uuidString)")
@@ -158,6 +158,50 @@ import Testing
         #expect(count == 1)
         #expect(try store.patient("DEMO-0002") == nil)  // rolled back with its exam
         #expect(throws: StoreError.self) { try store.addPatient(Patient(id: "DEMO-0001"), actor: "test") }
+    }
+
+    @Test("Import fills in the details a known patient lacks (audited), so the stored result equals the file's; it names the fields that differ")
+    func importCompletesPatient() throws {
+        let store = try StoreTests.newStore()
+        try store.addPatient(Patient(id: "DEMO-0002"), actor: "nurse")
+        let file = try StoreTests.exam("pad")
+        let id = try store.importExam(file, actor: "nurse")
+        let stored = try store.exam(id)
+        #expect(stored.exam.patient == file.patient)
+        #expect(ResultFile.encode(stored.exam.result(), pretty: false) == ResultFile.encode(file.result(), pretty: false))
+        let trail = try store.auditTrail().filter { $0.action == "patient-completed" }
+        #expect(trail.count == 1)
+        #expect(trail.first?.detail == "added from an exam: name, birthDate, sex, diabetes")
+
+        var other = file
+        other.patient.birthDate = "1901-01-01"
+        other.patient.sex = .other
+        do {
+            _ = try store.importExam(other, actor: "nurse")
+            Issue.record("a contradicting patient was accepted")
+        } catch {
+            #expect(error.kind == .invalid)
+            #expect(error.message.contains("birthDate and sex differ"), "\(error)")
+            #expect(!error.message.contains("1901"), "no patient values in errors: \(error)")
+        }
+    }
+
+    @Test("Storing an exam needs its date; every patient created by import or capture has its patient-added entry")
+    func undatedAndAdded() throws {
+        let store = try StoreTests.newStore()
+        var undated = try StoreTests.exam("normal")
+        undated.details.performedAt = nil
+        do {
+            _ = try store.importExam(undated, actor: "nurse")
+            Issue.record("an undated exam was stored")
+        } catch {
+            #expect(error.message.contains("exam.performedAt"), "\(error)")
+        }
+        _ = try store.importExam(try StoreTests.exam("normal"), actor: "nurse")
+        _ = try store.beginCapture(Patient(id: "BED-1"), details: ExamDetails(performedAt: Timestamp(secondsSinceEpoch: 0)),
+                                   plan: .init(firstArm: .right, toes: false), device: nil, actor: "nurse")
+        let added = try store.auditTrail().filter { $0.action == "patient-added" }.compactMap(\.patientId)
+        #expect(added.sorted() == ["BED-1", "DEMO-0001"])
     }
 
     @Test("History applies R18 against the exam before: 0.08, or 0.11 with diabetes; warning beyond 0.15")

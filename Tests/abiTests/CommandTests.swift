@@ -11,7 +11,7 @@ import Testing
     }()
 
     static let packageDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static let vectors = packageDirectory.deletingLastPathComponent().appendingPathComponent("shared/vectors")
+    static let vectors = packageDirectory.appendingPathComponent("Tests/Fixtures/vectors")
 
     struct Run {
         let status: Int32

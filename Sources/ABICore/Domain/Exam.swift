@@ -23,14 +23,22 @@ public struct Patient: Sendable, Hashable {
 
 /// When and how the exam was performed.
 public struct ExamDetails: Sendable, Hashable {
-    public var performedAt: Timestamp
+    /// When the exam was performed. Optional for calculation and reports ("date not recorded");
+    /// the patient store needs it.
+    public var performedAt: Timestamp?
     public var indication: String?
     public var `operator`: String?
     /// supine, sitting…
     public var position: String?
     public var restMinutes: Int?
 
-    public init(performedAt: Timestamp, indication: String? = nil, operator: String? = nil,
+    /// The time as reports show it: the timestamp, or "date not recorded".
+    public var performedAtWords: String { performedAt?.text ?? ExamDetails.dateNotRecorded }
+    /// The date as reports show it: `YYYY-MM-DD`, or "date not recorded".
+    public var performedOnWords: String { performedAt?.datePart ?? ExamDetails.dateNotRecorded }
+    public static let dateNotRecorded = "date not recorded"
+
+    public init(performedAt: Timestamp?, indication: String? = nil, operator: String? = nil,
                 position: String? = nil, restMinutes: Int? = nil) {
         self.performedAt = performedAt
         self.indication = indication
@@ -156,6 +164,13 @@ public struct Exam: Sendable, Hashable {
     public var postExercise: PostExercise?
     public var symptoms: Symptoms?
     public var prior: [PriorExam]
+
+    /// The most recent prior exam before this one (R18); every listed prior exam counts as
+    /// earlier when this exam has no date.
+    public var mostRecentPrior: PriorExam? {
+        let now = details.performedAt
+        return prior.filter { p in now.map { p.performedAt < $0 } ?? true }.max { $0.performedAt < $1.performedAt }
+    }
 
     public init(patient: Patient, details: ExamDetails, readings: [Reading], postExercise: PostExercise? = nil,
                 symptoms: Symptoms? = nil, prior: [PriorExam] = []) {

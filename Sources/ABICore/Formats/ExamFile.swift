@@ -1,4 +1,4 @@
-/// The `abi-exam/1` exam file (FORMATS.md): reading and writing.
+/// The `abi-exam/1` exam file (docs/formats.md): reading and writing.
 public enum ExamFile {
     public static let format = "abi-exam/1"
 
@@ -29,15 +29,18 @@ public enum ExamFile {
             diabetes: try patientReader.bool("diabetes")
         )
 
-        guard let examReader = try root.object("exam") else { throw root.missing("exam") }
-        guard let performedAt = try examReader.timestamp("performedAt") else { throw examReader.missing("performedAt") }
-        let details = ExamDetails(
-            performedAt: performedAt,
-            indication: try examReader.text("indication"),
-            operator: try examReader.text("operator", maxLength: 200),
-            position: try examReader.text("position", maxLength: 100),
-            restMinutes: try examReader.int("restMinutes", in: 0...1440, unit: "minutes")
-        )
+        // `exam` and each of its fields are optional for calculation and reports; the store
+        // asks for `performedAt` itself.
+        var details = ExamDetails(performedAt: nil)
+        if let examReader = try root.object("exam") {
+            details = ExamDetails(
+                performedAt: try examReader.timestamp("performedAt"),
+                indication: try examReader.text("indication"),
+                operator: try examReader.text("operator", maxLength: 200),
+                position: try examReader.text("position", maxLength: 100),
+                restMinutes: try examReader.int("restMinutes", in: 0...1440, unit: "minutes")
+            )
+        }
 
         guard let readingValues = try root.array("readings") else { throw root.missing("readings") }
         let readings = try decodeReadings(readingValues, at: "readings")
@@ -270,7 +273,7 @@ public enum ExamFile {
         if let v = exam.patient.diabetes { w.bool("diabetes", v) }
         w.endObject()
         w.beginObject("exam")
-        w.string("performedAt", exam.details.performedAt.text)
+        if let v = exam.details.performedAt { w.string("performedAt", v.text) }
         if let v = exam.details.indication { w.string("indication", v) }
         if let v = exam.details.operator { w.string("operator", v) }
         if let v = exam.details.position { w.string("position", v) }

@@ -1,4 +1,4 @@
-/// The exit codes every command uses (FORMATS.md), after sysexits.h.
+/// The exit codes every command uses (docs/formats.md), after sysexits.h.
 public enum ExitStatus: Int32, Sendable, CaseIterable {
     case success = 0
     /// The command line is wrong.

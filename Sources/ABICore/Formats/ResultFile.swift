@@ -1,4 +1,4 @@
-/// The `abi-result/1` document (FORMATS.md). Every key is always written, null when it does not apply.
+/// The `abi-result/1` document (docs/formats.md). Every key is always written, null when it does not apply.
 public enum ResultFile {
     public static let format = "abi-result/1"
 

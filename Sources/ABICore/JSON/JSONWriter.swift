@@ -1,5 +1,5 @@
 /// Writes JSON text with members in the order they are written, which is how the contracts
-/// in FORMATS.md list them.
+/// in docs/formats.md list them.
 ///
 /// Compact output is one line (JSON Lines, `--batch`); pretty output indents by two spaces.
 public struct JSONWriter {

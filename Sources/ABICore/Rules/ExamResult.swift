@@ -100,7 +100,7 @@ public enum FlagLevel: String, Sendable, CaseIterable, Hashable, Comparable {
     }
 }
 
-/// The flag codes of RULES.md, in the order of its table (which is also the report order within a level).
+/// The flag codes of docs/rules.md, in the order of its table (which is also the report order within a level).
 public enum FlagCode: String, Sendable, CaseIterable, Hashable {
     case acuteLimbIschemia = "acute-limb-ischemia"
     case limbAtRisk = "limb-at-risk"
@@ -173,7 +173,7 @@ public struct ExamResult: Sendable, Hashable {
     /// The lower of the two legs' ABIs (R15), in hundredths.
     public var patientAbi: Int?
     public var vitals: Vitals?
-    /// Ordered emergency, urgent, warning, info; within a level in RULES.md table order, right before left.
+    /// Ordered emergency, urgent, warning, info; within a level in docs/rules.md table order, right before left.
     public var flags: [Flag]
     public var patterns: [PatternMatch]
 

@@ -1,4 +1,4 @@
-/// The flags of RULES.md, each raised by its own trigger.
+/// The flags of docs/rules.md, each raised by its own trigger.
 ///
 /// The ABI and ankle pressure enter a flag only when the leg's perfusion measures are usable
 /// (status ok, category not noncompressible): a calcified vessel's pressure says nothing about perfusion.
@@ -154,9 +154,8 @@ struct FlagRules {
     /// R18: change since the most recent earlier exam beyond the minimal detectable change.
     private func abiChange(_ leg: LegResult, into flags: inout [Flag]) {
         guard leg.perfusionMeasuresUsable, let abi = leg.abi else { return }
-        let now = exam.details.performedAt
-        guard let prior = exam.prior.filter({ $0.performedAt < now }).max(by: { $0.performedAt < $1.performedAt }) else { return }
-        if let flag = AbiChange.flag(leg.side, from: prior, to: abi, at: now, diabetes: exam.patient.diabetes == true) { flags.append(flag) }
+        guard let prior = exam.mostRecentPrior else { return }
+        if let flag = AbiChange.flag(leg.side, from: prior, to: abi, at: exam.details.performedAt, diabetes: exam.patient.diabetes == true) { flags.append(flag) }
     }
 }
 
@@ -168,7 +167,7 @@ public enum AbiChange {
     /// The `abi-change` flag for one leg whose usable ABI is `abi` at `now`, against `prior` (the
     /// most recent earlier exam), or nil when the change is within the measurement error or the
     /// prior exam has no ABI for that leg.
-    public static func flag(_ side: Side, from prior: PriorExam, to abi: Int, at now: Timestamp, diabetes: Bool) -> Flag? {
+    public static func flag(_ side: Side, from prior: PriorExam, to abi: Int, at now: Timestamp?, diabetes: Bool) -> Flag? {
         guard let before = prior.abi(side) else { return nil }
         let change = abi - before
         let mdc = minimalDetectableChange(diabetes: diabetes)
@@ -176,12 +175,12 @@ public enum AbiChange {
         let level: FlagLevel = abs(change) > 15 ? .warning : .info
         let direction = change < 0 ? "fell" : "rose"
         return Flag(.abiChange, level, side: side,
-                    "\(side.capitalized) ABI \(direction) from \(Ratio.text(before)) on \(prior.performedAt.datePart) to \(Ratio.text(abi)) on \(now.datePart) (change \(Ratio.text(abs(change))), beyond the minimal detectable change of \(Ratio.text(mdc))\(diabetes ? " with diabetes" : "")).")
+                    "\(side.capitalized) ABI \(direction) from \(Ratio.text(before)) on \(prior.performedAt.datePart) to \(Ratio.text(abi)) \(now.map { "on \($0.datePart)" } ?? "in this exam (date not recorded)") (change \(Ratio.text(abs(change))), beyond the minimal detectable change of \(Ratio.text(mdc))\(diabetes ? " with diabetes" : "")).")
     }
 }
 
 /// "a", "a and b", "a, b and c".
-func listed(_ items: [String]) -> String {
+public func listed(_ items: [String]) -> String {
     switch items.count {
     case 0: ""
     case 1: items[0]

@@ -1,4 +1,4 @@
-/// The named, versioned rule set the calculations implement (`../shared/clinical/RULES.md`).
+/// The named, versioned rule set the calculations implement (`docs/rules.md`).
 public enum RuleSet {
     public static let name = "acc-aha-2016"
     public static let version = 1

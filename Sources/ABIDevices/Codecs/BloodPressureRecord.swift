@@ -1,7 +1,7 @@
 import ABICore
 
 /// IEEE 11073-20601 SFLOAT: top 4 bits a signed base-10 exponent, low 12 bits a signed mantissa
-/// (PROTOCOLS.md, confirmed).
+/// (docs/devices.md, confirmed).
 public enum SFLOAT {
     /// The value, or nil for the special values (NaN, NRes, reserved, ±∞), which are never numbers.
     public static func decode(_ raw: UInt16) -> ExactDecimal? {

@@ -1,6 +1,6 @@
 import ABICore
 
-/// Contec CMS50D+ live stream, legacy firmware (PROTOCOLS.md, confirmed). 19200 baud, 8 data
+/// Contec CMS50D+ live stream, legacy firmware (docs/devices.md, confirmed). 19200 baud, 8 data
 /// bits, odd parity, 1 stop, XON/XOFF; 5-byte packets at 60 Hz in which only byte 0 has bit 7
 /// set; no checksum.
 ///

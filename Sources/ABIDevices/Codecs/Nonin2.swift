@@ -1,6 +1,6 @@
 import ABICore
 
-/// Nonin serial data format #2 (PROTOCOLS.md, confirmed). 9600 8N1, 5-byte frames
+/// Nonin serial data format #2 (docs/devices.md, confirmed). 9600 8N1, 5-byte frames
 /// `01 STATUS PLETH VALUE CHK`, CHK = (b0+b1+b2+b3) mod 256, 25 frames a packet, 3 packets/s.
 ///
 /// A packet starts at a frame whose STATUS has bit 0 set. Frame 0 carries HR bits 8..7, frame 1

@@ -1,6 +1,6 @@
 import ABICore
 
-/// SunTech Advantage OEM NIBP module (PROTOCOLS.md, confirmed). 9600 8N1; the host polls.
+/// SunTech Advantage OEM NIBP module (docs/devices.md, confirmed). 9600 8N1; the host polls.
 ///
 /// Module → host frames: `3E` LEN data… checksum, LEN counting the whole frame, the byte sum of
 /// the frame ≡ 0 (mod 256). LEN 4 is a status character, 5 a cuff pressure (u16 LE), 24 the BP data.

@@ -43,7 +43,7 @@ public enum PortRead: Equatable, Sendable {
     case disconnected
 }
 
-/// A serial port opened for one device, set up as its profile says (PROTOCOLS.md): opened
+/// A serial port opened for one device, set up as its profile says (docs/devices.md): opened
 /// non-blocking without becoming the controlling terminal, locked against other programs,
 /// raw mode with the profile's speed, parity, stop bits and flow control, the settings read
 /// back and compared, and the original settings restored when it is closed.

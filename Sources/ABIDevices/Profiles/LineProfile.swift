@@ -1,6 +1,6 @@
 import ABICore
 
-/// A declarative profile for a device that sends text lines (PROTOCOLS.md): how to recognise
+/// A declarative profile for a device that sends text lines (docs/devices.md): how to recognise
 /// it, how to set up its port, and one regular expression per record kind whose named groups
 /// map to reading fields. A site can add a Doppler manometer or oximeter without code.
 ///

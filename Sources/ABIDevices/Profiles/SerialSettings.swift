@@ -1,6 +1,6 @@
 import ABICore
 
-/// How a port is set up for a device: line speed and framing (PROTOCOLS.md).
+/// How a port is set up for a device: line speed and framing (docs/devices.md).
 public struct SerialSettings: Sendable, Hashable {
     public enum Parity: String, Sendable, CaseIterable { case none, odd, even }
     public enum FlowControl: String, Sendable, CaseIterable { case none, xonxoff, rtscts }

@@ -12,7 +12,7 @@ public protocol DeviceDriver {
     mutating func startMeasurement(now: Int)
 }
 
-/// Drives a SunTech Advantage module (PROTOCOLS.md): start a measurement, poll the cuff pressure
+/// Drives a SunTech Advantage module (docs/devices.md): start a measurement, poll the cuff pressure
 /// every 500 ms while it runs, poll the BP data every 2 s until a result or an error comes.
 public struct SunTechDriver: DeviceDriver {
     private var measuringSince: Int?

@@ -22,7 +22,7 @@ public enum PDFReport {
         let p = exam.patient, d = exam.details
         var header: [(String, String)] = [
             ("Patient", [p.id, p.name, p.birthDate.map { "born \($0)" }, p.sex?.rawValue, p.diabetes.map { $0 ? "diabetes" : "no diabetes" }].compactMap { $0 }.joined(separator: ", ")),
-            ("Exam", [d.performedAt.text, d.position, d.restMinutes.map { "\($0) min rest" }, d.operator.map { "operator \($0)" }].compactMap { $0 }.joined(separator: ", ")),
+            ("Exam", [d.performedAtWords, d.position, d.restMinutes.map { "\($0) min rest" }, d.operator.map { "operator \($0)" }].compactMap { $0 }.joined(separator: ", ")),
         ]
         if let indication = d.indication { header.append(("Indication", indication)) }
         page.table(columns: [70, Layout.width - 70], rows: header.map { [$0.0, $0.1] }, boldFirstColumn: true)
@@ -74,7 +74,7 @@ public enum PDFReport {
 
         if let prior = report.priorExam {
             page.heading("Comparison with the prior exam")
-            var rows = [["", prior.performedAt.datePart, exam.details.performedAt.datePart]]
+            var rows = [["", prior.performedAt.datePart, exam.details.performedOnWords]]
             for side in [Side.right, .left] {
                 rows.append(["\(side.capitalized) ABI", prior.abi(side).map(Ratio.text) ?? "—", result.leg(side).abi.map(Ratio.text) ?? "—"])
             }
@@ -87,11 +87,11 @@ public enum PDFReport {
         // Footers, now that the number of pages is known.
         let count = page.writer.pageCount
         for i in 0..<count {
-            let footer = "ABI report · patient \(exam.patient.id) · \(exam.details.performedAt.text) · page \(i + 1) of \(count)"
+            let footer = "ABI report · patient \(exam.patient.id) · \(exam.details.performedAtWords) · page \(i + 1) of \(count)"
             page.writer.text(Layout.fit(footer, font: .regular, size: 7.5, width: Layout.width), x: Layout.left, y: PDFWriter.pageHeight - 24,
                              size: 7.5, colour: "#555555", page: i)
         }
-        return page.writer.document(title: "ABI report \(exam.patient.id) \(exam.details.performedAt.datePart)")
+        return page.writer.document(title: "ABI report \(exam.patient.id) \(exam.details.performedOnWords)")
     }
 
     /// Flowing layout: a cursor that moves down the page and starts a new page when full.
