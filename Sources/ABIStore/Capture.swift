@@ -51,7 +51,7 @@ extension Store {
             }
             let id: Int64 = row["id"]
             let plan = CapturePlan(firstArm: Side(rawValue: row["firstArm"] ?? "right") ?? .right, toes: row["toes"], repeatDeclined: row["repeatDeclined"])
-            try db.execute(sql: "UPDATE captureSessions SET endedAt = coalesce(endedAt, ?) WHERE examId = ?", arguments: [Store.now(), id])
+            try db.execute(sql: "UPDATE captureSessions SET endedAt = ? WHERE examId = ? AND endedAt IS NULL", arguments: [Store.now(), id])
             let session = try Store.newSession(id, device: device, db)
             try Store.audit(db, actor: actor, "capture-resumed", patient: row["patientId"], exam: id)
             return (Capture(examId: id, sessionId: session), plan)
@@ -109,7 +109,7 @@ extension Store {
     /// Ends the session; with `finished` the exam becomes preliminary (its result is kept for lists).
     public func endCapture(_ capture: Capture, finished: Bool, actor: String) throws(StoreError) {
         try write("ending the capture") { db in
-            try db.execute(sql: "UPDATE captureSessions SET endedAt = ? WHERE id = ?", arguments: [Store.now(), capture.sessionId])
+            try db.execute(sql: "UPDATE captureSessions SET endedAt = ? WHERE id = ? AND endedAt IS NULL", arguments: [Store.now(), capture.sessionId])
             guard finished else { return }
             try db.execute(sql: "UPDATE exams SET status = 'preliminary' WHERE id = ? AND status = 'in-progress'", arguments: [capture.examId])
             guard let row = try Row.fetchOne(db, sql: "SELECT e.*, NULL AS amendedBy FROM exams e WHERE id = ?", arguments: [capture.examId]) else { return }

@@ -72,27 +72,83 @@ extension Store {
         try importExams([exam], options: options, actor: actor)[0]
     }
 
-    /// Stores several exams in one transaction: all of them, or (on any refusal) none.
+    /// How many exams an import stores per transaction: small enough that a bedside capture
+    /// writing at the same time waits a moment, never until its busy timeout.
+    public static let importBatchSize = 100
+
+    /// Stores several exams. Every exam is checked against the store first, so a refusal (a
+    /// missing date, a patient whose details differ) stores none of them; they are then written
+    /// in transactions of `importBatchSize` exams, so that a long import never holds the store.
     /// - Parameter names: what to call each exam in an error (its file); by default its position.
-    /// - Throws: `StoreError` naming the exam that was refused.
+    /// - Throws: `StoreError` naming the exam that was refused; when a write fails part-way
+    ///   (a full disk), the message says how many exams were stored before it.
     public func importExams(_ exams: [Exam], names: [String]? = nil, options: RuleOptions = .standard, actor: String) throws(StoreError) -> [Int64] {
-        try write("importing exams") { db in
-            var ids: [Int64] = []
-            ids.reserveCapacity(exams.count)
+        try read("checking the exams") { db in
+            var seen: [String: Patient] = [:]
             for (i, exam) in exams.enumerated() {
                 do {
-                    try Store.ensurePatient(exam.patient, actor: actor, db)
-                    let id = try Store.insertExam(exam, status: .preliminary, options: options, version: 1, amends: nil, db)
-                    try Store.audit(db, actor: actor, "exam-imported", patient: exam.patient.id, exam: id)
-                    ids.append(id)
+                    if exam.details.performedAt == nil { throw Store.undated }
+                    let known = try seen[exam.patient.id] ?? Row.fetchOne(db, sql: "SELECT * FROM patients WHERE id = ?", arguments: [exam.patient.id]).map(Store.patient)
+                    if let known { try Store.checkSamePatient(known, exam.patient) }
+                    seen[exam.patient.id] = Store.merged(known, exam.patient)
                 } catch let error as StoreError {
                     throw StoreError(error.kind, Store.named(i, names, exams.count) + error.message)
-                } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
-                    throw StoreError(.invalid, Store.named(i, names, exams.count) + (error.message ?? "a constraint of the store failed"))
                 }
             }
-            return ids
         }
+        var ids: [Int64] = []
+        ids.reserveCapacity(exams.count)
+        var start = 0
+        while start < exams.count {
+            let end = min(start + Store.importBatchSize, exams.count)
+            do {
+                ids += try write("importing exams") { db in
+                    var batch: [Int64] = []
+                    for i in start..<end {
+                        do {
+                            let exam = exams[i]
+                            try Store.ensurePatient(exam.patient, actor: actor, db)
+                            let id = try Store.insertExam(exam, status: .preliminary, options: options, version: 1, amends: nil, db)
+                            try Store.audit(db, actor: actor, "exam-imported", patient: exam.patient.id, exam: id)
+                            batch.append(id)
+                        } catch let error as StoreError {
+                            throw StoreError(error.kind, Store.named(i, names, exams.count) + error.message)
+                        } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+                            throw StoreError(.invalid, Store.named(i, names, exams.count) + (error.message ?? "a constraint of the store failed"))
+                        }
+                    }
+                    return batch
+                }
+            } catch {
+                guard !ids.isEmpty else { throw error }
+                throw StoreError(error.kind, error.message + "; the \(ids.count) exams before it were stored (ids \(ids.first!)–\(ids.last!)), the rest were not")
+            }
+            start = end
+        }
+        return ids
+    }
+
+    static let undated = StoreError(.invalid, "exam.performedAt: a stored exam needs the date and time it was performed (add \"exam\": {\"performedAt\": \"YYYY-MM-DDTHH:MM:SSZ\"})")
+
+    /// Refuses an exam's patient whose details differ from the known ones, naming the fields
+    /// (not their values: error lines reach logs).
+    static func checkSamePatient(_ known: Patient, _ given: Patient) throws(StoreError) {
+        let differing = patientFields(known, given).filter { $0.known != nil && $0.given != nil && $0.known != $0.given }.map(\.name)
+        if !differing.isEmpty {
+            throw StoreError(.invalid, "the exam's patient \(listed(differing)) \(differing.count == 1 ? "differs" : "differ") from the stored patient with this id (abi patients show ID); check that it is the same person")
+        }
+    }
+
+    static func patientFields(_ known: Patient, _ given: Patient) -> [(name: String, known: String?, given: String?)] {
+        [("name", known.name, given.name), ("birthDate", known.birthDate, given.birthDate), ("sex", known.sex?.rawValue, given.sex?.rawValue),
+         ("diabetes", known.diabetes.map { $0 ? "yes" : "no" }, given.diabetes.map { $0 ? "yes" : "no" })]
+    }
+
+    /// The known patient with the details it lacks taken from `given`.
+    static func merged(_ known: Patient?, _ given: Patient) -> Patient {
+        guard let known else { return given }
+        return Patient(id: known.id, name: known.name ?? given.name, birthDate: known.birthDate ?? given.birthDate,
+                       sex: known.sex ?? given.sex, diabetes: known.diabetes ?? given.diabetes)
     }
 
     /// "file.exam.json: ", "exam 3 of 5: ", or nothing for a single unnamed exam.
@@ -155,15 +211,8 @@ extension Store {
             return
         }
         let known = patient(row)
-        let fields: [(name: String, known: String?, given: String?)] = [
-            ("name", known.name, p.name), ("birthDate", known.birthDate, p.birthDate), ("sex", known.sex?.rawValue, p.sex?.rawValue),
-            ("diabetes", known.diabetes.map { $0 ? "yes" : "no" }, p.diabetes.map { $0 ? "yes" : "no" }),
-        ]
-        let differing = fields.filter { $0.known != nil && $0.given != nil && $0.known != $0.given }.map(\.name)
-        if !differing.isEmpty {
-            throw StoreError(.invalid, "the exam's patient \(listed(differing)) \(differing.count == 1 ? "differs" : "differ") from the stored patient with this id (abi patients show ID); check that it is the same person")
-        }
-        let filled = fields.filter { $0.known == nil && $0.given != nil }.map(\.name)
+        try checkSamePatient(known, p)
+        let filled = patientFields(known, p).filter { $0.known == nil && $0.given != nil }.map(\.name)
         guard !filled.isEmpty else { return }
         try db.execute(sql: """
             UPDATE patients SET name = coalesce(name, ?), birthDate = coalesce(birthDate, ?), sex = coalesce(sex, ?),
@@ -174,9 +223,7 @@ extension Store {
 
     static func insertExam(_ exam: Exam, status: Status, options: RuleOptions, version: Int, amends: Int64?, _ db: Database) throws -> Int64 {
         let d = exam.details
-        guard let performedAt = d.performedAt else {
-            throw StoreError(.invalid, "exam.performedAt: a stored exam needs the date and time it was performed (add \"exam\": {\"performedAt\": \"YYYY-MM-DDTHH:MM:SSZ\"})")
-        }
+        guard let performedAt = d.performedAt else { throw Store.undated }
         try db.execute(sql: """
             INSERT INTO exams (patientId, version, amends, status, performedAt, indication, operator, position, restMinutes,
                                postExercise, postExerciseMinutes, symptoms, prior, ruleSet, ankleMethod, severityScheme, createdAt)

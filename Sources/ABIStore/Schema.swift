@@ -9,6 +9,10 @@ enum Schema {
         migrator.registerMigration("2026-11-26 patients, exams, readings, journal, audit") { db in
             try db.execute(sql: v1)
         }
+        migrator.registerMigration("2026-11-29 application id; no path around immutability") { db in
+            try db.execute(sql: "PRAGMA application_id = \(Store.applicationId)")
+            try db.execute(sql: v2)
+        }
         return migrator
     }
 
@@ -138,5 +142,52 @@ enum Schema {
         ) STRICT;
         CREATE TRIGGER auditIsAppendOnly BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
         CREATE TRIGGER auditIsKept BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+        """
+
+    /// Closes every path an outside program could take around the rules of v1: `REPLACE`
+    /// (its implicit delete fires no delete trigger) on exams, audit, patients, sessions and the
+    /// journal; changes to patients, capture sessions, the device journal and the links between
+    /// versions of an exam.
+    static let v2 = """
+        CREATE TRIGGER examsAreNotReplaced BEFORE INSERT ON exams WHEN EXISTS (SELECT 1 FROM exams WHERE id = NEW.id)
+        BEGIN SELECT RAISE(ABORT, 'an exam cannot be replaced'); END;
+        CREATE TRIGGER examIdentityIsFixed BEFORE UPDATE OF id, patientId, version, amends, performedAt, createdAt ON exams
+            WHEN NEW.id IS NOT OLD.id OR NEW.patientId IS NOT OLD.patientId OR NEW.version IS NOT OLD.version
+              OR NEW.amends IS NOT OLD.amends OR NEW.performedAt IS NOT OLD.performedAt OR NEW.createdAt IS NOT OLD.createdAt
+        BEGIN SELECT RAISE(ABORT, 'an exam''s patient, time, version and the version it amends cannot change'); END;
+        CREATE TRIGGER finalStaysFinal BEFORE UPDATE OF status ON exams WHEN OLD.status = 'final' AND NEW.status IS NOT 'final'
+        BEGIN SELECT RAISE(ABORT, 'a final exam cannot change'); END;
+
+        CREATE TRIGGER auditIsNotReplaced BEFORE INSERT ON audit WHEN EXISTS (SELECT 1 FROM audit WHERE id = NEW.id)
+        BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+
+        CREATE TRIGGER patientsAreNotReplaced BEFORE INSERT ON patients WHEN EXISTS (SELECT 1 FROM patients WHERE id = NEW.id)
+        BEGIN SELECT RAISE(ABORT, 'a patient cannot be replaced'); END;
+        CREATE TRIGGER patientsWithExamsAreKept BEFORE DELETE ON patients WHEN EXISTS (SELECT 1 FROM exams WHERE patientId = OLD.id)
+        BEGIN SELECT RAISE(ABORT, 'a patient with exams cannot be deleted'); END;
+        CREATE TRIGGER patientIdIsFixed BEFORE UPDATE OF id ON patients WHEN NEW.id IS NOT OLD.id
+        BEGIN SELECT RAISE(ABORT, 'a patient id cannot change'); END;
+        -- A signed exam's header comes from the patient: only details not known yet may be added.
+        CREATE TRIGGER signedPatientsAreKept BEFORE UPDATE ON patients
+            WHEN EXISTS (SELECT 1 FROM exams WHERE patientId = OLD.id AND status = 'final')
+             AND ((OLD.name IS NOT NULL AND NEW.name IS NOT OLD.name) OR (OLD.birthDate IS NOT NULL AND NEW.birthDate IS NOT OLD.birthDate)
+               OR (OLD.sex IS NOT NULL AND NEW.sex IS NOT OLD.sex) OR (OLD.diabetes IS NOT NULL AND NEW.diabetes IS NOT OLD.diabetes)
+               OR NEW.createdAt IS NOT OLD.createdAt)
+        BEGIN SELECT RAISE(ABORT, 'the details of a patient with a signed exam cannot change'); END;
+
+        CREATE TRIGGER sessionsAreNotReplaced BEFORE INSERT ON captureSessions WHEN EXISTS (SELECT 1 FROM captureSessions WHERE id = NEW.id)
+        BEGIN SELECT RAISE(ABORT, 'a capture session cannot be replaced'); END;
+        CREATE TRIGGER sessionsAreKept BEFORE DELETE ON captureSessions
+        BEGIN SELECT RAISE(ABORT, 'a capture session is part of the record and cannot be deleted'); END;
+        CREATE TRIGGER sessionsOnlyEnd BEFORE UPDATE ON captureSessions
+            WHEN NEW.id IS NOT OLD.id OR NEW.examId IS NOT OLD.examId OR NEW.startedAt IS NOT OLD.startedAt OR NEW.port IS NOT OLD.port
+              OR NEW.profile IS NOT OLD.profile OR NEW.deviceSerial IS NOT OLD.deviceSerial
+              OR (OLD.endedAt IS NOT NULL AND NEW.endedAt IS NOT OLD.endedAt)
+        BEGIN SELECT RAISE(ABORT, 'a capture session can only be ended, once'); END;
+
+        CREATE TRIGGER journalIsNotReplaced BEFORE INSERT ON deviceJournal WHEN EXISTS (SELECT 1 FROM deviceJournal WHERE id = NEW.id)
+        BEGIN SELECT RAISE(ABORT, 'the device journal is append-only'); END;
+        CREATE TRIGGER journalIsFixed BEFORE UPDATE ON deviceJournal BEGIN SELECT RAISE(ABORT, 'the device journal is append-only'); END;
+        CREATE TRIGGER journalIsKept BEFORE DELETE ON deviceJournal BEGIN SELECT RAISE(ABORT, 'the device journal is append-only'); END;
         """
 }

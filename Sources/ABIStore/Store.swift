@@ -29,8 +29,26 @@ public struct StoreError: Error, Equatable, CustomStringConvertible {
 /// The patient store: one SQLite database (WAL, foreign keys, synchronous commits) holding
 /// patients, exams with every reading, the raw device journal and the audit trail.
 public final class Store: Sendable {
+    /// How a command uses the store.
+    public enum Access: Sendable {
+        /// Creates the store (folder 0700, file 0600) when it does not exist yet.
+        case create
+        /// The store must exist; it is written (an audit entry, a signature).
+        case existing
+        /// The store must exist and is never modified: a read-only file or folder (an archived
+        /// copy) can still be read.
+        case readOnly
+    }
+
     public let path: String
-    let db: DatabasePool
+    /// Whether this open made a new, empty store (a command says so the first time).
+    public let created: Bool
+    /// Problems worth telling the user that do not stop the command (permissions others have).
+    public let warnings: [String]
+    let db: any DatabaseWriter
+
+    /// SQLite's application id of an abi store ("abi1"): tells an abi store from another program's database.
+    static let applicationId: Int32 = 0x6162_6931
 
     /// `$XDG_DATA_HOME/abi/abi.sqlite`, else `~/.local/share/abi/abi.sqlite`.
     public static func defaultPath(environment: [String: String]) -> String {
@@ -38,29 +56,142 @@ public final class Store: Sendable {
         return (environment["HOME"] ?? "/root") + "/.local/share/abi/abi.sqlite"
     }
 
-    /// Opens the store at `path`, creating its folder (0700) and file (0600) when missing, and
-    /// brings its schema up to date.
-    public init(path: String) throws(StoreError) {
+    /// Opens the store at `path` and brings its schema up to date (never for `.readOnly`).
+    ///
+    /// Before anything is written, the file is checked: a database of another program, a store
+    /// made by a newer abi or a damaged store is refused with a clear message and left as it
+    /// is. Opening and migrating are serialised between processes with a lock on the file, so
+    /// several processes may open a new store at once.
+    /// - Throws: `.notFound` when `access` needs an existing store and there is none;
+    ///   `.invalid` for a file that is not a usable abi store; `.unavailable` for I/O errors.
+    public init(path: String, access: Access = .create) throws(StoreError) {
         self.path = path
         let folder = path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
-        if !folder.isEmpty { try Store.makeFolders(folder) }
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw StoreError(.unavailable, "cannot open the store \(path): \(String(cString: strerror(errno)))") }
-        close(fd)
+        var info = stat()
+        let exists = stat(path, &info) == 0
+        if !exists {
+            guard access == .create else {
+                throw StoreError(.notFound, "no store at \(path) (check --db or ABI_DB; abi patients add, abi exams import or abi capture create one)")
+            }
+            if !folder.isEmpty { try Store.makeFolders(folder) }
+        } else if (info.st_mode & S_IFMT) != S_IFREG {
+            throw StoreError(.invalid, "\(path) is not a file; name the store's file with --db or ABI_DB")
+        }
+        let fd = access == .readOnly ? open(path, O_RDONLY | O_CLOEXEC) : open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            let why = errno == EACCES || errno == EROFS ? "permission denied (a read-only store can still be read: abi exams list, show, history)" : String(cString: strerror(errno))
+            throw StoreError(.unavailable, "cannot open the store \(path): \(why)")
+        }
+        defer { close(fd) }
+        // One process at a time checks, creates and migrates the store (the lock goes with the
+        // descriptor, so a killed process leaves none behind).
+        if access != .readOnly { while flock(fd, LOCK_EX) != 0 && errno == EINTR {} }
+        var size = stat()
+        fstat(fd, &size)
+        created = size.st_size == 0 && access == .create
+        warnings = Store.permissionWarnings(path: path, folder: folder.isEmpty ? "." : folder)
+
+        if size.st_size > 0 { try Store.check(path, deep: access != .readOnly) }
+
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
-        configuration.busyMode = .timeout(10)
+        // A bedside capture waits for its turn while another process writes (imports commit
+        // in small batches, so the wait is short).
+        configuration.busyMode = .timeout(30)
         configuration.label = "abi"
-        configuration.prepareDatabase { db in
-            // Each accepted reading is on disk when its transaction returns, even after a power cut.
-            try db.execute(sql: "PRAGMA synchronous = FULL")
-        }
         do {
-            db = try DatabasePool(path: path, configuration: configuration)
-            try Schema.migrator.migrate(db)
+            if access == .readOnly {
+                configuration.readonly = true
+                db = try Store.openReadOnly(path, configuration)
+            } else {
+                let pool = try DatabasePool(path: path, configuration: configuration)
+                // GRDB sets synchronous = NORMAL when it switches to WAL, which does not sync at
+                // commit. FULL makes each accepted reading durable when its transaction returns,
+                // even after a power cut. Set on the writer, after the pool is set up.
+                try pool.barrierWriteWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL") }
+                try Schema.migrator.migrate(pool)
+                db = pool
+            }
+        } catch let error as StoreError {
+            throw error
         } catch {
             throw StoreError(.unavailable, "cannot open the store \(path): \(Store.words(error))")
         }
+    }
+
+    /// A read-only connection; a store whose folder is read-only too (no `-shm` can be made) is
+    /// opened as immutable, which is safe because nobody can write it.
+    private static func openReadOnly(_ path: String, _ configuration: Configuration) throws -> any DatabaseWriter {
+        do {
+            let queue = try DatabaseQueue(path: path, configuration: configuration)
+            _ = try queue.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM sqlite_master") }
+            return queue
+        } catch let error as DatabaseError where [.SQLITE_CANTOPEN, .SQLITE_READONLY].contains(error.resultCode) && access(path, W_OK) != 0 {
+            // An SQLite URI: bytes that would end the path or are not plain ASCII are %-escaped.
+            let hex = Array("0123456789ABCDEF")
+            var uri = "file:"
+            for b in path.utf8 {
+                if b <= 0x20 || b >= 0x7F || b == UInt8(ascii: "%") || b == UInt8(ascii: "?") || b == UInt8(ascii: "#") {
+                    uri += "%" + String(hex[Int(b >> 4)]) + String(hex[Int(b & 15)])
+                } else {
+                    uri.unicodeScalars.append(UnicodeScalar(b))
+                }
+            }
+            uri += "?mode=ro&immutable=1"
+            return try DatabaseQueue(path: uri, configuration: configuration)
+        }
+    }
+
+    /// Refuses, before anything is written, a file that is not an SQLite database, another
+    /// program's database, a store made by a newer abi, or (`deep`) one that fails SQLite's
+    /// quick check.
+    private static func check(_ path: String, deep: Bool) throws(StoreError) {
+        var configuration = Configuration()
+        configuration.readonly = true
+        configuration.busyMode = .timeout(30)
+        do {
+            let probe = try openReadOnly(path, configuration)
+            try probe.read { db in
+                let tables = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'")
+                let appId = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
+                if appId != 0 && appId != Store.applicationId || (!tables.isEmpty && !tables.contains("grdb_migrations")) {
+                    throw StoreError(.invalid, "\(path) is not an abi store (it is another program's database); it was left as it is. Name the store with --db or ABI_DB")
+                }
+                if tables.contains("grdb_migrations"), try Schema.migrator.hasBeenSuperseded(db) {
+                    throw StoreError(.invalid, "the store \(path) was made by a newer version of abi; use that version (this one would not understand it). It was left as it is")
+                }
+                if deep, let result = try String.fetchOne(db, sql: "PRAGMA quick_check(1)"), result != "ok" {
+                    throw StoreError(.unavailable, "the store \(path) is damaged (SQLite's check: \(result)); nothing was written. Restore it from a backup")
+                }
+            }
+            try probe.close()
+        } catch let error as StoreError {
+            throw error
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_NOTADB {
+            throw StoreError(.invalid, "\(path) is not an abi store (not an SQLite database); it was left as it is. Name the store with --db or ABI_DB")
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_CORRUPT {
+            throw StoreError(.unavailable, "the store \(path) is damaged (\(error.message ?? "corrupt")); nothing was written. Restore it from a backup")
+        } catch {
+            throw StoreError(.unavailable, "cannot open the store \(path): \(Store.words(error))")
+        }
+    }
+
+    /// A warning for a store file or folder that others can read, with the fix.
+    private static func permissionWarnings(path: String, folder: String) -> [String] {
+        var warnings: [String] = []
+        for (what, p, fix) in [("store", path, "chmod 600"), ("store's folder", folder, "chmod 700")] {
+            var s = stat()
+            if stat(p, &s) == 0, s.st_mode & 0o077 != 0 {
+                warnings.append("the \(what) \(p) can be read by other users (mode \(String(s.st_mode & 0o777, radix: 8))); patient data should be private: \(fix) \(p)")
+            }
+        }
+        return warnings
+    }
+
+    /// The `synchronous` setting in force on the connection that writes (2 is FULL).
+    public func synchronousSetting() throws(StoreError) -> Int {
+        do { return try db.writeWithoutTransaction { try Int.fetchOne($0, sql: "PRAGMA synchronous") ?? -1 } }
+        catch { throw StoreError(.unavailable, Store.words(error)) }
     }
 
     private static func makeFolders(_ folder: String) throws(StoreError) {

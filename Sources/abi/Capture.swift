@@ -75,7 +75,7 @@ extension ABI {
         }
 
         func run() throws {
-            let db = try store.open()
+            let db = try store.open(.create)
             let actor = `operator` ?? store.actor
             let stop = StopSignal.install()
 

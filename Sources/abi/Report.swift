@@ -90,7 +90,7 @@ extension ABI {
             if let exam {
                 names = try Files.examFiles(in: exam)
             } else {
-                db = try store.open()
+                db = try store.open(.existing)
                 do { names = try db!.currentExamIds().map(String.init) } catch { throw Failure(error) }
             }
             var rejected = 0
@@ -137,7 +137,7 @@ extension ABI {
         /// An exam file, standard input, or (a number that names no file) an exam of the store.
         func load(_ path: String) throws(Failure) -> ExamReport {
             if !path.isEmpty, path.allSatisfy(\.isNumber), !Files.exists(path), let id = Int64(path) {
-                let db = try store.open()
+                let db = try store.open(.existing)
                 let report = try storedReport(db, id)
                 do { try db.noteExport(id, as: "\(format.rawValue) report", actor: store.actor) } catch { throw Failure(error) }
                 return report

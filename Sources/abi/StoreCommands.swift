@@ -17,8 +17,14 @@ struct StoreArguments: ParsableArguments {
     var path: String { db ?? environment["ABI_DB"] ?? Store.defaultPath(environment: environment) }
     var actor: String { Store.actor(environment: environment) }
 
-    func open() throws(Failure) -> Store {
-        do { return try Store(path: path) } catch { throw Failure(error) }
+    /// Opens the store for a command: `.readOnly` and `.existing` never create one (exit 66
+    /// when there is none). Says when a new store was made, and warns when others can read it.
+    func open(_ access: Store.Access) throws(Failure) -> Store {
+        let store: Store
+        do { store = try Store(path: path, access: access) } catch { throw Failure(error) }
+        if store.created { Terminal.error("abi: created a new store at \(path)") }
+        for warning in store.warnings { Terminal.error("abi: warning: \(warning)") }
+        return store
     }
 }
 
@@ -102,7 +108,7 @@ extension ABI {
                     guard ["yes", "no"].contains(diabetes) else { throw Failure(.usage, "--diabetes: answer yes or no") }
                     parsedDiabetes = diabetes == "yes"
                 }
-                let db = try store.open()
+                let db = try store.open(.create)
                 do { try db.addPatient(Patient(id: id, name: name, birthDate: birthDate, sex: parsedSex, diabetes: parsedDiabetes), actor: store.actor) }
                 catch { throw Failure(error) }
                 Terminal.error("abi: patient added")
@@ -114,7 +120,7 @@ extension ABI {
             @OptionGroup var store: StoreArguments
 
             func run() throws {
-                let db = try store.open()
+                let db = try store.open(.readOnly)
                 var out = BufferedOutput()
                 do {
                     for p in try db.patients() {
@@ -131,7 +137,7 @@ extension ABI {
             @OptionGroup var store: StoreArguments
 
             func run() throws {
-                let db = try store.open()
+                let db = try store.open(.readOnly)
                 do {
                     guard let p = try db.patient(id) else { throw Failure(.noInput, "there is no patient with this id (abi patients list)") }
                     var out = BufferedOutput()
@@ -167,7 +173,7 @@ extension ABI {
             @OptionGroup var store: StoreArguments
 
             func run() throws {
-                let db = try store.open()
+                let db = try store.open(.readOnly)
                 var out = BufferedOutput()
                 try out.line(ExamLine.header)
                 do { try db.exams(patient: patient) { e in try ExamLine.write(e, to: &out) } }
@@ -185,7 +191,7 @@ extension ABI {
 
             func run() throws {
                 guard ["text", "json"].contains(format) else { throw Failure(.usage, "--format: \(format) is not text or json") }
-                let db = try store.open()
+                let db = try store.open(.readOnly)
                 let stored: Store.StoredExam
                 do { stored = try db.exam(examId) } catch { throw Failure(error) }
                 let result = stored.exam.result(options: stored.options)
@@ -238,7 +244,7 @@ extension ABI {
                     do { exams.append(try ExamFile.decode(try Files.read(path))) }
                     catch let error as InputError { throw Failure(.dataError, "\(path): \(error) (nothing was stored)") }
                 }
-                let db = try store.open()
+                let db = try store.open(.create)
                 let ids: [Int64]
                 do { ids = try db.importExams(exams, names: paths, options: rules.options, actor: store.actor) } catch {
                     throw Failure(StoreError(error.kind, error.message + " (nothing was stored)"))
@@ -258,7 +264,7 @@ extension ABI {
             @OptionGroup var store: StoreArguments
 
             func run() throws {
-                let db = try store.open()
+                let db = try store.open(.existing)
                 do {
                     let stored = try db.exam(examId)
                     // The prior entries include the previous exam of the store, so the file stands alone.
@@ -277,7 +283,7 @@ extension ABI {
 
             func run() throws {
                 guard !by.trimmingCharacters(in: " ").isEmpty else { throw Failure(.usage, "--by needs the name of who signs") }
-                let db = try store.open()
+                let db = try store.open(.existing)
                 do { try db.finalize(examId, by: by, actor: store.actor) } catch { throw Failure(error) }
                 Terminal.error("abi: exam \(examId) is final")
             }
@@ -293,7 +299,7 @@ extension ABI {
             func run() throws {
                 let exam: Exam
                 do { exam = try ExamFile.decode(try Files.read(from)) } catch let error as InputError { throw Failure(.dataError, "\(from): \(error)") }
-                let db = try store.open()
+                let db = try store.open(.existing)
                 do {
                     let id = try db.amend(examId, with: exam, reason: reason, actor: store.actor)
                     Terminal.write("\(id)\n")
@@ -310,7 +316,7 @@ extension ABI {
             @OptionGroup var store: StoreArguments
 
             func run() throws {
-                let db = try store.open()
+                let db = try store.open(.readOnly)
                 let chunks: [(profile: String?, port: String, at: String, bytes: [UInt8])]
                 do { chunks = try db.journal(exam: examId) } catch { throw Failure(error) }
                 var out = BufferedOutput()
@@ -332,7 +338,7 @@ extension ABI {
         @OptionGroup var store: StoreArguments
 
         func run() throws {
-            let db = try store.open()
+            let db = try store.open(.readOnly)
             let (p, entries): (Patient, [Store.HistoryEntry])
             do { (p, entries) = try db.history(patient: patient) } catch { throw Failure(error) }
             var out = BufferedOutput()

@@ -41,11 +41,137 @@ import Testing
             let tables = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
             for table in ["audit", "captureSessions", "deviceJournal", "exams", "patients", "readings"] { #expect(tables.contains(table)) }
             #expect(try String.fetchOne(db, sql: "PRAGMA journal_mode") == "wal")
-            #expect(try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations") == ["2026-11-26 patients, exams, readings, journal, audit"])
+            #expect(try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY identifier") ==
+                    ["2026-11-26 patients, exams, readings, journal, audit", "2026-11-29 application id; no path around immutability"])
+            #expect(try Int.fetchOne(db, sql: "PRAGMA application_id") == 0x6162_6931)
         }
         _ = try Store(path: store.path)
-        #expect(try db.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM grdb_migrations") } == 1)
+        #expect(try db.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM grdb_migrations") } == 2)
     }
+
+    @Test("Durable before acknowledged: the setting in force on the writing connection is synchronous = FULL")
+    func synchronousFull() throws {
+        let store = try StoreTests.newStore()
+        #expect(try store.synchronousSetting() == 2)
+        #expect(try Store(path: store.path, access: .existing).synchronousSetting() == 2)
+    }
+
+    @Test("No path around immutability for an outside program: REPLACE, patients, sessions, the journal, the amends link")
+    func noHoles() throws {
+        let store = try StoreTests.newStore()
+        let id = try store.importExam(try StoreTests.exam("pad"), actor: "nurse")
+        try store.finalize(id, by: "Dr A", actor: "doctor")
+        let other = try store.importExam(try StoreTests.exam("normal"), actor: "nurse")
+        let capture = try store.beginCapture(Patient(id: "BED-1"), details: ExamDetails(performedAt: Timestamp(secondsSinceEpoch: 0)),
+                                             plan: .init(firstArm: .right, toes: false), device: nil, actor: "nurse")
+        try store.journal(capture, port: "/dev/ttyUSB0", at: "2026-11-29T10:00:00.000Z", bytes: [1, 2, 3])
+        try store.endCapture(capture, finished: false, actor: "nurse")
+        var configuration = Configuration()
+        configuration.foreignKeysEnabled = false  // as the sqlite3 shell has it
+        let db = try DatabaseQueue(path: store.path, configuration: configuration)
+        let attempts = [
+            """
+            REPLACE INTO exams (id, patientId, version, status, performedAt, ruleSet, ankleMethod, severityScheme, createdAt)
+              SELECT id, patientId, version, 'preliminary', performedAt, ruleSet, ankleMethod, severityScheme, createdAt FROM exams WHERE id = \(id)
+            """,
+            "UPDATE exams SET status = 'preliminary', signedBy = NULL, signedAt = NULL WHERE id = \(id)",
+            "INSERT OR REPLACE INTO audit (id, at, actor, action) VALUES (2, '2026-01-01', 'nobody', 'nothing-happened')",
+            "UPDATE patients SET name = 'Someone Else' WHERE id = 'DEMO-0002'",
+            "UPDATE patients SET diabetes = 0 WHERE id = 'DEMO-0002'",
+            "DELETE FROM patients WHERE id = 'DEMO-0002'",
+            "DELETE FROM patients WHERE id = 'DEMO-0001'",
+            "UPDATE patients SET id = 'X' WHERE id = 'DEMO-0001'",
+            "REPLACE INTO patients (id, createdAt) VALUES ('DEMO-0001', 'now')",
+            "DELETE FROM deviceJournal",
+            "UPDATE deviceJournal SET bytes = x'00'",
+            "REPLACE INTO deviceJournal (id, sessionId, port, receivedAt, bytes) SELECT id, sessionId, port, receivedAt, x'ff' FROM deviceJournal",
+            "UPDATE captureSessions SET port = '/dev/forged'",
+            "UPDATE captureSessions SET endedAt = 'later'",
+            "DELETE FROM captureSessions",
+            "UPDATE exams SET amends = \(id), version = 2 WHERE id = \(other)",
+            "UPDATE exams SET performedAt = '2020-01-01T00:00:00Z' WHERE id = \(other)",
+            "UPDATE exams SET patientId = 'BED-1' WHERE id = \(other)",
+        ]
+        for sql in attempts {
+            #expect(throws: DatabaseError.self, "\(sql)") { try db.write { try $0.execute(sql: sql) } }
+        }
+        #expect(try store.exam(id).status == .final)
+        #expect(try store.journal(exam: capture.examId).map(\.bytes) == [[1, 2, 3]])
+        // What the store itself does still works: a new patient's missing details can be added.
+        try db.write { try $0.execute(sql: "UPDATE patients SET name = 'Bed, One' WHERE id = 'BED-1'") }
+    }
+
+    @Test("Many processes opening a new store at once: every one succeeds")
+    func concurrentFirstOpen() async throws {
+        for _ in 0..<20 {
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("abi-store-\(UUID().uuidString)")
+            let path = dir.appendingPathComponent("abi.sqlite").path
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for n in 0..<4 {
+                    group.addTask { try Store(path: path).addPatient(Patient(id: "P\(n)"), actor: "t") }
+                }
+                try await group.waitForAll()
+            }
+            #expect(try Store(path: path).patients().count == 4)
+        }
+    }
+
+    @Test("A foreign SQLite file, a store of a newer abi, a damaged store: refused with a clear message and left as they are")
+    func foreignNewerDamaged() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("abi-store-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        func bytes(_ p: String) throws -> Data { try Data(contentsOf: URL(fileURLWithPath: p)) }
+        func refused(_ p: String, _ access: Store.Access, _ fragment: String) throws {
+            let before = try bytes(p)
+            let error = #expect(throws: StoreError.self, "\(p) opened") { try Store(path: p, access: access) }
+            #expect(error?.message.contains(fragment) == true, "\(String(describing: error))")
+            #expect(try bytes(p) == before, "\(p) was modified")
+        }
+        let foreign = dir.appendingPathComponent("customers.sqlite").path
+        try DatabaseQueue(path: foreign).write { try $0.execute(sql: "CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT)") }
+        for access in [Store.Access.create, .existing, .readOnly] { try refused(foreign, access, "is not an abi store") }
+        let text = dir.appendingPathComponent("notes.txt").path
+        try Data("not a database at all, just some text that is long enough".utf8).write(to: URL(fileURLWithPath: text))
+        try refused(text, .create, "not an SQLite database")
+
+        let newer = try StoreTests.newStore()
+        _ = try newer.importExam(try StoreTests.exam("pad"), actor: "t")
+        try StoreTests.raw(newer).write { try $0.execute(sql: "INSERT INTO grdb_migrations VALUES ('2027-01-01 future change')") }
+        try StoreTests.raw(newer).writeWithoutTransaction { try $0.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
+        for access in [Store.Access.create, .readOnly] { try refused(newer.path, access, "made by a newer version of abi") }
+
+        let damaged = try StoreTests.newStore()
+        for i in 0..<300 { var e = try StoreTests.exam("pad"); e.patient.id = "P\(i)"; _ = try damaged.importExam(e, actor: "t") }
+        try StoreTests.raw(damaged).writeWithoutTransaction { try $0.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: damaged.path))
+        try handle.seek(toOffset: 4096 * 5)  // the b-tree header of page 6
+        handle.write(Data(repeating: 0xA5, count: 400))
+        try handle.close()
+        try refused(damaged.path, .create, "is damaged")
+    }
+
+    @Test("A read-only command never creates a store; a read-only store can be read; a store others can read is reported")
+    func readOnlyAndMissing() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("abi-store-\(UUID().uuidString)")
+        let missing = dir.appendingPathComponent("typo/abi.sqlite").path
+        for access in [Store.Access.readOnly, .existing] {
+            let error = #expect(throws: StoreError.self) { try Store(path: missing, access: access) }
+            #expect(error?.kind == .notFound && error?.message.contains("no store at") == true, "\(String(describing: error))")
+        }
+        #expect(!FileManager.default.fileExists(atPath: dir.path))
+
+        let store = try StoreTests.newStore()
+        #expect(store.created && store.warnings.isEmpty)
+        _ = try store.importExam(try StoreTests.exam("pad"), actor: "t")
+        #expect(!(try Store(path: store.path)).created)
+        chmod(store.path, 0o644)
+        #expect(try Store(path: store.path, access: .readOnly).warnings.first?.contains("can be read by other users (mode 644)") == true)
+        chmod(store.path, 0o400)
+        let readOnly = try Store(path: store.path, access: .readOnly)
+        #expect(try readOnly.exam(1).exam.patient.id == "DEMO-0002")
+        #expect(throws: StoreError.self) { try readOnly.finalize(1, by: "Dr", actor: "t") }
+    }
+
 
     @Test("Constraints live in SQL: an outside program cannot record an impossible reading", arguments: [
         "INSERT INTO readings (examId, phase, seq, site, state, systolic, recordedAt) VALUES (1, 'rest', 90, 'rightBrachial', 'numeric', 0, 'now')",

@@ -56,6 +56,24 @@ import Testing
         #expect(stored.stderr.contains("undated.exam.json: exam.performedAt"), "\(stored.stderr)")
     }
 
+    @Test("A command that only reads never creates a store (66, no store at PATH); one that creates it says so once; another program's database is refused (65)")
+    func storeOpening() throws {
+        let s = try Session()
+        for args in [["exams", "list"], ["patients", "list"], ["history", "P"], ["exams", "show", "1"], ["exams", "finalize", "1", "--by", "Dr"]] {
+            let run = try s.abi(args)
+            #expect(run.status == 66 && run.stderr.contains("no store at \(s.db)"), "\(args): \(run.stderr)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: s.dir.appendingPathComponent("store").path))
+        let first = try s.abi(["patients", "add", "P"])
+        #expect(first.status == 0 && first.stderr.contains("created a new store at \(s.db)"))
+        let second = try s.abi(["patients", "add", "Q"])
+        #expect(second.status == 0 && !second.stderr.contains("created"))
+        let foreign = s.dir.appendingPathComponent("other.sqlite").path
+        #expect(try CommandTests.run(URL(fileURLWithPath: "/usr/bin/python3"), ["-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute('create table customers(id)'); c.commit()", foreign]).status == 0)
+        let refused = try CommandTests.abi(["exams", "list", "--db", foreign])
+        #expect(refused.status == 65 && refused.stderr.contains("is not an abi store"), "\(refused.stderr)")
+    }
+
     @Test("Exams: import, list, show json (abi-exam/1 and abi-result/1), finalize, export, amend; final is final")
     func exams() throws {
         let s = try Session()
