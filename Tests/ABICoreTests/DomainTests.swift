@@ -83,4 +83,22 @@ import Testing
             #expect(name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") })
         }
     }
+
+    @Test("One patient-id rule: not blank, at most 64 characters, no control, format or line-break characters, no U+FFFD", arguments: [
+        ("", "must not be empty"), ("   ", "must not be empty"), ("\t", "must not be empty"),
+        ("MRN\n2", "control character"), ("MRN\t2", "control character"), ("\u{9B}31m", "control character (U+009B)"),
+        ("\u{202E}MRN", "invisible formatting character (U+202E)"), ("MR\u{200B}N", "invisible formatting character"),
+        ("MRN\u{2028}", "line break"), ("\u{FFFD}\u{FFFD}", "not valid UTF-8"), (String(repeating: "x", count: 65), "longer than 64"),
+    ])
+    func patientIdRefused(_ id: String, _ fragment: String) {
+        #expect(PatientId.problem(id)?.contains(fragment) == true, "\(PatientId.problem(id) ?? "accepted")")
+        let file = ExamFile.encode(Exam(patient: Patient(id: id), details: ExamDetails(performedAt: nil), readings: []))
+        let error = #expect(throws: InputError.self) { try ExamFile.decode(Array(file.utf8)) }
+        #expect(error?.path == "patient.id")
+    }
+
+    @Test("Ids as clinics write them are accepted", arguments: ["MRN-0042", "12345678", "Ünal-7", "王-42", "A B", String(repeating: "9", count: 64)])
+    func patientIdAccepted(_ id: String) {
+        #expect(PatientId.problem(id) == nil)
+    }
 }

@@ -47,7 +47,7 @@ import Testing
         (exam(readings: #"{"site":"rightBrachial","systolic":120}"#, extra: #","prior":[{"rightAbi":0.95}]"#), "prior[0].performedAt", "is required"),
         (#"{"format":"abi-exam/1","patient":{},"exam":{"performedAt":"2026-11-26T09:30:00Z"},"readings":[]}"#, "patient.id", "is required"),
         (#"{"format":"abi-exam/1","patient":{"id":""},"exam":{"performedAt":"2026-11-26T09:30:00Z"},"readings":[]}"#, "patient.id", "must not be empty"),
-        (#"{"format":"abi-exam/1","patient":{"id":42},"exam":{"performedAt":"2026-11-26T09:30:00Z"},"readings":[]}"#, "patient.id", "expected a string, found the number 42"),
+        (#"{"format":"abi-exam/1","patient":{"id":42},"exam":{"performedAt":"2026-11-26T09:30:00Z"},"readings":[]}"#, "patient.id", "expected a string, found a number"),
         (#"{"format":"abi-exam/1","patient":{"id":"P"},"exam":{"performedAt":"2026-11-26T09:30:00"},"readings":[]}"#, "exam.performedAt", "time zone"),
         (#"{"format":"abi-exam/1","patient":{"id":"P"},"exam":{"performedAt":"2026-11-26T09:30:00Z"}}"#, "readings", "is required"),
         (#"{"format":"abi-exam/1","patient":{"id":"P"},"exam":{"performedAt":"2026-11-26T09:30:00Z"},"readings":{}}"#, "readings", "expected an array"),
@@ -153,5 +153,26 @@ import Testing
             let again = try ExamFile.decode(Array(ExamFile.encode(exam).utf8))
             #expect(again == exam)
         }
+    }
+
+    @Test("Errors name the path and the problem, never a patient's value; long values are cut", arguments: [
+        (#""patient":{"id":"P","birthDate":"1967-02-30"}"#, "patient.birthDate", "1967"),
+        (#""patient":{"id":"P","diabetes":"Example, Normal DOB 1967-03-14"}"#, "patient.diabetes", "Example"),
+        (#""patient":{"id":"P","name":["Doe","Jane"],"sex":"female"}"#, "patient.name", "Doe"),
+        (#""patient":{"id":"P","sex":"Doe, Jane"}"#, "patient.sex", "Doe"),
+        (#""patient":{"id":"P","name":1967031412}"#, "patient.name", "1967031412"),
+    ])
+    func noPatientValuesInErrors(_ patient: String, _ path: String, _ secret: String) {
+        let text = #"{"format":"abi-exam/1","# + patient + #","readings":[]}"#
+        let error = #expect(throws: InputError.self) { try ExamFileTests.decode(text) }
+        #expect(error?.path == path)
+        #expect(error?.description.contains(secret) == false, "\(String(describing: error))")
+    }
+
+    @Test("A 100,000-digit number is not echoed whole")
+    func longNumberCut() {
+        let digits = String(repeating: "9", count: 100_000)
+        let error = #expect(throws: InputError.self) { try ExamFileTests.decode(ExamFileTests.exam(readings: #"{"site":"rightBrachial","systolic":"# + digits + "}")) }
+        #expect((error?.description.count ?? .max) < 200, "\(String(describing: error).prefix(300))")
     }
 }

@@ -128,11 +128,7 @@ public struct ManualEntry {
     /// Why a patient id cannot be used, or nil when it can.
     public static func patientIdProblem(_ id: String) -> String? {
         if id.isEmpty { return "A patient id is needed (the medical record number)." }
-        if id.unicodeScalars.count > 64 { return "A patient id has at most 64 characters." }
-        if id.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
-            return "A patient id cannot contain control characters."
-        }
-        return nil
+        return PatientId.problem(id).map { "A patient id \($0)." }
     }
 
     private func askFirstArm(_ console: inout some EntryConsole) throws(EntryEnded) -> Side {

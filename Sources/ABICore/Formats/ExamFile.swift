@@ -22,7 +22,7 @@ public enum ExamFile {
 
         guard let patientReader = try root.object("patient") else { throw root.missing("patient") }
         let patient = Patient(
-            id: try patientReader.requiredText("id", maxLength: 64),
+            id: try patientId(patientReader),
             name: try patientReader.text("name", maxLength: 200),
             birthDate: try birthDate(patientReader),
             sex: try patientReader.choice("sex", Patient.Sex.self, what: "sex"),
@@ -64,7 +64,7 @@ public enum ExamFile {
     private static func birthDate(_ patient: ObjectReader) throws(InputError) -> String? {
         guard let text = try patient.string("birthDate") else { return nil }
         guard Timestamp.isValidDate(text) else {
-            throw InputError(path: patient.childPath("birthDate"), "\(ObjectReader.quote(text)) is not a date (YYYY-MM-DD)")
+            throw InputError(path: patient.childPath("birthDate"), "not a date (YYYY-MM-DD)")
         }
         return text
     }
@@ -82,15 +82,29 @@ public enum ExamFile {
         )
     }
 
+    /// More readings than any exam takes (8 sites, each redone many times): a bound on the work
+    /// one file can cause.
+    public static let maximumReadings = 1_000
+
+    static func patientId(_ r: ObjectReader) throws(InputError) -> String {
+        guard let id = try r.string("id") else { throw r.missing("id") }
+        if let problem = PatientId.problem(id) { throw InputError(path: r.childPath("id"), problem) }
+        return id
+    }
+
     static func decodeReadings(_ values: [JSONValue], at path: String) throws(InputError) -> [Reading] {
+        guard values.count <= maximumReadings else {
+            throw InputError(path: path, "\(values.count) readings; an exam holds at most \(maximumReadings)")
+        }
         var readings: [Reading] = []
         readings.reserveCapacity(values.count)
         for (i, value) in values.enumerated() {
             readings.append(try decodeReading(value, at: "\(path)[\(i)]", defaultSeq: i + 1))
         }
         // Each seq names one reading; a repeated seq would make R4 ambiguous.
+        var first: [Int: Int] = [:]
         for i in readings.indices {
-            for j in 0..<i where readings[j].seq == readings[i].seq {
+            if let j = first.updateValue(i, forKey: readings[i].seq) {
                 throw InputError(path: "\(path)[\(i)].seq", "duplicate seq \(readings[i].seq) (also used by \(path)[\(j)])")
             }
         }

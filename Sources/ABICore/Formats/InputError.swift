@@ -30,13 +30,22 @@ public struct ObjectReader {
 
     public init(_ value: JSONValue, at path: String, what: String = "an object") throws(InputError) {
         guard case .object(let object) = value else {
-            throw InputError(path: path, "expected \(what), found \(ObjectReader.describe(value))")
+            throw InputError(path: path, "expected \(what), found \(ObjectReader.describe(value, at: path))")
         }
         self.object = object
         self.path = path
     }
 
     public func childPath(_ key: String) -> String { path.isEmpty ? key : path + "." + key }
+
+    /// Whether a path holds patient details, whose values never appear in an error line (error
+    /// lines reach logs): `patient` and everything under it.
+    static func isPatientDetail(_ path: String) -> Bool { path == "patient" || path.hasPrefix("patient.") }
+
+    /// A value for an error message: quoted and cut to 40 characters, or left out for patient details.
+    func shown(_ s: String, _ key: String) -> String {
+        ObjectReader.isPatientDetail(childPath(key)) ? "the value" : ObjectReader.quote(s)
+    }
 
     /// The member's value, treating `null` as absent.
     public func value(_ key: String) -> JSONValue? {
@@ -97,7 +106,7 @@ public struct ObjectReader {
             throw wrongType(key, "a whole number\(unit.isEmpty ? "" : " of \(unit)")", v)
         }
         guard range.contains(whole) else {
-            throw InputError(path: childPath(key), "\(n.literal) is out of range (\(range.lowerBound)–\(range.upperBound)\(unit.isEmpty ? "" : " \(unit)"))")
+            throw InputError(path: childPath(key), "\(ObjectReader.short(n.literal)) is out of range (\(range.lowerBound)–\(range.upperBound)\(unit.isEmpty ? "" : " \(unit)"))")
         }
         return whole
     }
@@ -106,7 +115,7 @@ public struct ObjectReader {
         guard let v = value(key) else { return nil }
         guard case .number(let n) = v, let d = n.decimal else { throw wrongType(key, "a number", v) }
         guard d >= ExactDecimal(minimum), d <= ExactDecimal(maximum) else {
-            throw InputError(path: childPath(key), "\(n.literal) is out of range (\(minimum)–\(maximum))")
+            throw InputError(path: childPath(key), "\(ObjectReader.short(n.literal)) is out of range (\(minimum)–\(maximum))")
         }
         return d
     }
@@ -114,7 +123,7 @@ public struct ObjectReader {
     public func pressure(_ key: String) throws(InputError) -> Pressure? {
         if case .number(let n)? = value(key), let whole = n.wholeNumber, whole <= 0 {
             // R1: no signal is never 0; it is a state of its own.
-            throw InputError(path: childPath(key), "\(n.literal) is out of range (1–300 mmHg); a missing signal is \"state\": \"absent\", never 0")
+            throw InputError(path: childPath(key), "\(ObjectReader.short(n.literal)) is out of range (1–300 mmHg); a missing signal is \"state\": \"absent\", never 0")
         }
         guard let mmHg = try int(key, in: Pressure.plausibleRange, unit: "mmHg") else { return nil }
         return Pressure(mmHg: mmHg)
@@ -124,7 +133,7 @@ public struct ObjectReader {
         guard let s = try string(key) else { return nil }
         guard let choice = T(rawValue: s) else {
             let known = T.allCases.map(\.rawValue).joined(separator: ", ")
-            throw InputError(path: childPath(key), "unknown \(what) \(ObjectReader.quote(s)) (expected one of: \(known))")
+            throw InputError(path: childPath(key), "unknown \(what) \(shown(s, key)) (expected one of: \(known))")
         }
         return choice
     }
@@ -132,7 +141,7 @@ public struct ObjectReader {
     public func timestamp(_ key: String) throws(InputError) -> Timestamp? {
         guard let s = try string(key) else { return nil }
         guard let t = Timestamp(s) else {
-            throw InputError(path: childPath(key), "\(ObjectReader.quote(s)) is not an ISO 8601 date-time with a time zone (e.g. 2026-11-26T09:30:00Z)")
+            throw InputError(path: childPath(key), "\(shown(s, key)) is not an ISO 8601 date-time with a time zone (e.g. 2026-11-26T09:30:00Z)")
         }
         return t
     }
@@ -149,19 +158,28 @@ public struct ObjectReader {
     }
 
     public func wrongType(_ key: String, _ expected: String, _ found: JSONValue) -> InputError {
-        InputError(path: childPath(key), "expected \(expected), found \(ObjectReader.describe(found))")
+        InputError(path: childPath(key), "expected \(expected), found \(ObjectReader.describe(found, at: childPath(key)))")
     }
 
-    /// A short description of a value for messages: `a string "120"`, `the number 12.5`.
-    public static func describe(_ value: JSONValue) -> String {
+    /// A short description of a value for messages: `a string "120"`, `the fraction 12.5`; the
+    /// contents of patient details are left out (`a string`).
+    public static func describe(_ value: JSONValue, at path: String) -> String {
+        let hidden = isPatientDetail(path)
         switch value {
-        case .null: "null"
-        case .bool(let b): b ? "true" : "false"
-        case .number(let n): n.isWhole ? "the number \(n.literal)" : "the fraction \(n.literal)"
-        case .string(let s): "a string \(quote(s))"
-        case .array: "an array"
-        case .object: "an object"
+        case .null: return "null"
+        case .bool(let b): return hidden ? "true or false" : b ? "true" : "false"
+        case .number(let n):
+            if hidden { return n.isWhole ? "a number" : "a fraction" }
+            return "\(n.isWhole ? "the number" : "the fraction") \(short(n.literal))"
+        case .string(let s): return hidden ? "a string" : "a string \(quote(s))"
+        case .array: return "an array"
+        case .object: return "an object"
         }
+    }
+
+    /// A number literal cut to 20 characters, for messages.
+    public static func short(_ literal: String) -> String {
+        literal.count > 20 ? String(literal.prefix(20)) + "… (\(literal.count) characters)" : literal
     }
 
     public static func quote(_ s: String) -> String {

@@ -109,6 +109,9 @@ public struct JSONParser: ~Copyable {
         try enter()
         index += 1
         var members: [JSONMember] = []
+        // Keys seen so far, for the duplicate check: a scan of the members while the object is
+        // small, a set once it grows, so that an object with many keys is read in linear time.
+        var keys: Set<String> = []
         skipWhitespace()
         if index < bytes.count && bytes[index] == UInt8(ascii: "}") {
             index += 1
@@ -122,7 +125,14 @@ public struct JSONParser: ~Copyable {
             }
             let keyStart = index
             let key = try parseString()
-            for member in members where member.key == key {
+            let duplicate: Bool
+            if members.count < 16 {
+                duplicate = members.contains { $0.key == key }
+            } else {
+                if keys.isEmpty { keys = Set(members.map(\.key)) }
+                duplicate = !keys.insert(key).inserted
+            }
+            if duplicate {
                 index = keyStart
                 throw error("duplicate member \"\(key)\"")
             }

@@ -78,7 +78,7 @@ public struct LineProfile: Sendable {
         let serial = try r.object("serial").map(SerialSettings.decode) ?? SerialSettings()
         var initCommands: [String] = []
         for (i, v) in (try r.array("init") ?? []).enumerated() {
-            guard case .string(let s) = v else { throw InputError(path: "init[\(i)]", "expected a string, found \(ObjectReader.describe(v))") }
+            guard case .string(let s) = v else { throw InputError(path: "init[\(i)]", "expected a string, found \(ObjectReader.describe(v, at: "init[\(i)]"))") }
             initCommands.append(s)
         }
         var keepAlive: (String, Int)?
