@@ -108,7 +108,7 @@ struct BatchCalculation {
         try flushBlock()
         if showProgress { Terminal.write("\r\u{1B}[K", to: STDERR_FILENO) }
         if rejected > 0 {
-            Terminal.error("abi: \(name): \(rejected) of \(exams) exams rejected (see the abi-error/1 records); the others were calculated")
+            Terminal.error("abi: \(name): \(rejected) of \(exams) lines rejected (see the abi-error/1 records); the others were calculated")
         }
         return rejected
     }
@@ -136,12 +136,15 @@ struct BatchCalculation {
                         rejected += 1
                         BatchCalculation.errorRecord(line.number, "", "line longer than \(BatchCalculation.maxLineBytes >> 20) MiB", &writer)
                     } else if text.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) {
-                        continue
+                        // Every line gets its record, so that output line N answers input line N.
+                        exams += 1
+                        rejected += 1
+                        BatchCalculation.errorRecord(line.number, "", "empty line: no exam on it", &writer)
                     } else {
                         exams += 1
                         do throws(InputError) {
                             let exam = try ExamFile.decode(text)
-                            ResultFile.write(exam.result(options: options), to: &writer)
+                            ResultFile.write(exam.result(options: options), line: line.number, to: &writer)
                         } catch {
                             rejected += 1
                             writer.reset()

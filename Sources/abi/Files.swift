@@ -89,10 +89,12 @@ enum Files {
     }
 }
 
-/// A new private file (0600) written in pieces: created exclusively, or with `replace` written
-/// beside the old one and renamed over it when finished, so a reader never sees half a file.
-/// A file not finished is removed. An existing device or pipe (`-o /dev/null`, a FIFO) is
-/// written into as it is: never replaced, never removed.
+/// A new private file (0600) written in pieces, always beside its target (`NAME.tmp-PID`) and
+/// moved into place when finished, so that nobody ever sees half a file under the final name,
+/// even after a kill. Without `replace` the move refuses an existing file (link(2), which is
+/// atomic); with it the old file is replaced (rename(2)). A file not finished is removed, and
+/// temporary files of the same target left by a killed run are removed first. An existing
+/// device or pipe (`-o /dev/null`, a FIFO) is written into as it is: never replaced, never removed.
 final class PrivateFile {
     let path: String
     private let target: String
@@ -104,14 +106,29 @@ final class PrivateFile {
     init(_ path: String, replace: Bool) throws(Failure) {
         self.path = path
         var info = stat()
-        special = stat(path, &info) == 0 && (info.st_mode & S_IFMT) != S_IFREG && (info.st_mode & S_IFMT) != S_IFDIR
-        self.replace = replace && !special
-        target = self.replace ? path + ".tmp-\(getpid())" : path
-        fd = special ? open(path, O_WRONLY | O_CLOEXEC) : open(target, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard fd >= 0 else {
-            let reason = errno == EEXIST ? "the file already exists (choose another name, or pass --force to replace it)"
-                                         : String(cString: strerror(errno))
-            throw Failure(.cannotCreate, "cannot create \(path): \(reason)")
+        let exists = lstat(path, &info) == 0
+        special = exists && stat(path, &info) == 0 && (info.st_mode & S_IFMT) != S_IFREG && (info.st_mode & S_IFMT) != S_IFDIR
+        self.replace = replace
+        if exists && !replace && !special {
+            throw Failure(.cannotCreate, "cannot create \(path): the file already exists (choose another name, or pass --force to replace it)")
+        }
+        if !special { PrivateFile.removeStaleTemporaries(of: path) }
+        target = special ? path : path + ".tmp-\(getpid())"
+        fd = special ? open(path, O_WRONLY | O_CLOEXEC) : open(target, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw Failure(.cannotCreate, "cannot create \(path): \(String(cString: strerror(errno)))") }
+    }
+
+    /// Removes `PATH.tmp-PID` files whose process is gone (a run killed while writing PATH).
+    private static func removeStaleTemporaries(of path: String) {
+        let slash = path.lastIndex(of: "/")
+        let folder = slash.map { String(path[..<$0]) } ?? "."
+        let prefix = (slash.map { String(path[path.index(after: $0)...]) } ?? path) + ".tmp-"
+        guard let dir = opendir(folder.isEmpty ? "/" : folder) else { return }
+        defer { closedir(dir) }
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+            guard name.hasPrefix(prefix), let pid = Int32(name.dropFirst(prefix.count)), pid > 0 else { continue }
+            if kill(pid, 0) != 0 && errno == ESRCH { unlink(folder + "/" + name) }
         }
     }
 
@@ -133,10 +150,26 @@ final class PrivateFile {
             unlink(target)
             throw Failure(.cannotCreate, "cannot write \(path): \(String(cString: strerror(failure)))")
         }
-        if replace && rename(target, path) != 0 {
-            let reason = String(cString: strerror(errno))
+        guard !special else { return }
+        if replace {
+            if rename(target, path) != 0 {
+                let reason = String(cString: strerror(errno))
+                unlink(target)
+                throw Failure(.cannotCreate, "cannot replace \(path): \(reason)")
+            }
+        } else {
+            var linked = link(target, path) == 0
+            var failure = errno
+            // File systems without hard links (a FAT memory stick): rename after a last check.
+            if !linked && (failure == EPERM || failure == ENOTSUP || failure == EOPNOTSUPP) && !Files.exists(path) {
+                linked = rename(target, path) == 0
+                failure = errno
+            }
             unlink(target)
-            throw Failure(.cannotCreate, "cannot replace \(path): \(reason)")
+            guard linked else {
+                let reason = failure == EEXIST ? "the file appeared while it was being written (choose another name, or pass --force)" : String(cString: strerror(failure))
+                throw Failure(.cannotCreate, "cannot create \(path): \(reason)")
+            }
         }
     }
 

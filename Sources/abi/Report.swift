@@ -95,7 +95,13 @@ extension ABI {
             }
             var rejected = 0
             var usedNames: Set<String> = []
-            if let outDir { try Files.makePrivateDirectory(outDir) }
+            if let outDir {
+                try Files.makePrivateDirectory(outDir)
+                var info = stat()
+                if stat(outDir, &info) == 0, info.st_mode & 0o077 != 0 {
+                    Terminal.error("abi: warning: the folder \(outDir) can be reached by other users (mode \(String(info.st_mode & 0o777, radix: 8))); reports hold patient data: chmod 700 \(outDir)")
+                }
+            }
             // CSV goes out row by row, never held whole: a research export of a large store stays small in memory.
             let csvFile: PrivateFile? = format == .csv && output != nil ? try PrivateFile(output!, replace: force) : nil
             var csvOut = BufferedOutput()

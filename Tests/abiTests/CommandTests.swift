@@ -119,7 +119,7 @@ import Testing
 
     // MARK: abi calc --batch
 
-    @Test("--batch: one result per line in order; a bad line gives an error record with its line number and the batch goes on")
+    @Test("--batch: one record per input line, blank ones included, each with its line number; a bad line gives an error record and the batch goes on")
     func batch() throws {
         let vectors = try FileManager.default.contentsOfDirectory(atPath: CommandTests.vectors.path).filter { $0.hasSuffix(".exam.json") }.sorted()
         var lines: [String] = []
@@ -131,20 +131,23 @@ import Testing
         lines.insert(#"{"format":"abi-exam/1","patient":{"id":"B"},"exam":{"performedAt":"2026-11-26T09:30:00Z"},"readings":[{"site":"leftToe","systolic":0}]}"#, at: 1)
         lines.insert("not json", at: 3)
         lines.insert("", at: 4)
+        lines.insert("  \t", at: 6)
         let input = lines.joined(separator: "\n") + "\n"
         let run = try CommandTests.abi(["calc", "--batch", "-"], stdin: input)
         #expect(run.status == 65)
         let out = run.stdout.split(separator: "\n").map { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
-        #expect(out.count == 5)
+        #expect(out.count == lines.count)
+        #expect(out.map { $0?["line"] as? Int } == Array(1...lines.count))
         #expect(out[0]?["patientId"] as? String == "V01")
         #expect(out[1]?["format"] as? String == "abi-error/1")
-        #expect(out[1]?["line"] as? Int == 2)
         #expect(out[1]?["path"] as? String == "readings[0].systolic")
         #expect(out[2]?["patientId"] as? String == "V02")
-        #expect(out[3]?["line"] as? Int == 4)
         #expect((out[3]?["message"] as? String)?.contains("not valid JSON") == true)
-        #expect(out[4]?["patientId"] as? String == "V03")
-        #expect(run.stderr.contains("2 of 5 exams rejected"))
+        #expect(out[4]?["format"] as? String == "abi-error/1")
+        #expect((out[4]?["message"] as? String)?.contains("empty line") == true)
+        #expect(out[5]?["patientId"] as? String == "V03")
+        #expect(out[6]?["format"] as? String == "abi-error/1")
+        #expect(run.stderr.contains("4 of 7 lines rejected"))
 
         let good = try CommandTests.abi(["calc", "--batch", "-"], stdin: lines[0] + "\n" + lines[2])
         #expect(good.status == 0)
@@ -174,13 +177,14 @@ import Testing
                 #expect(record?["path"] as? String == "patient")
             } else {
                 #expect(record?["patientId"] as? String == "B\(i)")
+                #expect(record?["line"] as? Int == i)
                 let legs = record?["legs"] as? [String: Any]
                 let right = legs?["right"] as? [String: Any]
                 let ankle = 60 + i % 200
                 #expect((right?["abi"] as? NSNumber)?.doubleValue == Double((200 * ankle + 150) / 300) / 100)
             }
         }
-        #expect(run.stderr.contains("5 of 5000 exams rejected"))
+        #expect(run.stderr.contains("5 of 5000 lines rejected"))
     }
 
     // MARK: abi enter
@@ -321,5 +325,30 @@ import Testing
         let run = try CommandTests.abi(["--generate-completion-script", "bash"])
         #expect(run.status == 0)
         #expect(run.stdout.contains("_abi"))
+    }
+
+    @Test("Output files appear whole or not at all: written beside and moved into place; a killed run's leftovers are removed; an existing file is kept without --force")
+    func atomicOutput() throws {
+        let dir = try CommandTests.temporaryDirectory()
+        let out = dir.appendingPathComponent("report.csv").path
+        // A leftover of a run killed while writing (its process long gone: above Linux's pid_max).
+        let stale = out + ".tmp-4194305"
+        FileManager.default.createFile(atPath: stale, contents: Data("half a report".utf8))
+        let mine = out + ".tmp-\(getpid())"  // a live process's file is not touched
+        FileManager.default.createFile(atPath: mine, contents: Data("in progress".utf8))
+        let sample = CommandTests.packageDirectory.appendingPathComponent("samples/pad.exam.json").path
+        let run = try CommandTests.abi(["report", sample, "--format", "csv", "-o", out])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: stale))
+        #expect(FileManager.default.fileExists(atPath: mine))
+        #expect(try String(contentsOfFile: out, encoding: .utf8).hasPrefix("patient_id,"))
+        #expect(try CommandTests.mode(out) == 0o600)
+        let again = try CommandTests.abi(["report", sample, "--format", "text", "-o", out])
+        #expect(again.status == 73 && again.stderr.contains("already exists"))
+        #expect(try String(contentsOfFile: out, encoding: .utf8).hasPrefix("patient_id,"))
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.contains(".tmp-") && !$0.hasSuffix("\(getpid())") }
+        #expect(leftovers.isEmpty, "\(leftovers)")
+        #expect(try CommandTests.abi(["report", sample, "--format", "text", "-o", out, "--force"]).status == 0)
+        #expect(!(try String(contentsOfFile: out, encoding: .utf8).hasPrefix("patient_id,")))  // replaced by the text report
     }
 }

@@ -92,6 +92,27 @@ final class RunningCommand: @unchecked Sendable {
         #expect(values(DeviceCommandTests.records(replay.stdout)) == values(records))
     }
 
+    @Test("--raw-log never follows a symbolic link, and an existing log others can read becomes private")
+    func rawLogIsPrivate() throws {
+        let dir = try CommandTests.temporaryDirectory()
+        let (simulator, port) = try DeviceCommandTests.simulate("doppler-manometer")
+        defer { simulator.stop() }
+        let victim = dir.appendingPathComponent("victim.txt").path
+        try "keep me\n".write(toFile: victim, atomically: true, encoding: .utf8)
+        let link = dir.appendingPathComponent("link.raw").path
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: victim)
+        let refused = try CommandTests.abi(["listen", "--port", port, "--profile", "doppler-manometer", "--raw-log", link, "--timeout", "2"])
+        #expect(refused.status != 0 && refused.stderr.contains("link.raw"), "\(refused.stderr)")
+        #expect(try String(contentsOfFile: victim, encoding: .utf8) == "keep me\n")
+
+        let shared = dir.appendingPathComponent("shared.raw").path
+        FileManager.default.createFile(atPath: shared, contents: nil, attributes: [.posixPermissions: 0o644])
+        let run = try CommandTests.abi(["listen", "--port", port, "--profile", "doppler-manometer", "--raw-log", shared, "--count", "1", "--timeout", "10"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(try CommandTests.mode(shared) == 0o600)
+        #expect(try String(contentsOfFile: shared, encoding: .utf8).hasPrefix("# abi-raw/1"))
+    }
+
     @Test("SunTech error scenario: the module's error is a deviceError, never a pressure")
     func sunTechError() throws {
         let (simulator, port) = try DeviceCommandTests.simulate("suntech-advantage", "error")

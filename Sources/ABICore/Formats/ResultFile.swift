@@ -9,10 +9,12 @@ public enum ResultFile {
         return w.text
     }
 
-    /// Appends a result to a writer (used by the batch loop to reuse one buffer).
-    public static func write(_ result: ExamResult, to w: inout JSONWriter) {
+    /// Appends a result to a writer (used by the batch loop to reuse one buffer). `line`, the
+    /// input line of a batch, pairs each record with the exam it is for.
+    public static func write(_ result: ExamResult, line: Int? = nil, to w: inout JSONWriter) {
         w.beginObject()
         w.string("format", format)
+        if let line { w.int("line", line) }
         w.string("patientId", result.patientId)
         w.beginObject("rules")
         w.string("set", RuleSet.name)

@@ -20,11 +20,18 @@ public final class RawLogWriter: ByteJournal {
     /// - Throws: `SystemError` naming the file.
     public init(path: String, profile: String, port: String) throws(SystemError) {
         self.path = path
-        let fd = retryingOnInterrupt { open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600) }
+        // A symbolic link is not followed (device bytes must not be appended to whatever it names).
+        let fd = retryingOnInterrupt { open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0o600) }
         guard fd >= 0 else { throw SystemError("open", path: path) }
         self.fd = fd
         var info = stat()
-        if fstat(fd, &info) == 0 && info.st_size == 0 {
+        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
+            close(fd)
+            throw SystemError("open", path: path, errno: EINVAL)
+        }
+        // An existing log that others could read becomes private, like every file abi writes.
+        if info.st_mode & 0o077 != 0 { fchmod(fd, 0o600) }
+        if info.st_size == 0 {
             try append("\(RawLog.header) profile=\(profile) port=\(port)\n")
         }
     }
