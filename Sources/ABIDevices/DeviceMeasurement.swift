@@ -13,6 +13,13 @@ public enum DeviceMeasurement: Sendable, Hashable {
     /// The device reported an error instead of a measurement.
     case deviceError(code: String, message: String)
 
+    /// Whether this is a measurement a clinician would count: everything but the live cuff
+    /// pressure stream (a marked cuff pressure is a Doppler reading, so it counts).
+    public var isMeasurement: Bool {
+        if case .cuffPressure(_, let mark) = self { return mark }
+        return true
+    }
+
     /// The `kind` of an `abi-reading/1` record.
     public var kind: String {
         switch self {

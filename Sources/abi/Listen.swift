@@ -37,7 +37,7 @@ extension ABI {
                                    valueName: "NAME|FILE.json"))
         var profile: String?
 
-        @Option(help: "Stop after this many readings (device events not counted).")
+        @Option(help: "Stop after this many measurements: blood pressures, oximetry, marked cuff pressures, device errors (the live cuff pressure and device events are not counted).")
         var count: Int?
 
         @Option(help: "Stop after this many seconds.")
@@ -68,14 +68,14 @@ extension ABI {
             do {
                 end = try session.run(deadline: deadline, stopFD: StopSignal.install()) { reading in
                     Terminal.write(reading.jsonLine + "\n")
-                    if case .measurement = reading.content { readings += 1 }
+                    if case .measurement(let m) = reading.content, m.isMeasurement { readings += 1 }
                     return count.map { readings < $0 } ?? true
                 }
             } catch {
                 throw Failure(.unavailable, error.description)
             }
             if end == .deadline, let count, readings < count {
-                Terminal.error("abi listen: timed out after \(timeout ?? 0) s with \(readings) of \(count) readings")
+                Terminal.error("abi listen: timed out after \(timeout ?? 0) s with \(readings) of \(count) measurements")
             }
         }
     }

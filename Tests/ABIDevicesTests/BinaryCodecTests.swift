@@ -170,35 +170,62 @@ import Testing
 }
 
 @Suite struct ContecTests {
-    @Test("Packets decode in any chunking, pulse rate bit 7 included", arguments: Chunking.allCases)
+    /// Packets that lock the decoder on before the ones a test looks at (no checksum: a packet
+    /// counts only after `lockPackets` in a row).
+    static let lead = Array(repeating: ContecCMS50Legacy.packet(searching: true, pulseRate: 0, spo2: 127), count: ContecCMS50Legacy.lockPackets - 1).flatMap { $0 }
+
+    @Test("Packets decode in any chunking, pulse rate bit 7 included; the data bytes 0x11 and 0x13 are data", arguments: Chunking.allCases)
     func packets(_ chunking: Chunking) {
         var codec = ContecCMS50Legacy()
-        let bytes = ContecCMS50Legacy.packet(pulseRate: 72, spo2: 98) + ContecCMS50Legacy.packet(pulseRate: 190, spo2: 91)
+        // Pulse 0x11 (17 is implausible, left out) and SpO2 0x13 (19, too): XON/XOFF would have swallowed them.
+        let bytes = ContecTests.lead + ContecCMS50Legacy.packet(pulseRate: 72, spo2: 98) + ContecCMS50Legacy.packet(pulseRate: 190, spo2: 91)
+            + ContecCMS50Legacy.packet(pleth: 0x11, pulseRate: 0x13, spo2: 0x11) + ContecCMS50Legacy.packet(pleth: 0x13, pulseRate: 81, spo2: 97)
         let records = decode(&codec, bytes, chunking)
-        #expect(records.map(\.oximetry?.pulseRate) == [72, 190])
-        #expect(records.map(\.oximetry?.spo2) == [98, 91])
+        #expect(records.map(\.oximetry?.pulseRate) == [72, 190, nil, 81])
+        #expect(records.map(\.oximetry?.spo2) == [98, 91, nil, 97])
+        #expect(records[2].oximetry?.status == ["implausible"])
     }
 
-    @Test("Finger out, searching and probe error give no values; SpO2 127 is missing")
+    @Test("The port has no input flow control: abi only reads this device")
+    func noFlowControl() throws {
+        #expect(try DeviceProfile.builtIn("contec-cms50-legacy").settings.flowControl == .none)
+    }
+
+    @Test("Finger out, searching and probe error give no values; SpO2 127 and 0 are missing, never a measurement")
     func noValue() {
         var codec = ContecCMS50Legacy()
-        let records = codec.feed(ContecCMS50Legacy.packet(fingerOut: true, pulseRate: 72, spo2: 98)
+        let records = codec.feed(ContecTests.lead + ContecCMS50Legacy.packet(fingerOut: true, pulseRate: 72, spo2: 98)
                                  + ContecCMS50Legacy.packet(searching: true, pulseRate: 72, spo2: 98)
                                  + ContecCMS50Legacy.packet(probeError: true, pulseRate: 72, spo2: 98)
-                                 + ContecCMS50Legacy.packet(pulseRate: 72, spo2: 127))
-        #expect(records.map(\.oximetry?.hasValue) == [false, false, false, true])
-        #expect(records.map(\.oximetry?.status) == [["fingerOut"], ["searching"], ["probeError"], []])
-        #expect(records.last?.oximetry?.spo2 == nil)
+                                 + ContecCMS50Legacy.packet(pulseRate: 72, spo2: 127)
+                                 + ContecCMS50Legacy.packet(pulseRate: 72, spo2: 0))
+        #expect(records.map(\.oximetry?.hasValue) == [false, false, false, true, true])
+        #expect(records.map(\.oximetry?.status) == [["fingerOut"], ["searching"], ["probeError"], [], []])
+        #expect(records[3].oximetry?.spo2 == nil && records[4].oximetry?.spo2 == nil)
         #expect(records.last?.oximetry?.pulseRate == 72)
     }
 
-    @Test("A packet cut short by the next sync byte is dropped; garbage is skipped")
+    @Test("A packet cut short by the next sync byte is dropped; after garbage the decoder locks on again before it reports")
     func cutShort() {
         var codec = ContecCMS50Legacy()
         let good = ContecCMS50Legacy.packet(pulseRate: 80, spo2: 96)
-        let records = codec.feed([0x12, 0x34] + Array(good.prefix(3)) + good + [0x7F] + good)
-        #expect(records.count == 2)
+        let five = Array(repeating: good, count: 5).flatMap { $0 }
+        let records = codec.feed([0x12, 0x34] + Array(good.prefix(3)) + five + [0x7F] + Array(repeating: good, count: 4).flatMap { $0 } + [0x7F] + five)
+        #expect(records.count == 2)  // the 5th packet of each run of five
         #expect(codec.statistics.framingErrors == 1)
+    }
+
+    @Test("Ten megabytes of random bytes give no oximetry value (they gave 32,451 before)")
+    func noiseGivesNothing() {
+        var rng = SplitMix64(seed: 2026)
+        var codec = ContecCMS50Legacy()
+        var records: [DecodedRecord] = []
+        var chunk = [UInt8](repeating: 0, count: 65_536)
+        for _ in 0..<160 {
+            for i in chunk.indices { chunk[i] = UInt8(truncatingIfNeeded: rng.next()) }
+            chunk.withUnsafeBufferPointer { codec.feed($0, into: &records) }
+        }
+        #expect(records.filter { $0.oximetry?.hasValue == true }.count < 10, "\(records.count)")
     }
 }
 
@@ -272,7 +299,7 @@ import Testing
         switch which {
         case 0: stream += SunTechTests.vector + [UInt8](repeating: 0x3E, count: 700) + SunTechTests.cuff258
         case 1: stream += Nonin2Tests.packet(heartRate: 70, spo2: 96) + Nonin2Tests.packet(heartRate: 71, spo2: 96)
-        default: stream += ContecCMS50Legacy.packet(pulseRate: 66, spo2: 97)
+        default: stream += Array(repeating: ContecCMS50Legacy.packet(pulseRate: 66, spo2: 97), count: 6).flatMap { $0 }
         }
         var whole = CodecRobustnessTests.codecs[which].1()
         var single = CodecRobustnessTests.codecs[which].1()

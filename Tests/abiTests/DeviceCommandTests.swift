@@ -113,6 +113,32 @@ final class RunningCommand: @unchecked Sendable {
         #expect(try String(contentsOfFile: shared, encoding: .utf8).hasPrefix("# abi-raw/1"))
     }
 
+    @Test("--count counts measurements, not the live cuff pressure: the help's example gives a blood pressure")
+    func countMeasurements() throws {
+        let (simulator, port) = try DeviceCommandTests.simulate("suntech-advantage")
+        defer { simulator.stop() }
+        let run = try CommandTests.abi(["listen", "--port", port, "--profile", "suntech-advantage", "--count", "1", "--timeout", "15"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let records = DeviceCommandTests.records(run.stdout)
+        #expect(records.last?["kind"] as? String == "bloodPressure")
+        #expect(records.filter { $0["kind"] as? String == "cuffPressure" }.count >= 3)
+    }
+
+    @Test("A port that is not a serial device is refused with exit 69 before anything starts", arguments: ["/dev/null", "FILE", "FOLDER"])
+    func notASerialPort(_ which: String) throws {
+        let dir = try CommandTests.temporaryDirectory()
+        var port = which
+        if which == "FILE" { port = dir.appendingPathComponent("hostname").path; try "x\n".write(toFile: port, atomically: true, encoding: .utf8) }
+        if which == "FOLDER" { port = dir.path }
+        let listen = try CommandTests.abi(["listen", "--port", port, "--profile", "doppler-manometer", "--timeout", "3"])
+        #expect(listen.status == 69 && listen.stderr.contains("not a serial port"), "\(listen.stderr)")
+        #expect(!listen.stdout.contains("disconnected"))
+        let db = dir.appendingPathComponent("store.sqlite").path
+        let capture = try CommandTests.run(CommandTests.binary, ["capture", "--patient", "P-1", "--port", port, "--profile", "doppler-manometer", "--db", db], stdin: "")
+        #expect(capture.status == 69 && capture.stderr.contains("not a serial port"), "\(capture.stderr)")
+        #expect(!(try CommandTests.abi(["exams", "list", "--db", db]).stdout.contains("P-1")))
+    }
+
     @Test("SunTech error scenario: the module's error is a deviceError, never a pressure")
     func sunTechError() throws {
         let (simulator, port) = try DeviceCommandTests.simulate("suntech-advantage", "error")

@@ -1,15 +1,25 @@
 import ABICore
 
 /// Contec CMS50D+ live stream, legacy firmware (docs/devices.md, confirmed). 19200 baud, 8 data
-/// bits, odd parity, 1 stop, XON/XOFF; 5-byte packets at 60 Hz in which only byte 0 has bit 7
-/// set; no checksum.
+/// bits, odd parity, 1 stop; 5-byte packets at 60 Hz in which only byte 0 has bit 7 set; no
+/// checksum. abi only reads this device, so the port has no input flow control: with XON/XOFF
+/// the terminal driver would swallow the data bytes 0x11 and 0x13 and whole packets would vanish.
 ///
-/// Finger out, searching and probe error give a record with no values. SpO2 127 (and any value
-/// above 100) and a pulse rate of 0 or 255 are "missing".
+/// With no checksum, noise can look like a packet. A packet is therefore reported only once
+/// `lockPackets` well-formed packets have arrived back to back (any stray byte starts the count
+/// again: at 60 packets a second this is a twelfth of a second), and values outside what a
+/// finger oximeter can measure are left out (SpO2 35–100 %, pulse 20–250/min; SpO2 0 and 127 and
+/// pulse 0 and 255 are the device's "no value"). Finger out, searching and probe error give a
+/// record with no values.
 public struct ContecCMS50Legacy: FramedCodec {
     public let profile = "contec-cms50-legacy"
     public internal(set) var statistics = CodecStatistics()
     var buffer = ReceiveBuffer(limit: 1024)
+    /// Well-formed packets in a row since the last stray byte.
+    private var run = 0
+    public static let lockPackets = 5
+    public static let plausibleSpO2 = 35...100
+    public static let plausiblePulse = 20...250
 
     public init() {}
 
@@ -30,6 +40,7 @@ public struct ContecCMS50Legacy: FramedCodec {
             guard buffer[0] & 0x80 != 0 else {
                 statistics.discardedBytes += 1
                 buffer.drop(1)
+                run = 0
                 continue
             }
             guard buffer.count >= 5 else { return }
@@ -38,12 +49,14 @@ public struct ContecCMS50Legacy: FramedCodec {
                 statistics.framingErrors += 1
                 statistics.discardedBytes += sync
                 buffer.drop(sync)
+                run = 0
                 continue
             }
             let p = buffer.bytes(5)
             buffer.drop(5)
             statistics.frames += 1
-            records.append(decode(p))
+            run += 1
+            if run >= ContecCMS50Legacy.lockPackets { records.append(decode(p)) }
         }
     }
 
@@ -58,8 +71,10 @@ public struct ContecCMS50Legacy: FramedCodec {
         if !noValue {
             let rate = Int(p[2] & 0x40) << 1 | Int(p[3] & 0x7F)
             let spo2 = Int(p[4] & 0x7F)
-            oximetry.pulseRate = rate == 0 || rate == 255 ? nil : rate
-            oximetry.spo2 = spo2 == 127 || spo2 > 100 ? nil : spo2
+            let plausible = ContecCMS50Legacy.plausibleSpO2.contains(spo2) || spo2 == 127 || spo2 == 0
+            oximetry.pulseRate = ContecCMS50Legacy.plausiblePulse.contains(rate) ? rate : nil
+            oximetry.spo2 = ContecCMS50Legacy.plausibleSpO2.contains(spo2) ? spo2 : nil
+            if !plausible || !(ContecCMS50Legacy.plausiblePulse.contains(rate) || rate == 0 || rate == 255) { oximetry.status.append("implausible") }
         }
         return DecodedRecord(.oximetry(oximetry), raw: p)
     }

@@ -12,6 +12,8 @@ public enum PortError: Error, Sendable, CustomStringConvertible {
     case permissionDenied(path: String, group: String?)
     case busy(path: String, holder: String?)
     case settingsRejected(path: String, what: String)
+    /// A file, a folder, a pipe, or a character device that is no terminal (/dev/null).
+    case notASerialPort(path: String, what: String)
     case system(SystemError)
 
     public var description: String {
@@ -26,6 +28,8 @@ public enum PortError: Error, Sendable, CustomStringConvertible {
             return "\(path): busy, in use by \(holder ?? "another program"); close it first"
         case .settingsRejected(let path, let what):
             return "\(path): the driver did not accept the port settings (\(what))"
+        case .notASerialPort(let path, let what):
+            return "\(path): not a serial port (\(what)); name the device's port, e.g. /dev/ttyUSB0 or a /dev/abi/… link (abi devices lists them)"
         case .system(let error):
             return error.description
         }
@@ -69,8 +73,13 @@ public final class SerialPort {
             case ENOENT, ENODEV, ENXIO: throw .missing(path: path)
             case EACCES, EPERM: throw .permissionDenied(path: path, group: SerialPort.group(of: path))
             case EBUSY: throw .busy(path: path, holder: SerialPort.holder(of: path))
+            case EISDIR: throw .notASerialPort(path: path, what: "a folder")
             default: throw .system(SystemError("open", path: path, errno: e))
             }
+        }
+        if let what = SerialPort.notATerminal(fd) {
+            Glibc.close(fd)
+            throw .notASerialPort(path: path, what: what)
         }
         self.fd = fd
         self.isPseudoTerminal = SerialPort.isPseudoTerminal(fd: fd)
@@ -100,6 +109,26 @@ public final class SerialPort {
             isTerminal = false
         }
         setModemLines(settings)
+    }
+
+    /// What an open descriptor is when it cannot be a device's port, or nil. Only character
+    /// devices qualify, and of those not the memory devices (/dev/null, /dev/zero: major 1),
+    /// which never hang up and would make a session flap between "disconnected" and "back".
+    /// A character device that refuses termios calls is still accepted: umockdev's emulated ports do.
+    static func notATerminal(_ fd: Int32) -> String? {
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { return nil }
+        switch info.st_mode & S_IFMT {
+        case S_IFCHR:
+            let rdev = UInt64(info.st_rdev)
+            let major = ((rdev >> 8) & 0xFFF) | ((rdev >> 32) & ~UInt64(0xFFF))
+            return major == 1 ? "a memory device such as /dev/null" : nil
+        case S_IFREG: return "a regular file"
+        case S_IFDIR: return "a folder"
+        case S_IFIFO: return "a pipe"
+        case S_IFSOCK: return "a socket"
+        default: return "not a character device"
+        }
     }
 
     private func configure(_ settings: SerialSettings, from original: termios) throws(PortError) {

@@ -50,7 +50,7 @@ public enum BuiltInProfiles {
     public static let binaryProfiles: [String: (settings: SerialSettings, make: @Sendable () -> any DeviceCodec)] = [
         "suntech-advantage": (SerialSettings(baud: 9600), { SunTechAdvantage() }),
         "nonin-2": (SerialSettings(baud: 9600), { Nonin2() }),
-        "contec-cms50-legacy": (SerialSettings(baud: 19200, parity: .odd, flowControl: .xonxoff), { ContecCMS50Legacy() }),
+        "contec-cms50-legacy": (SerialSettings(baud: 19200, parity: .odd), { ContecCMS50Legacy() }),
     ]
 
     public static var names: [String] { (Array(lineProfiles.keys) + Array(binaryProfiles.keys)).sorted() }
