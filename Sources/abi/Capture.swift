@@ -63,6 +63,7 @@ extension ABI {
         @Option(help: ArgumentHelp("How typed values were measured: doppler, oscillometric, auscultatory, ppg or manual-entry.", valueName: "METHOD")) var method: String = "doppler"
         @ArgumentParser.Flag(help: "Continue the capture in progress (of --patient, or the latest).") var resume = false
         @OptionGroup var store: StoreArguments
+        @OptionGroup(title: "Port settings") var serial: SerialOverrides
 
         func validate() throws {
             if !resume && patient == nil { throw ValidationError("--patient ID is needed (or --resume).") }
@@ -81,7 +82,7 @@ extension ABI {
 
             // The device, if any: chosen and opened now, so a wrong port fails before anything is recorded.
             var device: (path: String, profile: DeviceProfile)?
-            if let port { device = (port, try ProfileArgument.load(try resolveProfile(port: port, option: profile, command: "abi capture"))) }
+            if let port { device = (port, serial.apply(to: try ProfileArgument.load(try resolveProfile(port: port, option: profile, command: "abi capture")))) }
             if auto { device = try CaptureDevice.waitForBoundDevice(stopFD: stop) }
             if let device {
                 // Open it once now: a missing, busy or forbidden port stops here, before an exam is started.

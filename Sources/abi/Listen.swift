@@ -37,6 +37,8 @@ extension ABI {
                                    valueName: "NAME|FILE.json"))
         var profile: String?
 
+        @OptionGroup(title: "Port settings") var serial: SerialOverrides
+
         @Option(help: "Stop after this many measurements: blood pressures, oximetry, marked cuff pressures, device errors (the live cuff pressure and device events are not counted).")
         var count: Int?
 
@@ -52,7 +54,7 @@ extension ABI {
         }
 
         func run() throws {
-            let device = try ProfileArgument.load(try resolveProfile(port: port, option: profile, command: "abi listen"))
+            let device = serial.apply(to: try ProfileArgument.load(try resolveProfile(port: port, option: profile, command: "abi listen")))
             var journal: RawLogWriter?
             if let rawLog {
                 do {

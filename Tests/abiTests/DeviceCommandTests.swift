@@ -139,6 +139,31 @@ final class RunningCommand: @unchecked Sendable {
         #expect(!(try CommandTests.abi(["exams", "list", "--db", db]).stdout.contains("P-1")))
     }
 
+    @Test("abi ingest takes the profile from a raw log's header, asks for one for a binary capture, and suggests the closest name")
+    func ingestProfiles() throws {
+        let dir = try CommandTests.temporaryDirectory()
+        let raw = dir.appendingPathComponent("session.raw").path
+        try "# abi-raw/1 profile=doppler-manometer port=/dev/ttyUSB0\n2026-11-26T09:30:00.000Z 503d3132300d0a\n2026-11-26T09:30:00.100Z 4d41524b0d0a\n".write(toFile: raw, atomically: true, encoding: .utf8)
+        let run = try CommandTests.abi(["ingest", raw])
+        #expect(run.status == 0, "\(run.stderr)")
+        let records = DeviceCommandTests.records(run.stdout)
+        #expect(records.map { $0["pressure"] as? Int } == [120, 120])
+        #expect(records.last?["mark"] as? Bool == true)
+
+        let binary = dir.appendingPathComponent("capture.bin").path
+        try Data([0x3E, 0x05, 0x02, 0x01, 0xBA]).write(to: URL(fileURLWithPath: binary))
+        let noProfile = try CommandTests.abi(["ingest", binary])
+        #expect(noProfile.status == 64 && noProfile.stderr.contains("pass --profile"), "\(noProfile.stderr)")
+        let typo = try CommandTests.abi(["ingest", "--profile", "doppler", raw])
+        #expect(typo.status == 64 && typo.stderr.contains("did you mean doppler-manometer?"), "\(typo.stderr)")
+        let typo2 = try CommandTests.abi(["ingest", "--profile", "suntech-advantge", binary])
+        #expect(typo2.stderr.contains("did you mean suntech-advantage?"), "\(typo2.stderr)")
+        let bad = dir.appendingPathComponent("bad.raw").path
+        try "# abi-raw/1 profile=doppler-manometer\n2026-11-26T09:30:00.000Z 503d\nyesterday 00\n".write(toFile: bad, atomically: true, encoding: .utf8)
+        let refused = try CommandTests.abi(["ingest", bad])
+        #expect(refused.status == 65 && refused.stderr.contains("bad.raw: line 3"), "\(refused.stderr)")
+    }
+
     @Test("SunTech error scenario: the module's error is a deviceError, never a pressure")
     func sunTechError() throws {
         let (simulator, port) = try DeviceCommandTests.simulate("suntech-advantage", "error")

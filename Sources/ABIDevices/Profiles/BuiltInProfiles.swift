@@ -54,6 +54,25 @@ public enum BuiltInProfiles {
     ]
 
     public static var names: [String] { (Array(lineProfiles.keys) + Array(binaryProfiles.keys)).sorted() }
+
+    /// The built-in name closest to a mistyped one (`doppler` → `doppler-manometer`), when one is close.
+    public static func closest(to name: String) -> String? {
+        let typed = Array(name.lowercased())
+        func distance(_ other: String) -> Int {
+            let b = Array(other)
+            var previous = Array(0...b.count)
+            for (i, x) in typed.enumerated() {
+                var current = [i + 1]
+                for (j, y) in b.enumerated() { current.append(min(previous[j] + (x == y ? 0 : 1), previous[j + 1] + 1, current[j] + 1)) }
+                previous = current
+            }
+            return previous[b.count]
+        }
+        // A prefix of a name counts as close (people type the start of it).
+        if let prefixed = names.first(where: { $0.hasPrefix(name.lowercased()) && !name.isEmpty }) { return prefixed }
+        let best = names.map { ($0, distance($0)) }.min { $0.1 < $1.1 }
+        return best.flatMap { $0.1 <= max(2, $0.0.count / 3) ? $0.0 : nil }
+    }
 }
 
 /// A device profile ready to use: its name, port settings and a fresh codec.
@@ -74,7 +93,13 @@ public struct DeviceProfile: Sendable {
         if let text = BuiltInProfiles.lineProfiles[name] {
             return try line(LineProfile.decode(Array(text.utf8)))
         }
-        throw InputError(path: "", "unknown profile \"\(name)\" (built in: \(BuiltInProfiles.names.joined(separator: ", ")); or give a profile file)")
+        let hint = BuiltInProfiles.closest(to: name).map { "did you mean \($0)? " } ?? ""
+        throw InputError(path: "", "unknown profile \"\(name)\" (\(hint)built in: \(BuiltInProfiles.names.joined(separator: ", ")); or give a profile file)")
+    }
+
+    /// The same profile with other port settings (`--baud` and the like, for a device variant).
+    public func with(settings: SerialSettings) -> DeviceProfile {
+        DeviceProfile(name: name, settings: settings, silenceSeconds: silenceSeconds, make: make)
     }
 
     /// A profile from a line profile.
