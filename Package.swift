@@ -18,7 +18,7 @@ let package = Package(
         // Pure clinical domain: sites, readings, rules R1–R18, flags, exam and result formats. No I/O.
         .target(name: "ABICore"),
         // Device ingest: protocol codecs, line profiles, device readings (abi-reading/1).
-        .target(name: "ABIDevices", dependencies: ["ABICore", "CUdev", "CShims"]),
+        .target(name: "ABIDevices", dependencies: ["ABICore", "CUdev", "CShims", "CPCRE2"]),
         // Per-patient reports: text, HTML, PDF (own small writer), CSV, FHIR R4, HL7 v2.
         .target(name: "ABIReports", dependencies: ["ABICore"]),
         // The patient store: patients, exams, every reading, the raw device journal, audit events.
@@ -26,6 +26,8 @@ let package = Package(
                                                 .product(name: "GRDBSQLite", package: "GRDB.swift")]),
         // libudev, for finding and watching USB-serial devices (apt: libudev-dev).
         .systemLibrary(name: "CUdev", pkgConfig: "libudev", providers: [.apt(["libudev-dev"])]),
+        // PCRE2, the regular-expression engine of line profiles: bounded matching (apt: libpcre2-dev).
+        .systemLibrary(name: "CPCRE2", pkgConfig: "libpcre2-8", providers: [.apt(["libpcre2-dev"])]),
         // Fixed-signature wrappers for C calls Swift cannot make directly (variadic ioctl, ptys).
         .target(name: "CShims"),
         // The command-line tool: argument parsing and terminal/file I/O over ABICore.

@@ -44,6 +44,56 @@ import Testing
         #expect(records.map(\.oximetry?.pulseRate) == [72, 71, nil])
     }
 
+    @Test("Built-in patterns match whole lines: a line glued to the next is not read as a pulse of 7")
+    func anchored() throws {
+        let nonin = try LineProfileTests.lines("nonin-ascii", "SPO2=097 HR=07SPO2=097 HR=072\r\nSPO2=097 HR=072\r\n")
+        #expect(nonin.map(\.oximetry?.pulseRate) == [72])
+        let masimo = try LineProfileTests.lines("masimo-ascii1", "02/22/16 22:47:45 SPO2=098% BPM=0902/22/16 22:47:46 SPO2=097% BPM=091 PI=1.2%\r\n")
+        #expect(masimo.isEmpty)
+    }
+
+    @Test("A mark right after a cut-short pressure (P=12 of P=120) records nothing; after a confirmed one it records that pressure")
+    func markNeedsConfirmedPressure() throws {
+        let cut = try LineProfileTests.lines("doppler-manometer", "P=124\r\nP=122\r\nP=12\r\nMARK\r\n")
+        let marks = cut.filter { $0.cuff?.mark == true }
+        #expect(marks.isEmpty)
+        let fine = try LineProfileTests.lines("doppler-manometer", "P=124\r\nP=122\r\nP=12\r\nP=119\r\nP=118\r\nMARK\r\n")
+        #expect(fine.filter { $0.cuff?.mark == true }.map(\.cuff?.mmHg) == [118])
+    }
+
+    @Test("Masimo: PI without %, and the ALARM and EXC bits in words (sensor off is never a silent status)")
+    func masimoStatus() throws {
+        let records = try LineProfileTests.lines("masimo-ascii1", "02/22/16 22:47:45 SPO2=--% BPM=--- PI=00.55 ALARM=0010 EXC=000021\r\n02/22/16 22:47:46 SPO2=097% BPM=071 PI=00.55 ALARM=0000 EXC=000200\r\n")
+        #expect(records.count == 2)
+        #expect(records[0].oximetry?.perfusion?.description == "0.55")
+        #expect(records[0].oximetry?.status == ["alarm active", "no sensor", "sensor off"])
+        #expect(records[0].oximetry?.spo2 == nil)
+        #expect(records[1].oximetry?.spo2 == 97)
+        #expect(records[1].oximetry?.status == ["exception 0x000200"])
+    }
+
+    @Test("A site profile's backtracking pattern is refused when loaded; named groups may be written (?P<n>…) or (?'n'…)")
+    func boundedPatterns() throws {
+        for pattern in [#"^(a+)+$"#, #"^(M+)+$"#, #"^(\\d+)*X$"#] {
+            let text = "{\(LineProfileTests.header),\"records\":[{\"kind\":\"mark\",\"pattern\":\"\(pattern)\"}]}"
+            let error = #expect(throws: InputError.self, "\(pattern)") { try LineProfile.decode(Array(text.utf8)) }
+            #expect(error?.description.contains("takes too long") == true, "\(String(describing: error))")
+        }
+        for pattern in [#"^P=(?P<pressure>\\d{1,3})$"#, #"^P=(?'pressure'\\d{1,3})$"#] {
+            let text = "{\(LineProfileTests.header),\"records\":[{\"kind\":\"cuffPressure\",\"pattern\":\"\(pattern)\"}]}"
+            var codec = LineCodec(try LineProfile.decode(Array(text.utf8)))
+            let fed = codec.feed(Array("P=120\n".utf8))
+            #expect(fed.map { $0.cuff?.mmHg } == [120])
+        }
+    }
+
+    @Test("Even a pattern that passes the load check stops at the match limit on a hostile line: the line is counted, decoding goes on")
+    func matchLimitPerLine() throws {
+        let pattern = try LinePattern(#"^(?:a|aa)+b$"#)
+        if case .limitReached = pattern.match(Array((String(repeating: "a", count: 1000) + "cb").utf8)) {} else { Issue.record("no limit reached") }
+        if case .matched = pattern.match(Array("aaab".utf8)) {} else { Issue.record("no match") }
+    }
+
     @Test("Overlong lines and unknown lines are counted, not decoded")
     func overlong() throws {
         guard var codec = try LineProfileTests.codec("doppler-manometer") as? LineCodec else { return }
@@ -74,7 +124,7 @@ import Testing
         (#"{"format":"abi-profile/2","name":"x"}"#, "format", "abi-profile/1"),
         ("{\(header)}", "records", "at least one"),
         ("{\(header),\"records\":[{\"kind\":\"cuffPressure\",\"pattern\":\"^P=(\\\\d+)$\"}]}", "records[0].pattern", "needs the named group (?<pressure>"),
-        ("{\(header),\"records\":[{\"kind\":\"cuffPressure\",\"pattern\":\"^P=(?<pressure>\\\\d+\"}]}", "records[0].pattern", "not a valid regular expression"),
+        ("{\(header),\"records\":[{\"kind\":\"cuffPressure\",\"pattern\":\"^P=(?<pressure>\\\\d+\"}]}", "records[0].pattern", "not a usable regular expression"),
         ("{\(header),\"records\":[{\"kind\":\"oximetry\",\"pattern\":\"(?<sat>\\\\d+)\"}]}", "records[0].pattern", "not a field of oximetry"),
         ("{\(header),\"records\":[{\"kind\":\"temperature\",\"pattern\":\"x\"}]}", "records[0].kind", "unknown record kind"),
         ("{\(header),\"serial\":{\"baud\":9601},\"records\":[{\"kind\":\"mark\",\"pattern\":\"M\"}]}", "serial.baud", "not a supported speed"),
@@ -133,6 +183,17 @@ import Testing
         var untimed = ReadingDecoder(profile: try DeviceProfile.builtIn("contec-cms50-legacy"))
         let packets = Array(repeating: ContecCMS50Legacy.packet(pulseRate: 70, spo2: 97), count: ContecCMS50Legacy.lockPackets + 1).flatMap { $0 }
         #expect(untimed.receive(packets, at: nil).count == 2)
+    }
+
+    @Test("Within one second, a reading with values is not hidden by one without (the Masimo sample's valueless line)")
+    func valuesWin() throws {
+        var decoder = ReadingDecoder(profile: try DeviceProfile.builtIn("nonin-ascii"))
+        var kept: [DeviceReading] = []
+        for (ms, line) in [(100, "SPO2=--- HR=---"), (400, "SPO2=097 HR=072"), (700, "SPO2=096 HR=071"), (1100, "SPO2=--- HR=---"), (1200, "SPO2=095 HR=070")] {
+            kept += decoder.receive(Array((line + "\r\n").utf8), at: Timestamp(millisecondsSinceEpoch: 1_795_000_000_000 + ms))
+        }
+        let values = kept.map { r -> Int? in if case .measurement(.oximetry(let o)) = r.content { return o.spo2 }; return nil }
+        #expect(values == [nil, 97, nil, 95])
     }
 
     @Test("A 1 Hz oximeter whose lines come a little under a second apart loses none of them")

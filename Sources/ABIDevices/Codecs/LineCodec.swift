@@ -2,16 +2,25 @@ import ABICore
 
 /// Decodes a text-line device with a `LineProfile`. Lines end with CR, LF or CRLF (all are
 /// accepted; blank lines are skipped); each line is tried against the profile's patterns in
-/// order and the first match gives the record. A line that matches nothing is counted, never
-/// guessed at.
-public struct LineCodec: DeviceCodec, @unchecked Sendable {
+/// order and the first match gives the record. A line that matches nothing, or on which a
+/// pattern reaches PCRE2's match limit, is counted, never guessed at.
+///
+/// A mark without a pressure of its own takes the last cuff pressure only when that pressure is
+/// confirmed: within `confirmingStep` mmHg of the sample before it. A line cut short by noise
+/// (`P=12` of `P=120`) is a jump no cuff makes between two samples, so a mark right after it is
+/// refused rather than recorded as 12 mmHg.
+public struct LineCodec: DeviceCodec, Sendable {
     public let profile: String
     public let rules: LineProfile
     public private(set) var statistics = CodecStatistics()
     private var line: [UInt8] = []
     private var overlong = false
-    /// The last cuff pressure seen, for a mark line that carries none.
+    /// The last cuff pressure seen, for a mark line that carries none, and whether the sample
+    /// before it agreed with it.
     private var lastCuffPressure: Int?
+    private var lastConfirmed = false
+    /// The largest change between two cuff-pressure samples that still confirms the later one.
+    public static let confirmingStep = 40
 
     public static let maxLineBytes = 1024
 
@@ -45,14 +54,21 @@ public struct LineCodec: DeviceCodec, @unchecked Sendable {
     }
 
     private mutating func decodeLine(_ bytes: [UInt8]) -> DecodedRecord? {
-        let text = String(decoding: bytes, as: UTF8.self)
         let missing = rules.missing
         for rule in rules.records {
-            guard let match = try? rule.regex.firstMatch(in: text) else { continue }
+            let groups: [String: Range<Int>]
+            switch rule.regex.match(bytes) {
+            case .matched(let found): groups = found
+            case .noMatch: continue
+            case .limitReached:
+                statistics.framingErrors += 1
+                statistics.discardedBytes += bytes.count
+                return nil
+            }
             statistics.frames += 1
             func field(_ name: String) -> String? {
-                guard let found = match.output[name]?.substring else { return nil }
-                let value = String(found)
+                guard let range = groups[name] else { return nil }
+                let value = String(decoding: bytes[range], as: UTF8.self)
                 return missing.contains(value) || value.isEmpty ? nil : value
             }
             if let measurement = measurement(rule, field) {
@@ -96,11 +112,15 @@ public struct LineCodec: DeviceCodec, @unchecked Sendable {
             }
             if rule.kind == .cuffPressure {
                 guard let cuff else { return nil }
+                lastConfirmed = lastCuffPressure.map { abs($0 - cuff) <= LineCodec.confirmingStep } ?? false
                 lastCuffPressure = cuff
                 return .cuffPressure(mmHg: cuff, mark: false)
             }
-            guard let marked = cuff ?? lastCuffPressure else {
-                statistics.framingErrors += 1  // a mark before any cuff pressure: nothing to record
+            if let cuff { return .cuffPressure(mmHg: cuff, mark: true) }
+            guard let marked = lastCuffPressure, lastConfirmed else {
+                // A mark before any cuff pressure, or right after a jump no cuff makes: nothing
+                // trustworthy to record (counted, never guessed at).
+                statistics.implausibleValues += 1
                 return nil
             }
             return .cuffPressure(mmHg: marked, mark: true)
@@ -118,7 +138,29 @@ public struct LineCodec: DeviceCodec, @unchecked Sendable {
                 perfusion = ExactDecimal(decimalText: text)
                 if perfusion == nil { statistics.implausibleValues += 1 }
             }
-            return .oximetry(Oximetry(spo2: whole("spo2", 0...100), pulseRate: whole("pulseRate", 1...300), perfusion: perfusion))
+            var status: [String] = []
+            for name in ["alarm", "exception"] {
+                guard let text = field(name) else { continue }
+                guard let value = UInt64(text, radix: 16) else {
+                    statistics.implausibleValues += 1
+                    continue
+                }
+                var rest = value
+                for (bit, word) in rules.flags[name] ?? [] where value & bit != 0 {
+                    status.append(word)
+                    rest &= ~bit
+                }
+                var bit: UInt64 = 1
+                while rest != 0 {
+                    if rest & bit != 0 {
+                        let hex = String(bit, radix: 16)
+                        status.append("\(name) 0x" + String(repeating: "0", count: max(0, text.count - hex.count)) + hex)
+                        rest &= ~bit
+                    }
+                    bit <<= 1
+                }
+            }
+            return .oximetry(Oximetry(spo2: whole("spo2", 1...100), pulseRate: whole("pulseRate", 1...300), perfusion: perfusion, status: status))
         case .deviceError:
             return .deviceError(code: field("code") ?? "", message: field("message") ?? "device error")
         }

@@ -22,13 +22,20 @@ public enum BuiltInProfiles {
             {
               "format": "abi-profile/1",
               "name": "masimo-ascii1",
-              "description": "Masimo Rad-8 / Radical-7 serial ASCII 1: one line a second with KEY=VALUE fields; --, --.- mean no value.",
+              "description": "Masimo Rad-8 / Radical-7 serial ASCII 1: one line a second with KEY=VALUE fields in any order; --, --.- mean no value. Each key must appear once (two lines run together are refused). The words for the ALARM and EXC bits come from one public source (MD PnP's Radical driver): partial.",
               "serial": {"baud": 9600, "dataBits": 8, "parity": "none", "stopBits": 1, "flowControl": "none"},
               "silenceSeconds": 5,
               "records": [
-                {"kind": "oximetry", "pattern": "SPO2=(?<spo2>[0-9-]+)%.*?BPM=(?<pulseRate>[0-9-]+)(?:.*?PI=(?<perfusion>[0-9.-]+)%)?"}
+                {"kind": "oximetry", "pattern": "^(?!.*\\bSPO2=.*\\bSPO2=)(?!.*\\bBPM=.*\\bBPM=)(?=.*\\bSPO2=(?<spo2>[0-9]{1,3}|-+)%?(?:\\s|$))(?=.*\\bBPM=(?<pulseRate>[0-9]{1,3}|-+)%?(?:\\s|$))(?=(?:.*\\bPI=(?<perfusion>[0-9]{1,2}\\.[0-9]{1,3}|[0-9]{1,2}|[-.]+)%?(?:\\s|$))?)(?=(?:.*\\bALARM=(?<alarm>[0-9A-Fa-f]{1,8})(?:\\s|$))?)(?=(?:.*\\bEXC=(?<exception>[0-9A-Fa-f]{1,8})(?:\\s|$))?)"}
               ],
-              "missing": ["--", "---", "--.-", "-.--", "--.--"]
+              "missing": ["--", "---", "--.-", "-.--", "--.--"],
+              "flags": {
+                "alarm": {"0x0001": "SpO2 above its alarm limit", "0x0002": "SpO2 below its alarm limit", "0x0004": "pulse rate above its alarm limit",
+                          "0x0008": "pulse rate below its alarm limit", "0x0010": "alarm active", "0x0020": "alarm silenced", "0x0040": "low battery"},
+                "exception": {"0x000001": "no sensor", "0x000002": "defective sensor", "0x000004": "low perfusion", "0x000008": "pulse search",
+                              "0x000010": "interference", "0x000020": "sensor off", "0x000040": "ambient light", "0x000080": "unrecognised sensor",
+                              "0x000100": "incompatible sensor", "0x000400": "low signal quality", "0x000800": "Masimo SET"}
+              }
             }
             """#,
         "nonin-ascii": #"""
@@ -39,7 +46,7 @@ public enum BuiltInProfiles {
               "serial": {"baud": 9600, "dataBits": 8, "parity": "none", "stopBits": 1, "flowControl": "none"},
               "silenceSeconds": 5,
               "records": [
-                {"kind": "oximetry", "pattern": "SPO2=(?<spo2>[0-9]{1,3}|---)\\s+HR=(?<pulseRate>[0-9]{1,3}|---)"}
+                {"kind": "oximetry", "pattern": "^(?:[0-9]{2}:[0-9]{2}:[0-9]{2}\\s+)?SPO2=(?<spo2>[0-9]{1,3}|---)\\s+HR=(?<pulseRate>[0-9]{1,3}|---)(?:\\s*\\*|\\s+[A-Z])?\\s*$"}
               ],
               "missing": ["---"]
             }

@@ -23,7 +23,7 @@ public struct LineProfile: Sendable {
             case .cuffPressure: (["pressure"], [])
             case .mark: ([], ["pressure"])
             case .bloodPressure: (["systolic"], ["diastolic", "map", "pulseRate"])
-            case .oximetry: ([], ["spo2", "pulseRate", "perfusion"])
+            case .oximetry: ([], ["spo2", "pulseRate", "perfusion", "alarm", "exception"])
             case .deviceError: ([], ["code", "message"])
             }
         }
@@ -31,11 +31,11 @@ public struct LineProfile: Sendable {
 
     public enum Unit: String, Sendable, CaseIterable { case mmHg, kPa }
 
-    public struct RecordRule: @unchecked Sendable {
+    public struct RecordRule: Sendable {
         public let kind: Kind
-        public let pattern: String
         public let unit: Unit
-        let regex: Regex<AnyRegexOutput>
+        public let regex: LinePattern
+        public var pattern: String { regex.pattern }
     }
 
     /// USB identity that binds a plugged-in device to this profile.
@@ -58,6 +58,9 @@ public struct LineProfile: Sendable {
     public var records: [RecordRule]
     /// Texts that mean "no value" (`--`, `---`, `--.-`).
     public var missing: [String]
+    /// Words for the bits of a hexadecimal status field (`alarm`, `exception`): each set bit
+    /// with a word becomes that word in the reading's status; a set bit without one, `exception 0x000200`.
+    public var flags: [String: [(bit: UInt64, word: String)]]
 
     /// Reads and validates a profile.
     /// - Throws: `InputError` naming the key (`records[1].pattern`) and the problem.
@@ -104,13 +107,14 @@ public struct LineProfile: Sendable {
             let rr = try ObjectReader(v, at: "records[\(i)]")
             guard let kind = try rr.choice("kind", Kind.self, what: "record kind") else { throw rr.missing("kind") }
             let pattern = try rr.requiredText("pattern", maxLength: 1000)
-            let regex: Regex<AnyRegexOutput>
+            let regex: LinePattern
             do {
-                regex = try Regex(pattern)
+                regex = try LinePattern(pattern)
+                try regex.check()
             } catch {
-                throw InputError(path: rr.childPath("pattern"), "is not a valid regular expression: \(error)")
+                throw InputError(path: rr.childPath("pattern"), "is not a usable regular expression: \(error)")
             }
-            let groups = Set(namedGroups(in: pattern))
+            let groups = Set(regex.groups.keys)
             let fields = kind.fields
             for required in fields.required where !groups.contains(required) {
                 throw InputError(path: rr.childPath("pattern"), "a \(kind.rawValue) pattern needs the named group (?<\(required)>…)")
@@ -119,11 +123,32 @@ public struct LineProfile: Sendable {
                 throw InputError(path: rr.childPath("pattern"), "the group (?<\(group)>…) is not a field of \(kind.rawValue) (fields: \((fields.required + fields.optional).joined(separator: ", ")))")
             }
             let unit = try rr.choice("unit", Unit.self, what: "unit") ?? .mmHg
-            rules.append(RecordRule(kind: kind, pattern: pattern, unit: unit, regex: regex))
+            rules.append(RecordRule(kind: kind, unit: unit, regex: regex))
+        }
+        var flags: [String: [(bit: UInt64, word: String)]] = [:]
+        if let f = try r.object("flags") {
+            for member in f.object.members {
+                guard ["alarm", "exception"].contains(member.key) else {
+                    throw InputError(path: f.childPath(member.key), "flags are named alarm or exception")
+                }
+                let bits = try ObjectReader(member.value, at: f.childPath(member.key))
+                var words: [(bit: UInt64, word: String)] = []
+                for bit in bits.object.members {
+                    let digits = bit.key.hasPrefix("0x") ? bit.key.dropFirst(2) : bit.key[...]
+                    guard let value = UInt64(digits, radix: 16), value != 0, value & (value - 1) == 0 else {
+                        throw InputError(path: bits.childPath(bit.key), "is not one bit in hexadecimal (e.g. 0x000020)")
+                    }
+                    guard let word = try bits.text(bit.key, maxLength: 60), !word.isEmpty else {
+                        throw InputError(path: bits.childPath(bit.key), "expected the words for this bit")
+                    }
+                    words.append((value, word))
+                }
+                flags[member.key] = words.sorted { $0.bit < $1.bit }
+            }
         }
         return LineProfile(name: name, description: try r.text("description"), match: match, serial: serial,
                            initCommands: initCommands, keepAlive: keepAlive, silenceSeconds: silence,
-                           records: rules, missing: missing)
+                           records: rules, missing: missing, flags: flags)
     }
 
     private static func hexId(_ r: ObjectReader, _ key: String) throws(InputError) -> String? {
@@ -133,26 +158,4 @@ public struct LineProfile: Sendable {
         }
         return s
     }
-}
-
-/// The names of a pattern's named groups `(?<name>…)` (not the look-behinds `(?<=` and `(?<!`).
-func namedGroups(in pattern: String) -> [String] {
-    let b = Array(pattern.utf8)
-    var names: [String] = []
-    var i = 0
-    while i + 3 < b.count {
-        if b[i] == UInt8(ascii: "\\") {
-            i += 2
-            continue
-        }
-        if b[i] == UInt8(ascii: "("), b[i + 1] == UInt8(ascii: "?"), b[i + 2] == UInt8(ascii: "<"),
-           b[i + 3] != UInt8(ascii: "="), b[i + 3] != UInt8(ascii: "!") {
-            var j = i + 3
-            while j < b.count, b[j] != UInt8(ascii: ">") { j += 1 }
-            names.append(String(decoding: b[(i + 3)..<j], as: UTF8.self))
-            i = j
-        }
-        i += 1
-    }
-    return names
 }
