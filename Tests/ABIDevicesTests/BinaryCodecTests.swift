@@ -101,6 +101,20 @@ import Testing
     }
 }
 
+@Suite struct SunTechRepliesTests {
+    @Test("Error codes 86, 88, 91, 97 and 99 have words; 6- and 67-byte replies are valid frames, not framing errors")
+    func moreReplies() {
+        for code: UInt8 in [86, 88, 91, 97, 99] { #expect(SunTechAdvantage.errorMessages[code] != nil, "\(code)") }
+        var codec = SunTechAdvantage()
+        let version = SunTechAdvantage.responseFrame(Array(repeating: UInt8(ascii: "V"), count: 64))
+        let returnCode = SunTechAdvantage.responseFrame([0x00, 0x00, 0x00])
+        #expect(version.count == 67 && returnCode.count == 6)
+        let records = codec.feed(version + returnCode + SunTechTests.cuff258)
+        #expect(records.map(\.cuff?.mmHg) == [258])
+        #expect(codec.statistics.framingErrors == 0 && codec.statistics.frames == 3)
+    }
+}
+
 @Suite struct Nonin2Tests {
     /// One 25-frame packet carrying the heart rate and SpO2.
     static func packet(heartRate: Int, spo2: UInt8, status: UInt8 = 0x80) -> [UInt8] {
@@ -131,8 +145,24 @@ import Testing
         let records = decode(&codec, Nonin2Tests.packet(heartRate: 72, spo2: 97) + Nonin2Tests.packet(heartRate: 300, spo2: 88), chunking)
         #expect(records.map(\.oximetry?.pulseRate) == [72, 300])
         #expect(records.map(\.oximetry?.spo2) == [97, 88])
-        #expect(records.first?.raw.count == 15)
+        #expect(records.first?.raw.count == 125)  // the whole packet
         #expect(codec.statistics.frames == 50)
+    }
+
+    @Test("Status bits of any frame count: an artifact in frame 17 is on the packet's reading; a packet cut short gives none")
+    func statusOfEveryFrame() {
+        var packet = Nonin2Tests.packet(heartRate: 72, spo2: 97)
+        let f = 17 * 5
+        packet.replaceSubrange(f..<(f + 5), with: Nonin2.frame(status: 0x80 | 0x20, pleth: packet[f + 2], value: packet[f + 3]))
+        var alarm = Nonin2Tests.packet(heartRate: 70, spo2: 95)
+        let g = 24 * 5
+        alarm.replaceSubrange(g..<(g + 5), with: Nonin2.frame(status: 0x80 | 0x08 | 0x10, pleth: alarm[g + 2], value: alarm[g + 3]))
+        let short = Array(Nonin2Tests.packet(heartRate: 99, spo2: 99).prefix(12 * 5))
+        var codec = Nonin2()
+        let records = codec.feed(packet + short + alarm + Nonin2Tests.packet(heartRate: 71, spo2: 96))
+        #expect(records.map(\.oximetry?.pulseRate) == [72, 70, 71])
+        #expect(records.map(\.oximetry?.status) == [["artifact"], ["sensorAlarm", "outOfTrack"], []])
+        #expect(codec.statistics.framingErrors == 1)
     }
 
     @Test("Missing markers HR 511 and SpO2 127 are omitted, never numbers")

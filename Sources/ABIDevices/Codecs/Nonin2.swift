@@ -4,7 +4,10 @@ import ABICore
 /// `01 STATUS PLETH VALUE CHK`, CHK = (b0+b1+b2+b3) mod 256, 25 frames a packet, 3 packets/s.
 ///
 /// A packet starts at a frame whose STATUS has bit 0 set. Frame 0 carries HR bits 8..7, frame 1
-/// HR bits 6..0, frame 2 SpO2; one oximetry record is emitted per packet once frame 2 arrives.
+/// HR bits 6..0, frame 2 SpO2. The status bits belong to each frame (an artifact, out of track or
+/// sensor alarm can show in any of the 25), so one oximetry record is emitted per packet when its
+/// 25th frame arrives, with the status of all its frames and all its bytes as `raw`; a packet
+/// cut short (a new packet starts, or a frame fails its checksum) gives no record.
 /// HR 511 and SpO2 127 mean "missing" and are omitted. The perfusion bits (1–2) are not
 /// documented well enough to interpret and are not reported.
 public struct Nonin2: FramedCodec {
@@ -16,6 +19,7 @@ public struct Nonin2: FramedCodec {
     private var heartRateHigh = 0
     private var heartRateLow = 0
     private var statusBits: UInt8 = 0
+    private var spo2Value = 127
     private var raw: [UInt8] = []
 
     public init() {}
@@ -70,11 +74,12 @@ public struct Nonin2: FramedCodec {
                 raw.removeAll(keepingCapacity: true)
             }
             statusBits |= b1
-            if frameIndex <= 2 { raw.append(contentsOf: [b0, b1, b2, b3, b4]) }
+            raw.append(contentsOf: [b0, b1, b2, b3, b4])
             switch frameIndex {
             case 0: heartRateHigh = Int(b3 & 0x03)
             case 1: heartRateLow = Int(b3 & 0x7F)
-            case 2: records.append(packetRecord(spo2: Int(b3)))
+            case 2: spo2Value = Int(b3)
+            case 24: records.append(packetRecord(spo2: spo2Value))
             default: break
             }
             frameIndex += 1

@@ -3,7 +3,9 @@ import ABICore
 /// SunTech Advantage OEM NIBP module (docs/devices.md, confirmed). 9600 8N1; the host polls.
 ///
 /// Module → host frames: `3E` LEN data… checksum, LEN counting the whole frame, the byte sum of
-/// the frame ≡ 0 (mod 256). LEN 4 is a status character, 5 a cuff pressure (u16 LE), 24 the BP data.
+/// the frame ≡ 0 (mod 256). LEN 4 is a status character, 5 a cuff pressure (u16 LE), 6 a return
+/// code or calibration reply, 24 the BP data, 67 the module's version text. Replies abi does not
+/// use (6 and 67) are valid frames, counted and passed over, never framing errors.
 ///
 /// Resynchronisation: a start byte with an unknown LEN, or a frame whose checksum fails, is
 /// skipped one byte at a time. A false start with a known LEN waits for its bytes; the host's
@@ -32,7 +34,9 @@ public struct SunTechAdvantage: FramedCodec {
     /// The module's error codes (BP data byte 20).
     public static let errorMessages: [UInt8: String] = [
         1: "weak signal", 2: "erratic signal", 3: "retry count exceeded", 4: "measurement timeout",
-        85: "pneumatic blockage", 87: "inflation timeout", 89: "over-pressure safety release", 90: "power",
+        85: "pneumatic blockage", 86: "measurement aborted", 87: "inflation timeout", 88: "safety timeout (the measurement took too long)",
+        89: "over-pressure safety release", 90: "power supply out of range", 91: "auto-zero out of range",
+        97: "pressure transducer out of range", 99: "internal module fault",
     ]
 
     /// The checksum byte that makes the byte sum of `frame + [checksum]` ≡ 0 (mod 256).
@@ -46,7 +50,7 @@ public struct SunTechAdvantage: FramedCodec {
         return frame + [checksum(frame)]
     }
 
-    static let validLengths: Set<Int> = [4, 5, 24]
+    static let validLengths: Set<Int> = [4, 5, 6, 24, 67]
 
     public mutating func feed(_ bytes: UnsafeBufferPointer<UInt8>, into records: inout [DecodedRecord]) {
         feedInPieces(bytes, into: &records)
@@ -91,6 +95,8 @@ public struct SunTechAdvantage: FramedCodec {
         case 4:
             lastStatus = f[2]
             return nil
+        case 6, 67:
+            return nil  // a return code, calibration or version reply: nothing to report
         case 5:
             let pressure = Int(f[2]) | Int(f[3]) << 8
             guard pressure <= 300 else {

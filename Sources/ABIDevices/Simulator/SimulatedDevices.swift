@@ -50,7 +50,8 @@ struct SimulatedSunTech: SimulatedDevice {
                 return SunTechAdvantage.responseFrame([UInt8(p & 0xFF), UInt8(p >> 8)])
             }),
             (SunTechAdvantage.Command.getBPData, { d in d.bpData(now: now) }),
-            (SunTechAdvantage.Command.getReturnCode, { _ in SunTechAdvantage.responseFrame([UInt8(ascii: "K")]) }),
+            // The module answers "get return code" with its 6-byte frame (return code 0: none).
+            (SunTechAdvantage.Command.getReturnCode, { _ in SunTechAdvantage.responseFrame([0x00, 0x00, 0x00]) }),
         ]
         matching: while !pending.isEmpty {
             for (command, answer) in commands where pending.starts(with: command) {
