@@ -1,6 +1,8 @@
 // libFuzzer targets for the device codecs, built by scripts/fuzz with one of -D SUNTECH,
 // -D NONIN2, -D CMS50, -D LINES or -D BPRECORD, compiled with the codec sources in one module.
 //
+// `check`, the plausibility of a decoded record, is shared with the parser targets (ParserFuzz.swift).
+//
 // Each input is decoded twice: whole, and in chunks whose sizes come from the input itself.
 // Both must give the same records (incremental decoding does not depend on chunking), and every
 // value must be plausible (garbage never becomes a measurement out of range).
@@ -14,7 +16,7 @@ public func fuzzRecord(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     }
     return 0
 }
-#else
+#elseif SUNTECH || NONIN2 || CMS50 || LINES
 func makeCodec() -> any DeviceCodec {
     #if SUNTECH
     return SunTechAdvantage()

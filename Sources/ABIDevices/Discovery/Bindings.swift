@@ -15,7 +15,8 @@ public struct Bindings: Sendable, Equatable {
 
     public static var defaultPath: String {
         let environment = { (name: String) -> String? in getenv(name).map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } }
-        let base = environment("XDG_CONFIG_HOME") ?? ((environment("HOME") ?? "/root") + "/.config")
+        // The XDG specification: a relative XDG_CONFIG_HOME is invalid and ignored.
+        let base = environment("XDG_CONFIG_HOME").flatMap { $0.hasPrefix("/") ? $0 : nil } ?? ((environment("HOME") ?? "/root") + "/.config")
         return base + "/abi/devices.json"
     }
 
@@ -39,6 +40,12 @@ public struct Bindings: Sendable, Equatable {
             if n == 0 { break }
             bytes += chunk[0..<n]
         }
+        return try decode(bytes)
+    }
+
+    /// Reads the bindings file's contents (`abi-bindings/1`).
+    /// - Throws: `InputError` naming the key.
+    public static func decode(_ bytes: [UInt8]) throws(InputError) -> Bindings {
         let r = try ObjectReader(try InputError.parsingJSON(bytes), at: "")
         guard try r.string("format") == format else { throw InputError(path: "format", "must be \"\(format)\"") }
         var bindings = Bindings()
@@ -86,18 +93,5 @@ public struct Bindings: Sendable, Equatable {
             current += "/" + part
             if mkdir(current, 0o700) != 0 && errno != EEXIST { throw SystemError("mkdir", path: current) }
         }
-    }
-}
-
-/// Which profile a device uses and what bound it: the udev rule's `ABI_PROFILE`, then the
-/// user's binding of its serial number, then an explicit `--profile`.
-public enum ProfileBinding: String, Sendable {
-    case udev, binding, option
-
-    public static func resolve(_ device: TTYDevice, bindings: Bindings, option: String?) -> (profile: String, boundBy: ProfileBinding)? {
-        if let profile = device.udevProfile { return (profile, .udev) }
-        if let serial = device.serial, let profile = bindings.profiles[serial] { return (profile, .binding) }
-        if let option { return (option, .option) }
-        return nil
     }
 }
