@@ -87,15 +87,15 @@ extension Store {
     }
 
     /// The journaled bytes of an exam, in the order received, with each session's device profile.
-    public func journal(exam: Int64) throws(StoreError) -> [(profile: String?, port: String, at: String, bytes: [UInt8])] {
+    public func journal(exam: Int64) throws(StoreError) -> [(session: Int64, profile: String?, port: String, at: String, bytes: [UInt8])] {
         try read("reading the device journal") { db in
             guard try Bool.fetchOne(db, sql: "SELECT 1 FROM exams WHERE id = ?", arguments: [exam]) == true else {
                 throw StoreError(.notFound, "there is no exam \(exam) (abi exams list)")
             }
             return try Row.fetchAll(db, sql: """
-                SELECT s.profile, j.port, j.receivedAt, j.bytes FROM deviceJournal j JOIN captureSessions s ON s.id = j.sessionId
+                SELECT s.id, s.profile, j.port, j.receivedAt, j.bytes FROM deviceJournal j JOIN captureSessions s ON s.id = j.sessionId
                 WHERE s.examId = ? ORDER BY j.id
-                """, arguments: [exam]).map { (profile: $0[0], port: $0[1], at: $0[2], bytes: [UInt8]($0[3] as Data)) }
+                """, arguments: [exam]).map { (session: $0[0], profile: $0[1], port: $0[2], at: $0[3], bytes: [UInt8]($0[4] as Data)) }
         }
     }
 

@@ -206,7 +206,10 @@ public final class Store: Sendable {
 
     /// The words of a database error for a clinician: SQLite's message without its codes.
     static func words(_ error: any Error) -> String {
-        if let e = error as? DatabaseError { return e.message ?? "\(e.resultCode)" }
+        if let e = error as? DatabaseError {
+            if e.resultCode == .SQLITE_FULL { return "the disk is full (nothing more was written; free some space)" }
+            return e.message ?? "\(e.resultCode)"
+        }
         if let e = error as? StoreError { return e.message }
         return "\(error)"
     }

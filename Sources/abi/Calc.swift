@@ -74,14 +74,7 @@ extension ABI {
                 return
             }
             guard let path = exam else { return }
-            let name = path == "-" ? "standard input" : path
-            let bytes = try Files.read(path)
-            let exam: Exam
-            do {
-                exam = try ExamFile.decode(bytes)
-            } catch {
-                throw Failure(.dataError, "\(name): \(error)")
-            }
+            let exam = try Files.readExam(path)
             let result = exam.result(options: rules.options)
             switch format {
             case .json: Terminal.write(ResultFile.encode(result, pretty: true) + "\n")

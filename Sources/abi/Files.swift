@@ -33,6 +33,23 @@ enum Files {
         return data
     }
 
+    /// Reads an exam file (or standard input for `-`), and warns on standard error about the keys
+    /// abi does not know: they are ignored, and a misspelt one ("diastolc") would drop a value.
+    /// - Parameter refused: added to the message of a refused file ("nothing was stored").
+    /// - Throws: `Failure` 66 when unreadable, 65 naming the file, JSON path and problem.
+    static func readExam(_ path: String, refused: String = "") throws(Failure) -> Exam {
+        let name = path == "-" ? "standard input" : path
+        let bytes = try read(path)
+        let exam: Exam
+        do { exam = try ExamFile.decode(bytes) } catch { throw Failure(.dataError, "\(name): \(error)\(refused)") }
+        let unknown = ExamFile.unknownKeys(bytes)
+        for key in unknown.prefix(5) {
+            Terminal.error("abi: \(name): warning: \(key) is not a field of abi-exam/1 and was ignored (misspelt?)")
+        }
+        if unknown.count > 5 { Terminal.error("abi: \(name): warning: \(unknown.count - 5) more unknown fields were ignored") }
+        return exam
+    }
+
     /// Creates a folder (and its parents) readable only by its owner (0700); an existing folder is kept.
     static func makePrivateDirectory(_ path: String) throws(Failure) {
         var current = path.hasPrefix("/") ? "" : "."

@@ -148,13 +148,7 @@ extension ABI {
                 do { try db.noteExport(id, as: "\(format.rawValue) report", actor: store.actor) } catch { throw Failure(error) }
                 return report
             }
-            let name = path == "-" ? "standard input" : path
-            let bytes = try Files.read(path)
-            do {
-                return ExamReport(exam: try ExamFile.decode(bytes), options: rules.options)
-            } catch {
-                throw Failure(.dataError, "\(name): \(error)")
-            }
+            return ExamReport(exam: try Files.readExam(path), options: rules.options)
         }
 
         /// A stored exam, with the options it was stored with and its status and signature.

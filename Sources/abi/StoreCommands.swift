@@ -241,8 +241,7 @@ extension ABI {
                 var exams: [Exam] = []
                 exams.reserveCapacity(paths.count)
                 for path in paths {
-                    do { exams.append(try ExamFile.decode(try Files.read(path))) }
-                    catch let error as InputError { throw Failure(.dataError, "\(path): \(error) (nothing was stored)") }
+                    exams.append(try Files.readExam(path, refused: " (nothing was stored)"))
                 }
                 let db = try store.open(.create)
                 let ids: [Int64]
@@ -298,7 +297,7 @@ extension ABI {
 
             func run() throws {
                 let exam: Exam
-                do { exam = try ExamFile.decode(try Files.read(from)) } catch let error as InputError { throw Failure(.dataError, "\(from): \(error)") }
+                exam = try Files.readExam(from)
                 let db = try store.open(.existing)
                 do {
                     let id = try db.amend(examId, with: exam, reason: reason, actor: store.actor)
@@ -317,12 +316,18 @@ extension ABI {
 
             func run() throws {
                 let db = try store.open(.readOnly)
-                let chunks: [(profile: String?, port: String, at: String, bytes: [UInt8])]
+                let chunks: [(session: Int64, profile: String?, port: String, at: String, bytes: [UInt8])]
                 do { chunks = try db.journal(exam: examId) } catch { throw Failure(error) }
                 var out = BufferedOutput()
                 try out.write(RawLog.header + (chunks.first.map { " profile=\($0.profile ?? "unknown") port=\($0.port)" } ?? "") + "\n")
+                var session: Int64?
                 for chunk in chunks {
                     guard let time = Timestamp(chunk.at) else { continue }
+                    // A comment marks where a capture session (a resume after a crash, say) begins.
+                    if chunk.session != session {
+                        try out.write("# capture session \(chunk.session)\(session == nil ? "" : " (resumed)") port=\(chunk.port)\n")
+                        session = chunk.session
+                    }
                     try out.write(RawLog.line(time, chunk.bytes))
                 }
                 try out.flush()

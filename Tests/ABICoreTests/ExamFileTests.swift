@@ -54,10 +54,15 @@ import Testing
         (#"{"format":"abi-exam/2","patient":{"id":"P"}}"#, "format", "not supported"),
         (#"{"patient":{"id":"P"}}"#, "format", "is required"),
         (#"[1,2]"#, "", "expected an exam object"),
+        ("\u{FEFF}" + #"{"format":"abi-exam/1"}"#, "", "byte-order mark"),
         (#"{"format":"abi-exam/1","#, "", "not valid JSON: line 1, column 24"),
         (#"{"format":"abi-exam/1","format":"abi-exam/1"}"#, "", "duplicate member \"format\""),
     ])
     func rejects(_ text: String, _ path: String, _ fragment: String) {
+        if fragment == "byte-order mark" {  // and UTF-16, which a String cannot hold here
+            let error = #expect(throws: InputError.self) { try ExamFile.decode([0xFF, 0xFE] + Array("{}".utf16.flatMap { [UInt8($0), 0] })) }
+            #expect(error?.description.contains("UTF-16") == true)
+        }
         do {
             _ = try ExamFileTests.decode(text)
             Issue.record("accepted: \(text)")

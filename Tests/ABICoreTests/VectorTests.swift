@@ -16,6 +16,16 @@ import Testing
         #expect(VectorTests.names.count >= 20, "expected the test vectors at \(vectorsDirectory.path)")
     }
 
+    @Test("Unknown keys are named (a misspelt diastolc drops a value); the vectors and the formats example have none")
+    func unknownKeys() throws {
+        for name in VectorTests.names {
+            let bytes = try Data(contentsOf: vectorsDirectory.appendingPathComponent("\(name).exam.json"))
+            #expect(ExamFile.unknownKeys(Array(bytes)) == [], "\(name)")
+        }
+        let text = #"{"format":"abi-exam/1","patient":{"id":"P","diabetis":true},"readings":[{"site":"rightBrachial","systolic":120,"diastolc":80}],"symptoms":{"left":{"restPian":true}}}"#
+        #expect(ExamFile.unknownKeys(Array(text.utf8)) == ["patient.diabetis", "readings[0].diastolc", "symptoms.left.restPian"])
+    }
+
     @Test(arguments: VectorTests.names)
     func vector(_ name: String) throws {
         let dir = vectorsDirectory

@@ -131,6 +131,7 @@ final class CaptureProcess: @unchecked Sendable {
 
         // Every byte was journaled before decoding: the journal replays to the MARK that was recorded.
         let journal = try CommandTests.run(CommandTests.binary, ["exams", "journal", "1", "--db", db])
+        #expect(journal.stdout.split(separator: "\n").dropFirst().first?.hasPrefix("# capture session ") == true, "\(journal.stdout.prefix(200))")
         let raw = dir.appendingPathComponent("session.raw")
         try journal.stdout.write(to: raw, atomically: true, encoding: .utf8)
         let replay = try CommandTests.abi(["ingest", raw.path, "--profile", "doppler-manometer"])

@@ -351,4 +351,14 @@ import Testing
         #expect(try CommandTests.abi(["report", sample, "--format", "text", "-o", out, "--force"]).status == 0)
         #expect(!(try String(contentsOfFile: out, encoding: .utf8).hasPrefix("patient_id,")))  // replaced by the text report
     }
+
+    @Test("abi calc warns about a key it does not know, naming its JSON path, and still calculates")
+    func unknownKeyWarning() throws {
+        let dir = try CommandTests.temporaryDirectory()
+        let file = dir.appendingPathComponent("typo.exam.json")
+        try #"{"format":"abi-exam/1","patient":{"id":"P"},"readings":[{"site":"rightBrachial","systolic":120,"diastolc":80}]}"#.write(to: file, atomically: true, encoding: .utf8)
+        let run = try CommandTests.abi(["calc", file.path])
+        #expect(run.status == 0)
+        #expect(run.stderr.contains("typo.exam.json: warning: readings[0].diastolc is not a field of abi-exam/1"), "\(run.stderr)")
+    }
 }

@@ -10,9 +10,17 @@ public enum ExamFile {
         try decode(try InputError.parsingJSON(bytes))
     }
 
+    /// The keys of an exam file that abi does not know (they are ignored), by JSON path: worth a
+    /// warning, since a misspelt key ("diastolc") silently drops a value.
+    public static func unknownKeys(_ bytes: some Collection<UInt8>) -> [String] {
+        let ledger = KeyLedger()
+        guard let value = try? InputError.parsingJSON(bytes), (try? decode(value, ledger: ledger)) != nil else { return [] }
+        return ledger.unread
+    }
+
     /// Validates a parsed exam document.
-    public static func decode(_ value: JSONValue) throws(InputError) -> Exam {
-        let root = try ObjectReader(value, at: "", what: "an exam object")
+    public static func decode(_ value: JSONValue, ledger: KeyLedger? = nil) throws(InputError) -> Exam {
+        let root = try ObjectReader(value, at: "", what: "an exam object", ledger: ledger)
         guard let format = try root.string("format") else {
             throw InputError(path: "format", "is required and must be \"\(format)\"")
         }
@@ -43,19 +51,19 @@ public enum ExamFile {
         }
 
         guard let readingValues = try root.array("readings") else { throw root.missing("readings") }
-        let readings = try decodeReadings(readingValues, at: "readings")
+        let readings = try decodeReadings(readingValues, at: "readings", ledger: ledger)
 
         var postExercise: PostExercise?
         if let post = try root.object("postExercise") {
             guard let values = try post.array("readings") else { throw post.missing("readings") }
             postExercise = PostExercise(
                 minutesAfter: try post.int("minutesAfter", in: 0...1440, unit: "minutes"),
-                readings: try decodeReadings(values, at: post.childPath("readings"))
+                readings: try decodeReadings(values, at: post.childPath("readings"), ledger: ledger)
             )
         }
 
         let symptoms = try root.object("symptoms").map { s throws(InputError) in try decodeSymptoms(s) }
-        let prior = try decodePrior(try root.array("prior") ?? [], at: "prior")
+        let prior = try decodePrior(try root.array("prior") ?? [], at: "prior", ledger: ledger)
 
         return Exam(patient: patient, details: details, readings: readings, postExercise: postExercise,
                     symptoms: symptoms, prior: prior)
@@ -92,14 +100,14 @@ public enum ExamFile {
         return id
     }
 
-    static func decodeReadings(_ values: [JSONValue], at path: String) throws(InputError) -> [Reading] {
+    static func decodeReadings(_ values: [JSONValue], at path: String, ledger: KeyLedger? = nil) throws(InputError) -> [Reading] {
         guard values.count <= maximumReadings else {
             throw InputError(path: path, "\(values.count) readings; an exam holds at most \(maximumReadings)")
         }
         var readings: [Reading] = []
         readings.reserveCapacity(values.count)
         for (i, value) in values.enumerated() {
-            readings.append(try decodeReading(value, at: "\(path)[\(i)]", defaultSeq: i + 1))
+            readings.append(try decodeReading(value, at: "\(path)[\(i)]", defaultSeq: i + 1, ledger: ledger))
         }
         // Each seq names one reading; a repeated seq would make R4 ambiguous.
         var first: [Int: Int] = [:]
@@ -111,8 +119,8 @@ public enum ExamFile {
         return readings
     }
 
-    static func decodeReading(_ value: JSONValue, at path: String, defaultSeq: Int) throws(InputError) -> Reading {
-        let r = try ObjectReader(value, at: path, what: "a reading object")
+    static func decodeReading(_ value: JSONValue, at path: String, defaultSeq: Int, ledger: KeyLedger? = nil) throws(InputError) -> Reading {
+        let r = try ObjectReader(value, at: path, what: "a reading object", ledger: ledger)
         guard let site = try r.choice("site", Site.self, what: "site") else { throw r.missing("site") }
         let seq = try r.int("seq", in: 0...1_000_000) ?? defaultSeq
 
@@ -205,10 +213,10 @@ public enum ExamFile {
         )
     }
 
-    static func decodePrior(_ values: [JSONValue], at path: String) throws(InputError) -> [PriorExam] {
+    static func decodePrior(_ values: [JSONValue], at path: String, ledger: KeyLedger? = nil) throws(InputError) -> [PriorExam] {
         var prior: [PriorExam] = []
         for (i, entry) in values.enumerated() {
-            let p = try ObjectReader(entry, at: "\(path)[\(i)]")
+            let p = try ObjectReader(entry, at: "\(path)[\(i)]", ledger: ledger)
             guard let at = try p.timestamp("performedAt") else { throw p.missing("performedAt") }
             func abi(_ key: String) throws(InputError) -> Int? {
                 guard let d = try p.decimal(key, atLeast: 0, atMost: 300) else { return nil }

@@ -14,6 +14,13 @@ public struct InputError: Error, Equatable, Sendable, CustomStringConvertible {
 
     /// Parses a JSON document, a syntax error becoming an `InputError` with its line and column.
     public static func parsingJSON(_ bytes: some Collection<UInt8>) throws(InputError) -> JSONValue {
+        // Name the encodings editors save by mistake instead of "unexpected character".
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) {
+            throw InputError(path: "", "the file starts with a byte-order mark; save it as UTF-8 without a BOM")
+        }
+        if bytes.starts(with: [0xFF, 0xFE]) || bytes.starts(with: [0xFE, 0xFF]) {
+            throw InputError(path: "", "the file is UTF-16; save it as UTF-8")
+        }
         do {
             return try JSONParser.parse(bytes)
         } catch {
@@ -27,13 +34,17 @@ public struct InputError: Error, Equatable, Sendable, CustomStringConvertible {
 public struct ObjectReader {
     public let object: JSONObject
     public let path: String
+    /// Notes the keys read, to name the keys nobody read (a misspelt "diastolc").
+    public let ledger: KeyLedger?
 
-    public init(_ value: JSONValue, at path: String, what: String = "an object") throws(InputError) {
+    public init(_ value: JSONValue, at path: String, what: String = "an object", ledger: KeyLedger? = nil) throws(InputError) {
         guard case .object(let object) = value else {
             throw InputError(path: path, "expected \(what), found \(ObjectReader.describe(value, at: path))")
         }
         self.object = object
         self.path = path
+        self.ledger = ledger
+        ledger?.saw(self)
     }
 
     public func childPath(_ key: String) -> String { path.isEmpty ? key : path + "." + key }
@@ -49,6 +60,7 @@ public struct ObjectReader {
 
     /// The member's value, treating `null` as absent.
     public func value(_ key: String) -> JSONValue? {
+        ledger?.read(childPath(key))
         // Comparing UTF-8 lengths first (O(1)) skips most full string comparisons.
         let length = key.utf8.count
         for member in object.members where member.key.utf8.count == length && member.key == key {
@@ -148,7 +160,7 @@ public struct ObjectReader {
 
     public func object(_ key: String) throws(InputError) -> ObjectReader? {
         guard let v = value(key) else { return nil }
-        return try ObjectReader(v, at: childPath(key))
+        return try ObjectReader(v, at: childPath(key), ledger: ledger)
     }
 
     public func array(_ key: String) throws(InputError) -> [JSONValue]? {
@@ -195,5 +207,25 @@ public struct ObjectReader {
             }
         }
         return out + "\""
+    }
+}
+
+/// The keys of a document that were read, and so the keys that were not: abi ignores unknown
+/// keys (a newer program's file still reads), but a misspelt one ("diastolc") drops data, so the
+/// commands that read one file name them as warnings.
+public final class KeyLedger {
+    private var readPaths: Set<String> = []
+    private var objects: [(path: String, keys: [String])] = []
+
+    public init() {}
+
+    func saw(_ reader: ObjectReader) { objects.append((reader.path, reader.object.members.map(\.key))) }
+    func read(_ path: String) { readPaths.insert(path) }
+
+    /// The paths of the keys nobody read, in document order.
+    public var unread: [String] {
+        objects.flatMap { object in
+            object.keys.map { object.path.isEmpty ? $0 : object.path + "." + $0 }.filter { !readPaths.contains($0) }
+        }
     }
 }
