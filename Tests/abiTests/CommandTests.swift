@@ -333,9 +333,9 @@ import Testing
         let out = dir.appendingPathComponent("report.csv").path
         // A leftover of a run killed while writing (its process long gone: above Linux's pid_max).
         let stale = out + ".tmp-4194305"
-        FileManager.default.createFile(atPath: stale, contents: Data("half a report".utf8))
+        _ = FileManager.default.createFile(atPath: stale, contents: Data("half a report".utf8))
         let mine = out + ".tmp-\(getpid())"  // a live process's file is not touched
-        FileManager.default.createFile(atPath: mine, contents: Data("in progress".utf8))
+        _ = FileManager.default.createFile(atPath: mine, contents: Data("in progress".utf8))
         let sample = CommandTests.packageDirectory.appendingPathComponent("samples/pad.exam.json").path
         let run = try CommandTests.abi(["report", sample, "--format", "csv", "-o", out])
         #expect(run.status == 0, "\(run.stderr)")

@@ -106,7 +106,7 @@ final class RunningCommand: @unchecked Sendable {
         #expect(try String(contentsOfFile: victim, encoding: .utf8) == "keep me\n")
 
         let shared = dir.appendingPathComponent("shared.raw").path
-        FileManager.default.createFile(atPath: shared, contents: nil, attributes: [.posixPermissions: 0o644])
+        _ = FileManager.default.createFile(atPath: shared, contents: nil, attributes: [.posixPermissions: 0o644])
         let run = try CommandTests.abi(["listen", "--port", port, "--profile", "doppler-manometer", "--raw-log", shared, "--count", "1", "--timeout", "10"])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(try CommandTests.mode(shared) == 0o600)
@@ -143,11 +143,11 @@ final class RunningCommand: @unchecked Sendable {
     func ingestProfiles() throws {
         let dir = try CommandTests.temporaryDirectory()
         let raw = dir.appendingPathComponent("session.raw").path
-        try "# abi-raw/1 profile=doppler-manometer port=/dev/ttyUSB0\n2026-11-26T09:30:00.000Z 503d3132300d0a\n2026-11-26T09:30:00.100Z 4d41524b0d0a\n".write(toFile: raw, atomically: true, encoding: .utf8)
+        try "# abi-raw/1 profile=doppler-manometer port=/dev/ttyUSB0\n2026-11-26T09:30:00.000Z 503d3132310d0a503d3132300d0a\n2026-11-26T09:30:00.100Z 4d41524b0d0a\n".write(toFile: raw, atomically: true, encoding: .utf8)
         let run = try CommandTests.abi(["ingest", raw])
         #expect(run.status == 0, "\(run.stderr)")
         let records = DeviceCommandTests.records(run.stdout)
-        #expect(records.map { $0["pressure"] as? Int } == [120, 120])
+        #expect(records.map { $0["pressure"] as? Int } == [121, 120, 120])
         #expect(records.last?["mark"] as? Bool == true)
 
         let binary = dir.appendingPathComponent("capture.bin").path
