@@ -16,7 +16,7 @@ public func fuzzRecord(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     }
     return 0
 }
-#elseif SUNTECH || NONIN2 || CMS50 || LINES
+#elseif SUNTECH || NONIN2 || CMS50 || CMS50V7 || LINES
 func makeCodec() -> any DeviceCodec {
     #if SUNTECH
     return SunTechAdvantage()
@@ -24,6 +24,8 @@ func makeCodec() -> any DeviceCodec {
     return Nonin2()
     #elseif CMS50
     return ContecCMS50Legacy()
+    #elseif CMS50V7
+    return ContecCMS50V7()
     #else
     // Rotate through the built-in line profiles by the input's first byte.
     return lineCodecs[Int(lineSelector) % lineCodecs.count]

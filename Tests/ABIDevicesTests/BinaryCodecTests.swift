@@ -259,6 +259,45 @@ import Testing
     }
 }
 
+@Suite struct ContecV7Tests {
+    static let lead = Array(repeating: ContecCMS50V7.realTime(pulseRate: 255, spo2: 127), count: ContecCMS50Legacy.lockPackets - 1).flatMap { $0 }
+
+    @Test("V7 framing: type byte, high-bits byte, data with bit 7 set; bit 7 of the pulse rate comes from the high byte", arguments: Chunking.allCases)
+    func packets(_ chunking: Chunking) {
+        let fast = ContecCMS50V7.realTime(pulseRate: 190, spo2: 91)
+        #expect(fast.count == 9 && fast[0] == 0x01 && fast[1] == 0x88 && fast.dropFirst().allSatisfy { $0 & 0x80 != 0 })
+        var codec = ContecCMS50V7()
+        let reply = ContecCMS50V7.packet(type: 0x0C, data: Array(repeating: 0x41, count: 12))  // another packet type, longer
+        let records = decode(&codec, ContecV7Tests.lead + ContecCMS50V7.realTime(pulseRate: 72, spo2: 98) + reply + fast, chunking)
+        #expect(records.map(\.oximetry?.pulseRate) == [72, 190])
+        #expect(records.map(\.oximetry?.spo2) == [98, 91])
+    }
+
+    @Test("V7: no value is never a number; a packet cut short is dropped; the start command is the V7.0 command packet")
+    func noValueAndCutShort() {
+        var codec = ContecCMS50V7()
+        let good = ContecCMS50V7.realTime(pulseRate: 80, spo2: 96)
+        let records = codec.feed(ContecV7Tests.lead + ContecCMS50V7.realTime(pulseRate: 255, spo2: 127) + ContecCMS50V7.realTime(pulseRate: 0, spo2: 0)
+                                 + Array(good.prefix(6)) + Array(repeating: good, count: 5).flatMap { $0 })
+        #expect(records.count == 3)
+        #expect(records[0].oximetry?.hasValue == false && records[1].oximetry?.hasValue == false)
+        #expect(records[2].oximetry?.spo2 == 96)
+        #expect(codec.statistics.framingErrors == 1)
+        #expect(ContecCMS50V7.Command.startRealTime == ContecCMS50V7.packet(type: 0x7D, data: [0xA1, 0, 0, 0, 0, 0, 0]))
+    }
+
+    @Test("The V7 profile: 115200 8N1, and a driver that asks for the stream at once and again every 20 s")
+    func profileAndDriver() throws {
+        let profile = try DeviceProfile.builtIn("contec-cms50-v7")
+        #expect(profile.settings.description == "115200 8N1")
+        guard var driver = profile.makeDriver(startsMeasuring: false) else { Issue.record("no driver"); return }
+        #expect(driver.commands(now: 0) == [ContecCMS50V7.Command.startRealTime])
+        #expect(driver.commands(now: 19_999).isEmpty)
+        #expect(driver.commands(now: 20_000) == [ContecCMS50V7.Command.startRealTime])
+        #expect(try DeviceProfile.builtIn("nonin-2").makeDriver(startsMeasuring: true) == nil)
+    }
+}
+
 @Suite struct BloodPressureRecordTests {
     @Test("SFLOAT vectors", arguments: [(UInt16(0x0002), "2"), (0xF014, "2"), (0xE0C8, "2"), (0x1002, "20"), (0x2002, "200"),
                                         (0x00C8, "200"), (0x04D2, "1234"), (0x0B2E, "-1234"), (0xF4D2, "123.4")])

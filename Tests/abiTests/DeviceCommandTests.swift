@@ -164,6 +164,17 @@ final class RunningCommand: @unchecked Sendable {
         #expect(refused.status == 65 && refused.stderr.contains("bad.raw: line 3"), "\(refused.stderr)")
     }
 
+    @Test("Contec V7 (CMS50D+ 4.6, CMS50E): abi asks the oximeter for its stream, then reads it")
+    func contecV7() throws {
+        let (simulator, port) = try DeviceCommandTests.simulate("contec-cms50-v7")
+        defer { simulator.stop() }
+        let run = try CommandTests.abi(["listen", "--port", port, "--profile", "contec-cms50-v7", "--count", "2", "--timeout", "10"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let readings = DeviceCommandTests.records(run.stdout).filter { $0["kind"] as? String == "oximetry" }
+        #expect(readings.count == 2)
+        #expect(readings.first?["spo2"] as? Int == 98)
+    }
+
     @Test("SunTech error scenario: the module's error is a deviceError, never a pressure")
     func sunTechError() throws {
         let (simulator, port) = try DeviceCommandTests.simulate("suntech-advantage", "error")

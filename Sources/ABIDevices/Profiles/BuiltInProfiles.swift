@@ -53,11 +53,15 @@ public enum BuiltInProfiles {
             """#,
     ]
 
-    /// Binary protocols, each with its codec and port settings.
-    public static let binaryProfiles: [String: (settings: SerialSettings, make: @Sendable () -> any DeviceCodec)] = [
-        "suntech-advantage": (SerialSettings(baud: 9600), { SunTechAdvantage() }),
-        "nonin-2": (SerialSettings(baud: 9600), { Nonin2() }),
-        "contec-cms50-legacy": (SerialSettings(baud: 19200, parity: .odd), { ContecCMS50Legacy() }),
+    /// Binary protocols, each with its port settings, codec, and (for a device that must be
+    /// asked) the driver that asks it; the driver is told whether a measurement starts at once.
+    public static let binaryProfiles: [String: (settings: SerialSettings, make: @Sendable () -> any DeviceCodec,
+                                                driver: (@Sendable (Bool) -> any DeviceDriver)?)] = [
+        "suntech-advantage": (SerialSettings(baud: 9600), { SunTechAdvantage() }, { SunTechDriver(startImmediately: $0) }),
+        "nonin-2": (SerialSettings(baud: 9600), { Nonin2() }, nil),
+        "contec-cms50-legacy": (SerialSettings(baud: 19200, parity: .odd), { ContecCMS50Legacy() }, nil),
+        "contec-cms50-v7": (SerialSettings(baud: 115200), { ContecCMS50V7() },
+                            { _ in StreamRequestDriver(command: ContecCMS50V7.Command.startRealTime, every: ContecCMS50V7.requestEvery) }),
     ]
 
     public static var names: [String] { (Array(lineProfiles.keys) + Array(binaryProfiles.keys)).sorted() }
@@ -88,14 +92,18 @@ public struct DeviceProfile: Sendable {
     public let settings: SerialSettings
     public let silenceSeconds: Int
     private let make: @Sendable () -> any DeviceCodec
+    private var driver: (@Sendable (Bool) -> any DeviceDriver)? = nil
 
     public func makeCodec() -> any DeviceCodec { make() }
+    /// What the host must send to this device, or nil for one that streams unasked.
+    /// - Parameter startsMeasuring: whether an automatic cuff starts measuring at once.
+    public func makeDriver(startsMeasuring: Bool) -> (any DeviceDriver)? { driver?(startsMeasuring) }
 
     /// A built-in profile by name.
     /// - Throws: `InputError` listing the known names.
     public static func builtIn(_ name: String) throws(InputError) -> DeviceProfile {
         if let binary = BuiltInProfiles.binaryProfiles[name] {
-            return DeviceProfile(name: name, settings: binary.settings, silenceSeconds: 5, make: binary.make)
+            return DeviceProfile(name: name, settings: binary.settings, silenceSeconds: 5, make: binary.make, driver: binary.driver)
         }
         if let text = BuiltInProfiles.lineProfiles[name] {
             return try line(LineProfile.decode(Array(text.utf8)))
@@ -106,7 +114,7 @@ public struct DeviceProfile: Sendable {
 
     /// The same profile with other port settings (`--baud` and the like, for a device variant).
     public func with(settings: SerialSettings) -> DeviceProfile {
-        DeviceProfile(name: name, settings: settings, silenceSeconds: silenceSeconds, make: make)
+        DeviceProfile(name: name, settings: settings, silenceSeconds: silenceSeconds, make: make, driver: driver)
     }
 
     /// A profile from a line profile.

@@ -56,7 +56,7 @@ public final class PortSession {
     /// - Throws: `PortError` when the port cannot be opened at the start (missing, busy, no permission).
     public func run(deadline: Int? = nil, stopFD: Int32? = nil, measureFD: Int32? = nil, handle: (DeviceReading) -> Bool) throws(PortError) -> End {
         var decoder = ReadingDecoder(profile: profile, port: path, serial: serial)
-        var driver: (any DeviceDriver)? = profile.name == "suntech-advantage" ? SunTechDriver(startImmediately: startsMeasuring) : nil
+        var driver = profile.makeDriver(startsMeasuring: startsMeasuring)
         var port = try SerialPort(path: path, settings: profile.settings)
         func event(_ e: DeviceEvent) -> Bool {
             try? rawLog?.note("\(e.rawValue) \(path) \(DeviceClock.now().text)")

@@ -24,10 +24,10 @@ public final class DeviceSimulator {
         self.link = link
         switch profile {
         case "suntech-advantage": device = SimulatedSunTech(scenario)
-        case "nonin-2", "contec-cms50-legacy", "masimo-ascii1", "nonin-ascii": device = SimulatedOximeter(profile: profile, scenario: scenario)
+        case "nonin-2", "contec-cms50-legacy", "contec-cms50-v7", "masimo-ascii1", "nonin-ascii": device = SimulatedOximeter(profile: profile, scenario: scenario)
         case "doppler-manometer": device = SimulatedManometer(scenario)
         default:
-            throw InputError(path: "", "no simulator for \"\(profile)\" (simulated: suntech-advantage, nonin-2, contec-cms50-legacy, masimo-ascii1, nonin-ascii, doppler-manometer)")
+            throw InputError(path: "", "no simulator for \"\(profile)\" (simulated: suntech-advantage, nonin-2, contec-cms50-legacy, contec-cms50-v7, masimo-ascii1, nonin-ascii, doppler-manometer)")
         }
         pty = try PseudoTerminal()
         try relink()

@@ -87,14 +87,23 @@ struct SimulatedSunTech: SimulatedDevice {
     mutating func tick(now: Int) -> [UInt8] { [] }
 }
 
-/// Oximeters that stream: Nonin #2 packets, CMS50 packets, Masimo and Nonin ASCII lines.
+/// Oximeters that stream: Nonin #2 packets, CMS50 packets, Masimo and Nonin ASCII lines. The
+/// Contec V7 oximeter streams only once the host has asked (`ContecCMS50V7.Command.startRealTime`).
 struct SimulatedOximeter: SimulatedDevice {
     let profile: String
     let scenario: SimulationScenario
+    private var pending: [UInt8] = []
+    private(set) var asked = false
+
+    init(profile: String, scenario: SimulationScenario) {
+        self.profile = profile
+        self.scenario = scenario
+    }
+
     var tickInterval: Int {
         switch profile {
         case "nonin-2": 333
-        case "contec-cms50-legacy": 17
+        case "contec-cms50-legacy", "contec-cms50-v7": 17
         default: 1000
         }
     }
@@ -107,7 +116,15 @@ struct SimulatedOximeter: SimulatedDevice {
         }
     }
 
-    func received(_ bytes: [UInt8], now: Int) -> [UInt8] { [] }
+    mutating func received(_ bytes: [UInt8], now: Int) -> [UInt8] {
+        pending = Array((pending + bytes).suffix(64))
+        let start = ContecCMS50V7.Command.startRealTime
+        if pending.count >= start.count, (0...(pending.count - start.count)).contains(where: { Array(pending[$0..<($0 + start.count)]) == start }) {
+            asked = true
+            pending.removeAll()
+        }
+        return []
+    }
 
     func tick(now: Int) -> [UInt8] {
         let wobble = now / 1000 % 3
@@ -125,6 +142,10 @@ struct SimulatedOximeter: SimulatedDevice {
         case "contec-cms50-legacy":
             guard let v = values else { return ContecCMS50Legacy.packet(fingerOut: true, pulseRate: 0, spo2: 127) }
             return ContecCMS50Legacy.packet(pleth: UInt8(now / 17 % 100), pulseRate: v.rate + wobble, spo2: UInt8(v.spo2))
+        case "contec-cms50-v7":
+            guard asked else { return [] }
+            guard let v = values else { return ContecCMS50V7.realTime(pulseRate: 255, spo2: 127) }
+            return ContecCMS50V7.realTime(pleth: UInt8(now / 17 % 100), pulseRate: v.rate + wobble, spo2: UInt8(v.spo2))
         case "masimo-ascii1":
             let spo2 = values.map { String(format3: $0.spo2) } ?? "--"
             let bpm = values.map { String(format3: $0.rate + wobble) } ?? "---"
