@@ -31,6 +31,8 @@ func stream(_ profile: String, bytes target: Int) -> [UInt8] {
             }
         case "contec-cms50-legacy":
             out += ContecCMS50Legacy.packet(pleth: UInt8(i % 100), pulseRate: 60 + i % 40, spo2: 97)
+        case "contec-cms50-v7":
+            out += ContecCMS50V7.realTime(pleth: UInt8(i % 100), pulseRate: 60 + i % 40, spo2: 97)
         case "masimo-ascii1":
             out += Array("02/22/16 22:47:45 SN=0000056661 SPO2=098% BPM=0\(60 + i % 40) PI=03.60% SPCO=--.-% SPMET=--.-% DESAT=-- PIDELTA=+-- ALARM=0000 EXC=000800\r\n".utf8)
         case "nonin-ascii":
