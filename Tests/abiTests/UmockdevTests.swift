@@ -37,6 +37,7 @@ import Testing
         ("suntech-advantage", ["cuffPressure 160", "cuffPressure 140", "cuffPressure 120", "cuffPressure 100", "bloodPressure 115/74 map 88 pulse 85"]),
         ("nonin-2", ["oximetry 97 72"]),
         ("contec-cms50-legacy", ["oximetry 98 72"]),
+        ("contec-cms50-v7", ["oximetry 98 72"]),
         ("masimo-ascii1", ["oximetry 98 97", "oximetry - -"]),
         ("nonin-ascii", ["oximetry 97 72", "oximetry 96 71", "oximetry - -"]),
         ("doppler-manometer", ["cuffPressure 180", "cuffPressure 170", "cuffPressure 160", "cuffPressure 150", "cuffPressure 140",

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes a umockdev device description (.umockdev) and replay script (.script) for each
-built-in codec, from the frames PROTOCOLS.md publishes or defines. The tests run `abi devices`
+built-in codec, from the frames docs/devices.md publishes or defines. The tests run `abi devices`
 and `abi listen` against them under umockdev-run.
 
 The frames are built here independently of the Swift codecs, so the tests check one against
@@ -18,6 +18,7 @@ DEVICES = {
     "masimo-ascii1": ("067b", "2303", None, "USB-Serial_Controller", "4"),
     "nonin-ascii": ("0403", "6001", "NONIN002", "Nonin_3231_USB", "5"),
     "doppler-manometer": ("1a86", "7523", None, "USB2.0-Serial", "6"),
+    "contec-cms50-v7": ("10c4", "ea60", None, "CP2102_USB_to_UART_Bridge_Controller", "7"),
 }
 
 
@@ -83,6 +84,14 @@ def cms50_packet(rate, spo2, finger_out=False):
     return bytes([0x80 | 5 | (0x10 if finger_out else 0), 40, 4 | (0x40 if rate & 0x80 else 0), rate & 0x7F, spo2])
 
 
+def cms50_v7_packet(rate, spo2, pleth=40):
+    """Protocol V7.0: type 0x01, a byte carrying bit 7 of each data byte, data bytes with bit 7 set."""
+    data = [0x05, pleth, 0x04, rate, spo2, 0, 0]
+    high = 0x80 | sum(1 << i for i, b in enumerate(data) if b & 0x80)
+    return bytes([0x01, high] + [b | 0x80 for b in data])
+
+
+V7_START = bytes([0x7D, 0x81, 0xA1, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80])
 START = bytes([0x3A, 0x20, 0xA6])
 CUFF = bytes([0x3A, 0x79, 0x05, 0x00, 0x48])
 BPDATA = bytes([0x3A, 0x79, 0x03, 0x00, 0x4A])
@@ -104,6 +113,9 @@ SCRIPTS = {
     "masimo-ascii1": [("r", 500, b"02/22/16 22:47:45 SN=0000056661 SPO2=098% BPM=097 PI=03.60% SPCO=--.-% SPMET=--.-% DESAT=-- PIDELTA=+-- ALARM=0000 EXC=000800\r\n"),
                       ("r", 1500, b"02/22/16 22:47:46 SN=0000056661 SPO2=--% BPM=---% PI=--.--% SPCO=--.-% SPMET=--.-% DESAT=-- PIDELTA=+-- ALARM=0000 EXC=000000\r\n")],
     "nonin-ascii": [("r", 500, b"SPO2=097 HR=072\r\n"), ("r", 1500, b"12:00:01 SPO2=096 HR=071 F\r\n"), ("r", 1500, b"SPO2=--- HR=---*\r\n")],
+    # The V7 oximeter streams only once asked: abi sends the start command when it opens the port.
+    "contec-cms50-v7": [("w", 0, V7_START), ("r", 500, cms50_v7_packet(72, 98))]
+    + [("r", 17, cms50_v7_packet(72 + i % 3, 98)) for i in range(80)],
     "doppler-manometer": [("r", 500, b"P=180\r\n")] + [("r", 20, f"P={p}\r\n".encode()) for p in range(170, 119, -10)]
     + [("r", 20, b"MARK\r\n"), ("r", 20, b"P=110\r\n")],
 }

@@ -19,6 +19,9 @@ public struct LineCodec: DeviceCodec, Sendable {
     /// before it agreed with it.
     private var lastCuffPressure: Int?
     private var lastConfirmed = false
+    /// PCRE2 match data per pattern, made by the first line this codec decodes (so that each
+    /// decoder, on its own thread, has its own).
+    private var scratch: [LinePattern.Scratch] = []
     /// The largest change between two cuff-pressure samples that still confirms the later one.
     public static let confirmingStep = 40
 
@@ -30,34 +33,43 @@ public struct LineCodec: DeviceCodec, Sendable {
     }
 
     public mutating func feed(_ bytes: UnsafeBufferPointer<UInt8>, into records: inout [DecodedRecord]) {
-        for byte in bytes {
-            if byte == 0x0A || byte == 0x0D {
-                if overlong {
-                    overlong = false
-                } else if !line.isEmpty {
-                    let complete = line
-                    if let record = decodeLine(complete) { records.append(record) }
-                }
-                line.removeAll(keepingCapacity: true)
-            } else if !overlong {
-                line.append(byte)
+        var i = 0
+        while i < bytes.count {
+            // The run of bytes up to the next line end is taken in one piece.
+            var j = i
+            while j < bytes.count && bytes[j] != 0x0A && bytes[j] != 0x0D { j += 1 }
+            if overlong {
+                statistics.discardedBytes += j - i
+            } else if j > i {
+                line.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[i..<j]))
                 if line.count > LineCodec.maxLineBytes {
                     statistics.framingErrors += 1
                     statistics.discardedBytes += line.count
                     line.removeAll(keepingCapacity: true)
                     overlong = true
                 }
-            } else {
-                statistics.discardedBytes += 1
             }
+            guard j < bytes.count else { return }
+            // A line end: decode the line (blank lines are skipped).
+            if overlong {
+                overlong = false
+            } else if !line.isEmpty {
+                var complete: [UInt8] = []
+                swap(&complete, &line)
+                if let record = complete.withUnsafeBufferPointer({ decodeLine($0) }) { records.append(record) }
+                complete.removeAll(keepingCapacity: true)
+                swap(&complete, &line)
+            }
+            i = j + 1
         }
     }
 
-    private mutating func decodeLine(_ bytes: [UInt8]) -> DecodedRecord? {
+    private mutating func decodeLine(_ bytes: UnsafeBufferPointer<UInt8>) -> DecodedRecord? {
         let missing = rules.missing
-        for rule in rules.records {
-            let groups: [String: Range<Int>]
-            switch rule.regex.match(bytes) {
+        if scratch.isEmpty { scratch = rules.records.map { $0.regex.makeScratch() } }
+        for (index, rule) in rules.records.enumerated() {
+            let groups: LinePattern.Match
+            switch rule.regex.match(bytes, scratch: scratch[index]) {
             case .matched(let found): groups = found
             case .noMatch: continue
             case .limitReached:
@@ -67,12 +79,12 @@ public struct LineCodec: DeviceCodec, Sendable {
             }
             statistics.frames += 1
             func field(_ name: String) -> String? {
-                guard let range = groups[name] else { return nil }
-                let value = String(decoding: bytes[range], as: UTF8.self)
+                guard let range = groups.range(of: name) else { return nil }
+                let value = String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self)
                 return missing.contains(value) || value.isEmpty ? nil : value
             }
             if let measurement = measurement(rule, field) {
-                return DecodedRecord(measurement, raw: bytes)
+                return DecodedRecord(measurement, raw: Array(bytes))
             }
             return nil
         }

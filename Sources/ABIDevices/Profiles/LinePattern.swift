@@ -52,30 +52,48 @@ public final class LinePattern: @unchecked Sendable {
 
     /// The result of matching one line.
     public enum Outcome {
-        /// The line matched: the byte range of each named group that took part.
-        case matched([String: Range<Int>])
+        /// The line matched: `Match.range(of:)` gives each named group's bytes.
+        case matched(Match)
         case noMatch
         /// Matching stopped at the limit: the line is not decoded.
         case limitReached
     }
 
-    public func match(_ line: UnsafeBufferPointer<UInt8>) -> Outcome {
-        guard let data = pcre2_match_data_create_from_pattern_8(code, nil) else { return .noMatch }
-        defer { pcre2_match_data_free_8(data) }
-        let rc = pcre2_match_8(code, line.baseAddress ?? UnsafePointer(bitPattern: 1)!, line.count, 0, 0, data, context)
-        if rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT || rc == PCRE2_ERROR_JIT_STACKLIMIT { return .limitReached }
-        guard rc >= 0 else { return .noMatch }
-        let vector = pcre2_get_ovector_pointer_8(data)!
-        var found: [String: Range<Int>] = [:]
-        for (name, number) in groups where number < Int(pcre2_get_ovector_count_8(data)) {
-            let start = vector[2 * number], end = vector[2 * number + 1]
-            // A group that took no part is PCRE2_UNSET (all bits set).
-            if start != ~type(of: start).zero && end != ~type(of: end).zero && end >= start { found[name] = Int(start)..<Int(end) }
-        }
-        return .matched(found)
+    /// PCRE2's match data for one pattern, reused from line to line by one decoder. A decoder
+    /// runs on one thread at a time and makes its own scratch on its first line, so no two
+    /// threads use one (hence unchecked).
+    public final class Scratch: @unchecked Sendable {
+        fileprivate let data: OpaquePointer
+        fileprivate init(_ code: OpaquePointer) { data = pcre2_match_data_create_from_pattern_8(code, nil) }
+        deinit { pcre2_match_data_free_8(data) }
     }
 
-    public func match(_ line: [UInt8]) -> Outcome { line.withUnsafeBufferPointer { match($0) } }
+    public func makeScratch() -> Scratch { Scratch(code) }
+
+    /// Where the named groups of the last match are (valid until the scratch is used again).
+    public struct Match {
+        fileprivate let pattern: LinePattern
+        fileprivate let scratch: Scratch
+
+        /// The byte range of a named group, or nil when it took no part.
+        public func range(of name: String) -> Range<Int>? {
+            guard let number = pattern.groups[name], number < Int(pcre2_get_ovector_count_8(scratch.data)),
+                  let vector = pcre2_get_ovector_pointer_8(scratch.data) else { return nil }
+            let start = vector[2 * number], end = vector[2 * number + 1]
+            // A group that took no part is PCRE2_UNSET (all bits set).
+            guard start != ~type(of: start).zero, end != ~type(of: end).zero, end >= start else { return nil }
+            return Int(start)..<Int(end)
+        }
+    }
+
+    public func match(_ line: UnsafeBufferPointer<UInt8>, scratch: Scratch) -> Outcome {
+        let rc = pcre2_match_8(code, line.baseAddress ?? UnsafePointer(bitPattern: 1)!, line.count, 0, 0, scratch.data, context)
+        if rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT || rc == PCRE2_ERROR_JIT_STACKLIMIT { return .limitReached }
+        guard rc >= 0 else { return .noMatch }
+        return .matched(Match(pattern: self, scratch: scratch))
+    }
+
+    public func match(_ line: [UInt8]) -> Outcome { line.withUnsafeBufferPointer { match($0, scratch: makeScratch()) } }
 
     /// Tries the pattern on lines made to make a backtracking pattern explode: a run of one
     /// character followed by a character that fails the match, then (PCRE2 first checks that a
