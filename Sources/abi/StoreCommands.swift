@@ -97,10 +97,10 @@ extension ABI {
             func run() throws {
                 if let problem = ManualEntry.patientIdProblem(id) { throw Failure(.usage, "the patient id: \(problem)") }
                 if let name, let problem = ManualEntry.freeTextProblem(name, max: 200) { throw Failure(.usage, "--name: \(problem)") }
-                if let birthDate, !Timestamp.isValidDate(birthDate) { throw Failure(.usage, "--birth-date: \(birthDate) is not a date YYYY-MM-DD") }
+                if let birthDate, !Timestamp.isValidDate(birthDate) { throw Failure(.usage, "--birth-date: not a date YYYY-MM-DD") }
                 var parsedSex: Patient.Sex?
                 if let sex {
-                    guard let s = Patient.Sex(rawValue: sex) else { throw Failure(.usage, "--sex: \(sex) is not female, male, other or unknown") }
+                    guard let s = Patient.Sex(rawValue: sex) else { throw Failure(.usage, "--sex: answer female, male, other or unknown") }
                     parsedSex = s
                 }
                 var parsedDiabetes: Bool?
