@@ -75,6 +75,30 @@ import Testing
         #expect(refused.status == 65 && refused.stderr.contains("is not an abi store"), "\(refused.stderr)")
     }
 
+    @Test("A read-only store (file and folder, another user) can still be read and is never written; the permissions are reported",
+          .enabled(if: getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv")))
+    func readOnlyStore() throws {
+        let s = try Session()
+        #expect(try s.abi(["exams", "import", s.sample("pad")]).status == 0)
+        let folder = s.dir.appendingPathComponent("store").path
+        chmod(s.dir.path, 0o755)
+        chmod(folder, 0o555)
+        chmod(s.db, 0o444)
+        defer { chmod(folder, 0o700) }
+        let before = try Data(contentsOf: URL(fileURLWithPath: s.db))
+        func asNobody(_ arguments: [String]) throws -> CommandTests.Run {
+            try CommandTests.run(URL(fileURLWithPath: "/usr/bin/setpriv"), ["--reuid=65534", "--regid=65534", "--clear-groups", CommandTests.binary.path] + arguments + ["--db", s.db])
+        }
+        let list = try asNobody(["exams", "list"])
+        #expect(list.status == 0 && list.stdout.contains("DEMO-0002"), "\(list.stderr)")
+        #expect(list.stderr.contains("can be read by other users (mode 444)"))
+        #expect(try asNobody(["exams", "show", "1"]).status == 0)
+        let sign = try asNobody(["exams", "finalize", "1", "--by", "Dr A"])
+        #expect(sign.status == 74 && sign.stderr.contains("permission denied"), "\(sign.stderr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: s.db)) == before)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder) == ["abi.sqlite"])
+    }
+
     @Test("Exams: import, list, show json (abi-exam/1 and abi-result/1), finalize, export, amend; final is final")
     func exams() throws {
         let s = try Session()
