@@ -128,5 +128,4 @@ public enum TextReport {
 
 extension String {
     func padded(_ n: Int) -> String { count >= n ? self + " " : self + String(repeating: " ", count: n - count) }
-    var capitalizedFirst: String { prefix(1).uppercased() + dropFirst() }
 }

@@ -349,7 +349,8 @@ extension String {
         return String(scalars[start...end])
     }
 
-    var capitalizedFirst: String { prefix(1).uppercased() + dropFirst() }
+    /// "Right brachial" from "right brachial" (reports and prompts).
+    public var capitalizedFirst: String { prefix(1).uppercased() + dropFirst() }
 }
 
 extension ManualEntry {
