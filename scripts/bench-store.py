@@ -36,7 +36,7 @@ if not os.path.exists(store):
             json.dump(e, f)
     start = time.perf_counter()
     subprocess.run([abi, "exams", "import", files], env=env, stdout=subprocess.DEVNULL, check=True)
-    print(f"imported {count} exams in {time.perf_counter() - start:.1f} s (one transaction)")
+    print(f"imported {count} exams in {time.perf_counter() - start:.1f} s (100 exams per transaction)")
     shutil.rmtree(files)
 print(f"store: {store}, {os.path.getsize(store) / 1e6:.1f} MB")
 

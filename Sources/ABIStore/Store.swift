@@ -91,7 +91,9 @@ public final class Store: Sendable {
         created = size.st_size == 0 && access == .create
         warnings = Store.permissionWarnings(path: path, folder: folder.isEmpty ? "." : folder)
 
-        if size.st_size > 0 { try Store.check(path, deep: access != .readOnly) }
+        if access == .readOnly && size.st_size == 0 {
+            throw StoreError(.notFound, "no store at \(path) (the file is empty)")
+        }
 
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
@@ -99,19 +101,28 @@ public final class Store: Sendable {
         // in small batches, so the wait is short).
         configuration.busyMode = .timeout(30)
         configuration.label = "abi"
+        if access == .readOnly {
+            // One read-only connection both checks the file and serves the command.
+            configuration.readonly = true
+            db = try Store.openChecked(path, configuration, deep: false)
+            return
+        }
+        // Checked over a read-only connection first: opening the pool switches the file to WAL.
+        if size.st_size > 0 {
+            var probe = Configuration()
+            probe.readonly = true
+            probe.busyMode = .timeout(30)
+            let checked = try Store.openChecked(path, probe, deep: true)
+            try? checked.close()
+        }
         do {
-            if access == .readOnly {
-                configuration.readonly = true
-                db = try Store.openReadOnly(path, configuration)
-            } else {
-                let pool = try DatabasePool(path: path, configuration: configuration)
-                // GRDB sets synchronous = NORMAL when it switches to WAL, which does not sync at
-                // commit. FULL makes each accepted reading durable when its transaction returns,
-                // even after a power cut. Set on the writer, after the pool is set up.
-                try pool.barrierWriteWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL") }
-                try Schema.migrator.migrate(pool)
-                db = pool
-            }
+            let pool = try DatabasePool(path: path, configuration: configuration)
+            // GRDB sets synchronous = NORMAL when it switches to WAL, which does not sync at
+            // commit. FULL makes each accepted reading durable when its transaction returns,
+            // even after a power cut. Set on the writer, after the pool is set up.
+            try pool.barrierWriteWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL") }
+            try Schema.migrator.migrate(pool)
+            db = pool
         } catch let error as StoreError {
             throw error
         } catch {
@@ -119,52 +130,32 @@ public final class Store: Sendable {
         }
     }
 
-    /// A read-only connection; a store whose folder is read-only too (no `-shm` can be made) is
-    /// opened as immutable, which is safe because nobody can write it.
-    private static func openReadOnly(_ path: String, _ configuration: Configuration) throws -> any DatabaseWriter {
-        do {
-            let queue = try DatabaseQueue(path: path, configuration: configuration)
-            _ = try queue.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM sqlite_master") }
+    /// A read-only connection to the store, after refusing a file that is not an SQLite
+    /// database, another program's database, a store made by a newer abi, or (`deep`) one that
+    /// fails SQLite's quick check. A store whose folder is read-only too (no `-shm` can be made)
+    /// is opened as immutable, which is safe because nobody can write it.
+    private static func openChecked(_ path: String, _ configuration: Configuration, deep: Bool) throws(StoreError) -> DatabaseQueue {
+        func open(_ location: String) throws -> DatabaseQueue {
+            let queue = try DatabaseQueue(path: location, configuration: configuration)
+            try queue.read { db throws in try inspect(db, path, deep: deep) }
             return queue
-        } catch let error as DatabaseError where [.SQLITE_CANTOPEN, .SQLITE_READONLY].contains(error.resultCode) && access(path, W_OK) != 0 {
-            // An SQLite URI: bytes that would end the path or are not plain ASCII are %-escaped.
-            let hex = Array("0123456789ABCDEF")
-            var uri = "file:"
-            for b in path.utf8 {
-                if b <= 0x20 || b >= 0x7F || b == UInt8(ascii: "%") || b == UInt8(ascii: "?") || b == UInt8(ascii: "#") {
-                    uri += "%" + String(hex[Int(b >> 4)]) + String(hex[Int(b & 15)])
-                } else {
-                    uri.unicodeScalars.append(UnicodeScalar(b))
-                }
-            }
-            uri += "?mode=ro&immutable=1"
-            return try DatabaseQueue(path: uri, configuration: configuration)
         }
-    }
-
-    /// Refuses, before anything is written, a file that is not an SQLite database, another
-    /// program's database, a store made by a newer abi, or (`deep`) one that fails SQLite's
-    /// quick check.
-    private static func check(_ path: String, deep: Bool) throws(StoreError) {
-        var configuration = Configuration()
-        configuration.readonly = true
-        configuration.busyMode = .timeout(30)
         do {
-            let probe = try openReadOnly(path, configuration)
-            try probe.read { db in
-                let tables = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'")
-                let appId = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
-                if appId != 0 && appId != Store.applicationId || (!tables.isEmpty && !tables.contains("grdb_migrations")) {
-                    throw StoreError(.invalid, "\(path) is not an abi store (it is another program's database); it was left as it is. Name the store with --db or ABI_DB")
+            do {
+                return try open(path)
+            } catch let error as DatabaseError where [.SQLITE_CANTOPEN, .SQLITE_READONLY].contains(error.resultCode) && access(path, W_OK) != 0 {
+                // An SQLite URI: bytes that would end the path or are not plain ASCII are %-escaped.
+                let hex = Array("0123456789ABCDEF")
+                var uri = "file:"
+                for b in path.utf8 {
+                    if b <= 0x20 || b >= 0x7F || b == UInt8(ascii: "%") || b == UInt8(ascii: "?") || b == UInt8(ascii: "#") {
+                        uri += "%" + String(hex[Int(b >> 4)]) + String(hex[Int(b & 15)])
+                    } else {
+                        uri.unicodeScalars.append(UnicodeScalar(b))
+                    }
                 }
-                if tables.contains("grdb_migrations"), try Schema.migrator.hasBeenSuperseded(db) {
-                    throw StoreError(.invalid, "the store \(path) was made by a newer version of abi; use that version (this one would not understand it). It was left as it is")
-                }
-                if deep, let result = try String.fetchOne(db, sql: "PRAGMA quick_check(1)"), result != "ok" {
-                    throw StoreError(.unavailable, "the store \(path) is damaged (SQLite's check: \(result)); nothing was written. Restore it from a backup")
-                }
+                return try open(uri + "?mode=ro&immutable=1")
             }
-            try probe.close()
         } catch let error as StoreError {
             throw error
         } catch let error as DatabaseError where error.resultCode == .SQLITE_NOTADB {
@@ -173,6 +164,20 @@ public final class Store: Sendable {
             throw StoreError(.unavailable, "the store \(path) is damaged (\(error.message ?? "corrupt")); nothing was written. Restore it from a backup")
         } catch {
             throw StoreError(.unavailable, "cannot open the store \(path): \(Store.words(error))")
+        }
+    }
+
+    private static func inspect(_ db: Database, _ path: String, deep: Bool) throws {
+        let tables = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'")
+        let appId = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
+        if appId != 0 && appId != Store.applicationId || (!tables.isEmpty && !tables.contains("grdb_migrations")) {
+            throw StoreError(.invalid, "\(path) is not an abi store (it is another program's database); it was left as it is. Name the store with --db or ABI_DB")
+        }
+        if tables.contains("grdb_migrations"), try Schema.migrator.hasBeenSuperseded(db) {
+            throw StoreError(.invalid, "the store \(path) was made by a newer version of abi; use that version (this one would not understand it). It was left as it is")
+        }
+        if deep, let result = try String.fetchOne(db, sql: "PRAGMA quick_check(1)"), result != "ok" {
+            throw StoreError(.unavailable, "the store \(path) is damaged (SQLite's check: \(result)); nothing was written. Restore it from a backup")
         }
     }
 
