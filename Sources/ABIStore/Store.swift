@@ -126,8 +126,19 @@ public final class Store: Sendable {
         } catch let error as StoreError {
             throw error
         } catch {
-            throw StoreError(.unavailable, "cannot open the store \(path): \(Store.words(error))")
+            throw Store.openFailure(path, error)
         }
+    }
+
+    /// Why a store could not be opened. SQLite reports a full disk while opening (it makes the
+    /// `-shm` and `-wal` files) as a disk I/O error: a full disk is named as such.
+    static func openFailure(_ path: String, _ error: any Error) -> StoreError {
+        let folder = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
+        var space = statvfs()
+        if statvfs(folder.isEmpty ? "/" : folder, &space) == 0, space.f_bavail == 0 {
+            return StoreError(.unavailable, "cannot open the store \(path): the disk is full (free some space; nothing was changed)")
+        }
+        return StoreError(.unavailable, "cannot open the store \(path): \(Store.words(error))")
     }
 
     /// A read-only connection to the store, after refusing a file that is not an SQLite
@@ -163,7 +174,7 @@ public final class Store: Sendable {
         } catch let error as DatabaseError where error.resultCode == .SQLITE_CORRUPT {
             throw StoreError(.unavailable, "the store \(path) is damaged (\(error.message ?? "corrupt")); nothing was written. Restore it from a backup")
         } catch {
-            throw StoreError(.unavailable, "cannot open the store \(path): \(Store.words(error))")
+            throw openFailure(path, error)
         }
     }
 

@@ -125,10 +125,9 @@ extension ABI {
             do {
                 try Files.createPrivate(path, text, replace: force)
             } catch {
-                // Nothing typed is lost: the exam goes to standard output instead.
-                Terminal.error("abi: \(error.message). The exam follows on standard output so that it is not lost.")
+                // Nothing typed is lost: the exam goes to standard output instead (the error is said once).
                 Terminal.write(text)
-                throw error
+                throw Failure(error.status, "\(error.message); the exam was written to standard output instead, so that it is not lost")
             }
             console.say("Saved the exam to \(path)")
         }

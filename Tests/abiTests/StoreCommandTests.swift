@@ -99,6 +99,34 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder) == ["abi.sqlite"])
     }
 
+    /// Whether this machine lets the tests mount a small tmpfs (root with CAP_SYS_ADMIN), to fill a disk.
+    static let canMountTmpfs: Bool = {
+        guard getuid() == 0, let dir = try? CommandTests.temporaryDirectory() else { return false }
+        guard (try? CommandTests.run(URL(fileURLWithPath: "/bin/mount"), ["-t", "tmpfs", "-o", "size=64k", "tmpfs", dir.path]))?.status == 0 else { return false }
+        _ = try? CommandTests.run(URL(fileURLWithPath: "/bin/umount"), [dir.path])
+        return true
+    }()
+
+    @Test("A full disk is named as such: opening the store, and abi enter (which says it once and puts the exam on standard output)",
+          .enabled(if: StoreCommandTests.canMountTmpfs))
+    func fullDisk() throws {
+        let s = try Session()
+        let disk = s.dir.appendingPathComponent("disk").path
+        try FileManager.default.createDirectory(atPath: disk, withIntermediateDirectories: true)
+        #expect(try CommandTests.run(URL(fileURLWithPath: "/bin/mount"), ["-t", "tmpfs", "-o", "size=256k", "tmpfs", disk]).status == 0)
+        defer { _ = try? CommandTests.run(URL(fileURLWithPath: "/bin/umount"), [disk]) }
+        let db = disk + "/abi.sqlite"
+        #expect(try CommandTests.abi(["exams", "import", s.sample("pad"), "--db", db]).status == 0)
+        _ = try CommandTests.run(URL(fileURLWithPath: "/bin/dd"), ["if=/dev/zero", "of=\(disk)/fill", "bs=4k"])
+        let export = try CommandTests.abi(["exams", "export", "1", "--db", db, "-o", s.dir.appendingPathComponent("e.json").path])
+        #expect(export.status == 74 && export.stderr.contains("the disk is full"), "\(export.stderr)")
+        let answers = ["r", "132/80", "110", "a", "n 250", "x wound dressing", "128", "80", "", "n"].joined(separator: "\n") + "\n"
+        let enter = try CommandTests.abi(["enter", "--patient", "P-1", "-o", disk + "/e.exam.json", "--performed-at", "2026-11-26T12:00:00Z"], stdin: answers)
+        #expect(enter.status == 73)
+        #expect(enter.stderr.components(separatedBy: "No space left on device").count == 2, "said once: \(enter.stderr)")
+        #expect(enter.stdout.contains("\"format\": \"abi-exam/1\""))
+    }
+
     @Test("Exams: import, list, show json (abi-exam/1 and abi-result/1), finalize, export, amend; final is final")
     func exams() throws {
         let s = try Session()
