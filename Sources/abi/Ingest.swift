@@ -76,7 +76,13 @@ extension ABI {
                 Corrupted frames are never reported as measurements: they are counted, and the counts \
                 are printed to standard error.
 
-                Example:
+                A raw log names its device profile in its header, so --profile is only needed \
+                for a binary capture (or to decode a log with another profile). Records are \
+                written as they are decoded: a log of any size takes little memory.
+
+                Examples:
+                  abi ingest session.raw
+                  abi exams journal 3 | abi ingest -
                   abi ingest --profile suntech-advantage capture.bin
                 """
         )
