@@ -255,9 +255,14 @@ public final class Store: Sendable {
 
     // MARK: Audit
 
-    /// Who is acting: `ABI_OPERATOR`, else the login name.
+    /// Who is acting: `ABI_OPERATOR`, else `USER` or `LOGNAME`, else the name the password
+    /// database gives the user id (a service or `sudo -u` may leave the variables empty).
     public static func actor(environment: [String: String]) -> String {
-        environment["ABI_OPERATOR"] ?? environment["USER"] ?? environment["LOGNAME"] ?? "unknown"
+        for key in ["ABI_OPERATOR", "USER", "LOGNAME"] {
+            if let name = environment[key], !name.allSatisfy(\.isWhitespace) { return name }
+        }
+        if let entry = getpwuid(getuid()), let name = entry.pointee.pw_name { return String(cString: name) }
+        return "uid \(getuid())"
     }
 
     static func audit(_ db: Database, actor: String, _ action: String, patient: String? = nil, exam: Int64? = nil, detail: String? = nil) throws {

@@ -77,11 +77,18 @@ extension ABI {
 
         func run() throws {
             guard all, outDir != nil || format == .csv else {
-                var bytes = render(try load(exam ?? "-"))
+                let (report, stored) = try load(exam ?? "-")
+                var bytes = render(report)
                 if let output { try Files.createPrivate(output, bytes: bytes, replace: force) }
                 else if format == .pdf && Terminal.isTerminal(STDOUT_FILENO) {
                     throw Failure(.usage, "a PDF is not for the terminal: write it with -o FILE.pdf, or redirect standard output")
-                } else { _ = Terminal.writeAll(&bytes, to: STDOUT_FILENO) }
+                } else if !Terminal.writeAll(&bytes, to: STDOUT_FILENO) {
+                    throw Failure(.cannotCreate, "cannot write the report: \(String(cString: strerror(errno)))")
+                }
+                // A stored exam's report is in the audit trail once it has been written, not before.
+                if let (db, id) = stored {
+                    do { try db.noteExport(id, as: "\(format.rawValue) report", actor: store.actor) } catch { throw Failure(error) }
+                }
                 return
             }
             // The exams to report: a folder's files, or the store's current exams (latest versions).
@@ -114,7 +121,7 @@ extension ABI {
                 if progress && i % 16 == 0 { Terminal.write("\r\(Report.bar(i, names.count)) \(i)/\(names.count) exams", to: STDERR_FILENO) }
                 let report: ExamReport
                 do throws(Failure) {
-                    if let db { report = try storedReport(db, Int64(name)!) } else { report = try load(name) }
+                    if let db { report = try storedReport(db, Int64(name)!) } else { report = try load(name).report }
                 } catch {
                     if progress { Terminal.write("\r\u{1B}[K", to: STDERR_FILENO) }
                     Terminal.error("abi: \(error.message) (skipped)")
@@ -140,15 +147,14 @@ extension ABI {
             if rejected > 0 { throw ExitCode(ExitStatus.dataError.rawValue) }
         }
 
-        /// An exam file, standard input, or (a number that names no file) an exam of the store.
-        func load(_ path: String) throws(Failure) -> ExamReport {
+        /// An exam file, standard input, or (a number that names no file) an exam of the store,
+        /// with the store and id when it came from the store.
+        func load(_ path: String) throws(Failure) -> (report: ExamReport, stored: (Store, Int64)?) {
             if !path.isEmpty, path.allSatisfy(\.isNumber), !Files.exists(path), let id = Int64(path) {
                 let db = try store.open(.existing)
-                let report = try storedReport(db, id)
-                do { try db.noteExport(id, as: "\(format.rawValue) report", actor: store.actor) } catch { throw Failure(error) }
-                return report
+                return (try storedReport(db, id), (db, id))
             }
-            return ExamReport(exam: try Files.readExam(path), options: rules.options)
+            return (ExamReport(exam: try Files.readExam(path), options: rules.options), nil)
         }
 
         /// A stored exam, with the options it was stored with and its status and signature.

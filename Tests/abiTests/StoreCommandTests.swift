@@ -127,6 +127,21 @@ import Testing
         #expect(enter.stdout.contains("\"format\": \"abi-exam/1\""))
     }
 
+    @Test("The audit trail: a report is audited only once written; with USER and LOGNAME empty the actor is the login name from the password database")
+    func auditActorAndExport() throws {
+        let s = try Session()
+        #expect(try s.abi(["exams", "import", s.sample("pad")]).status == 0)
+        let existing = s.dir.appendingPathComponent("report.txt").path
+        try "keep".write(toFile: existing, atomically: true, encoding: .utf8)
+        #expect(try s.abi(["report", "1", "-o", existing]).status == 73)
+        let env = ["ABI_DB": s.db, "ABI_OPERATOR": "", "USER": "", "LOGNAME": ""]
+        #expect(try CommandTests.run(CommandTests.binary, ["report", "1", "-o", s.dir.appendingPathComponent("new.txt").path], environment: env).status == 0)
+        let rows = try CommandTests.run(URL(fileURLWithPath: "/usr/bin/python3"), ["-c",
+            "import sqlite3,sys; print('\\n'.join(a+'|'+b for a,b in sqlite3.connect(sys.argv[1]).execute(\"select action, actor from audit where action='exam-exported' order by id\")))", s.db])
+        let login = String(cString: getpwuid(getuid())!.pointee.pw_name)
+        #expect(rows.stdout.split(separator: "\n") == ["exam-exported|\(login)"], "\(rows.stdout) \(rows.stderr)")
+    }
+
     @Test("Exams: import, list, show json (abi-exam/1 and abi-result/1), finalize, export, amend; final is final")
     func exams() throws {
         let s = try Session()
