@@ -79,20 +79,37 @@ extension Store {
     /// Stores several exams. Every exam is checked against the store first, so a refusal (a
     /// missing date, a patient whose details differ) stores none of them; they are then written
     /// in transactions of `importBatchSize` exams, so that a long import never holds the store.
+    /// An exam already stored (same patient, time and readings) is refused, naming the stored
+    /// exam, unless `allowDuplicates`: importing a folder twice must not double its exams.
     /// - Parameter names: what to call each exam in an error (its file); by default its position.
-    /// - Throws: `StoreError` naming the exam that was refused; when a write fails part-way
-    ///   (a full disk), the message says how many exams were stored before it.
-    public func importExams(_ exams: [Exam], names: [String]? = nil, options: RuleOptions = .standard, actor: String) throws(StoreError) -> [Int64] {
+    /// - Throws: `StoreError` naming the exam that was refused ("nothing was stored"); when a
+    ///   write fails part-way (a full disk), the message says how many exams were stored before it.
+    public func importExams(_ exams: [Exam], names: [String]? = nil, options: RuleOptions = .standard, allowDuplicates: Bool = false,
+                            actor: String) throws(StoreError) -> [Int64] {
         try read("checking the exams") { db in
             var seen: [String: Patient] = [:]
+            var inThisImport: [String: Int] = [:]
             for (i, exam) in exams.enumerated() {
                 do {
-                    if exam.details.performedAt == nil { throw Store.undated }
+                    guard let performedAt = exam.details.performedAt else { throw Store.undated }
                     let known = try seen[exam.patient.id] ?? Row.fetchOne(db, sql: "SELECT * FROM patients WHERE id = ?", arguments: [exam.patient.id]).map(Store.patient)
                     if let known { try Store.checkSamePatient(known, exam.patient) }
                     seen[exam.patient.id] = Store.merged(known, exam.patient)
+                    guard !allowDuplicates else { continue }
+                    for row in try Row.fetchAll(db, sql: "SELECT e.*, NULL AS amendedBy FROM exams e WHERE patientId = ? AND performedAt = ?",
+                                                arguments: [exam.patient.id, performedAt.text]) {
+                        let stored = try Store.storedExam(row, db).exam
+                        if stored.readings == exam.readings && stored.postExercise == exam.postExercise {
+                            throw StoreError(.invalid, "the same exam (patient, time and readings) is already stored as exam \(row["id"] as Int64); pass --allow-duplicate to store it again")
+                        }
+                    }
+                    let key = exam.patient.id + "|" + performedAt.text + "|" + ExamFile.encode(Exam(patient: Patient(id: ""), details: ExamDetails(performedAt: nil),
+                                                                                                 readings: exam.readings, postExercise: exam.postExercise))
+                    if let first = inThisImport.updateValue(i, forKey: key) {
+                        throw StoreError(.invalid, "the same exam (patient, time and readings) as \(Store.named(first, names, exams.count).dropLast(2)); pass --allow-duplicate to store both")
+                    }
                 } catch let error as StoreError {
-                    throw StoreError(error.kind, Store.named(i, names, exams.count) + error.message)
+                    throw StoreError(error.kind, Store.named(i, names, exams.count) + error.message + " (nothing was stored)")
                 }
             }
         }
@@ -120,7 +137,7 @@ extension Store {
                     return batch
                 }
             } catch {
-                guard !ids.isEmpty else { throw error }
+                guard !ids.isEmpty else { throw StoreError(error.kind, error.message + " (nothing was stored)") }
                 throw StoreError(error.kind, error.message + "; the \(ids.count) exams before it were stored (ids \(ids.first!)–\(ids.last!)), the rest were not")
             }
             start = end

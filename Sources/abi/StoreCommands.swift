@@ -220,11 +220,15 @@ extension ABI {
             static let configuration = CommandConfiguration(
                 abstract: "Store exam files (abi-exam/1) as preliminary exams; a new patient is added.",
                 discussion: """
-                    Give files, or folders of *.exam.json files. Every file is read and checked first, \
-                    then all are stored in one transaction: a bad file stores nothing and is named with \
-                    its JSON path (exit 65). The new exam ids are printed, one per line, in order.
+                    Give files, or folders of *.exam.json files. Every file is read and checked against \
+                    the store first: a bad file, a patient whose details differ, or an exam already \
+                    stored (same patient, time and readings) stores nothing and is named (exit 65). \
+                    The exams are then stored 100 per transaction, so that a bedside capture running \
+                    at the same time only waits a moment. The new exam ids are printed, one per line, \
+                    in order.
                     """)
             @Argument(help: ArgumentHelp("Exam files, or folders of them.", valueName: "EXAM.json|FOLDER")) var files: [String]
+            @ArgumentParser.Flag(help: "Store an exam even when the same one (patient, time and readings) is already stored.") var allowDuplicate = false
             @OptionGroup var rules: RuleArguments
             @OptionGroup var store: StoreArguments
 
@@ -245,8 +249,8 @@ extension ABI {
                 }
                 let db = try store.open(.create)
                 let ids: [Int64]
-                do { ids = try db.importExams(exams, names: paths, options: rules.options, actor: store.actor) } catch {
-                    throw Failure(StoreError(error.kind, error.message + " (nothing was stored)"))
+                do { ids = try db.importExams(exams, names: paths, options: rules.options, allowDuplicates: allowDuplicate, actor: store.actor) } catch {
+                    throw Failure(error)
                 }
                 var out = BufferedOutput()
                 for id in ids { try out.line(String(id)) }

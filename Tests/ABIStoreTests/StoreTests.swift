@@ -312,6 +312,24 @@ import Testing
         }
     }
 
+    @Test("The same exam (patient, time, readings) is not stored twice, from two imports or within one, unless asked")
+    func duplicates() throws {
+        let store = try StoreTests.newStore()
+        let pad = try StoreTests.exam("pad")
+        let first = try store.importExam(pad, actor: "t")
+        let again = #expect(throws: StoreError.self) { try store.importExam(pad, actor: "t") }
+        #expect(again?.message.contains("already stored as exam \(first)") == true, "\(String(describing: again))")
+        let twice = #expect(throws: StoreError.self) { try store.importExams([try StoreTests.exam("normal"), try StoreTests.exam("normal")], names: ["a.json", "b.json"], actor: "t") }
+        #expect(twice?.message.hasPrefix("b.json: the same exam (patient, time and readings) as a.json") == true, "\(String(describing: twice))")
+        var other = pad
+        other.readings[0].state = .numeric(try NumericPressure(systolic: Pressure(mmHg: 150)!))
+        #expect(throws: Never.self) { _ = try store.importExam(other, actor: "t") }  // another reading: another exam
+        #expect(throws: Never.self) { _ = try store.importExams([pad], allowDuplicates: true, actor: "t") }
+        var count = 0
+        try store.exams { _ in count += 1 }
+        #expect(count == 3)
+    }
+
     @Test("Storing an exam needs its date; every patient created by import or capture has its patient-added entry")
     func undatedAndAdded() throws {
         let store = try StoreTests.newStore()

@@ -142,6 +142,17 @@ import Testing
         #expect(rows.stdout.split(separator: "\n") == ["exam-exported|\(login)"], "\(rows.stdout) \(rows.stderr)")
     }
 
+    @Test("Importing the same exam file again is refused naming the stored exam (65), unless --allow-duplicate")
+    func duplicateImport() throws {
+        let s = try Session()
+        #expect(try s.abi(["exams", "import", s.sample("pad")]).stdout == "1\n")
+        let again = try s.abi(["exams", "import", s.sample("normal"), s.sample("pad")])
+        #expect(again.status == 65 && again.stderr.contains("pad.exam.json: the same exam (patient, time and readings) is already stored as exam 1"), "\(again.stderr)")
+        #expect(again.stderr.contains("nothing was stored") && !again.stderr.contains("DEMO"))
+        #expect(try s.abi(["exams", "list"]).stdout.split(separator: "\n").count == 2)  // header + exam 1
+        #expect(try s.abi(["exams", "import", "--allow-duplicate", s.sample("pad")]).status == 0)
+    }
+
     @Test("Exams: import, list, show json (abi-exam/1 and abi-result/1), finalize, export, amend; final is final")
     func exams() throws {
         let s = try Session()
