@@ -183,6 +183,9 @@ extension Store {
             if let newer = try Int64.fetchOne(db, sql: "SELECT id FROM exams WHERE amends = ?", arguments: [id]) {
                 throw StoreError(.invalid, "exam \(id) was already amended by exam \(newer); amend that one")
             }
+            if old["status"] as String == Status.inProgress.rawValue {
+                throw StoreError(.invalid, "exam \(id) is still being captured; finish it (abi capture --resume) before amending it")
+            }
             guard old["patientId"] as String == exam.patient.id else {
                 throw StoreError(.invalid, "the amendment is for another patient than exam \(id)")
             }
@@ -204,6 +207,9 @@ extension Store {
             case .final?: throw StoreError(.invalid, "exam \(id) is already final (signed by \(row["signedBy"] as String? ?? "?") at \(row["signedAt"] as String? ?? "?"))")
             case .inProgress?: throw StoreError(.invalid, "exam \(id) is still being captured; finish it (abi capture --resume) before signing")
             default: break
+            }
+            if let newer = try Int64.fetchOne(db, sql: "SELECT id FROM exams WHERE amends = ?", arguments: [id]) {
+                throw StoreError(.invalid, "exam \(id) was amended by exam \(newer): sign that version")
             }
             try db.execute(sql: "UPDATE exams SET status = 'final', signedBy = ?, signedAt = ? WHERE id = ?", arguments: [name, Store.now(), id])
             try Store.audit(db, actor: actor, "exam-finalized", patient: row["patientId"], exam: id, detail: "signed by \(name)")

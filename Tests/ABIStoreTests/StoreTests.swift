@@ -330,6 +330,23 @@ import Testing
         #expect(count == 3)
     }
 
+    @Test("A capture in progress cannot be amended; a version that was amended cannot be signed (audit D7)")
+    func amendRules() throws {
+        let store = try StoreTests.newStore()
+        let capture = try store.beginCapture(Patient(id: "IP"), details: ExamDetails(performedAt: Timestamp(secondsSinceEpoch: 0)),
+                                             plan: .init(firstArm: .right, toes: false), device: nil, actor: "nurse")
+        let exam = try store.exam(capture.examId).exam
+        let inProgress = #expect(throws: StoreError.self) { try store.amend(capture.examId, with: exam, reason: "x", actor: "dr") }
+        #expect(inProgress?.message.contains("still being captured") == true)
+        let id = try store.importExam(try StoreTests.exam("normal"), actor: "nurse")
+        var changed = try StoreTests.exam("normal")
+        changed.details.indication = "corrected"
+        let newer = try store.amend(id, with: changed, reason: "typo", actor: "dr")
+        let sign = #expect(throws: StoreError.self) { try store.finalize(id, by: "Dr", actor: "dr") }
+        #expect(sign?.message.contains("amended by exam \(newer)") == true)
+        try store.finalize(newer, by: "Dr", actor: "dr")
+    }
+
     @Test("Storing an exam needs its date; every patient created by import or capture has its patient-added entry")
     func undatedAndAdded() throws {
         let store = try StoreTests.newStore()
