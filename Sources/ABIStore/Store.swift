@@ -282,9 +282,17 @@ public final class Store: Sendable {
         public let patientId: String?, examId: Int64?, detail: String?
     }
 
-    public func auditTrail(exam: Int64? = nil) throws(StoreError) -> [AuditEvent] {
+    /// The audit trail, oldest first: all of it, or what concerns one exam or one patient
+    /// (every version of their exams included), from a time on (`since`, ISO 8601 text).
+    public func auditTrail(exam: Int64? = nil, patient: String? = nil, since: String? = nil) throws(StoreError) -> [AuditEvent] {
         try read("reading the audit trail") { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM audit WHERE ? IS NULL OR examId = ? ORDER BY id", arguments: [exam, exam]).map {
+            try Row.fetchAll(db, sql: """
+                SELECT * FROM audit
+                WHERE (?1 IS NULL OR examId = ?1)
+                  AND (?2 IS NULL OR patientId = ?2 OR examId IN (SELECT id FROM exams WHERE patientId = ?2))
+                  AND (?3 IS NULL OR at >= ?3)
+                ORDER BY id
+                """, arguments: [exam, patient, since]).map {
                 AuditEvent(at: $0["at"], actor: $0["actor"], action: $0["action"], patientId: $0["patientId"], examId: $0["examId"], detail: $0["detail"])
             }
         }

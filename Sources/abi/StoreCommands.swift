@@ -339,6 +339,45 @@ extension ABI {
         }
     }
 
+    struct Audit: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print the audit trail: who added, imported, captured, signed, amended or exported what, and when.",
+            discussion: """
+                One event a line, oldest first: time (UTC), actor, action, patient, exam, detail. \
+                The trail is append-only: no program can change or delete an entry.
+
+                Examples:
+                  abi audit --patient MRN-0042
+                  abi audit --exam 12
+                  abi audit --since 2026-11-01
+                """)
+        @Option(help: ArgumentHelp("Only what concerns this patient (and their exams).", valueName: "ID")) var patient: String?
+        @Option(help: ArgumentHelp("Only what concerns this exam.", valueName: "EXAM_ID")) var exam: Int64?
+        @Option(help: ArgumentHelp("Only from this date or time on (YYYY-MM-DD or ISO 8601, UTC).", valueName: "DATE")) var since: String?
+        @OptionGroup var store: StoreArguments
+
+        func validate() throws {
+            if let since, !Timestamp.isValidDate(since), Timestamp(since) == nil {
+                throw ValidationError("--since: not a date YYYY-MM-DD or an ISO 8601 time")
+            }
+        }
+
+        func run() throws {
+            let db = try store.open(.readOnly)
+            // Times are stored as UTC text, so a date or a UTC time compares as text.
+            let from = since.map { Timestamp($0)?.text ?? $0 }
+            let events: [Store.AuditEvent]
+            do { events = try db.auditTrail(exam: exam, patient: patient, since: from) } catch { throw Failure(error) }
+            var out = BufferedOutput()
+            try out.line("TIME                       ACTOR             ACTION               PATIENT           EXAM  DETAIL")
+            for e in events {
+                try out.line([e.at.padded(26), e.actor.padded(17), e.action.padded(20), (e.patientId ?? "—").padded(17),
+                              (e.examId.map(String.init) ?? "—").padded(5), e.detail ?? ""].joined(separator: " "))
+            }
+            try out.flush()
+        }
+    }
+
     struct History: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "A patient's ABI per leg over time, each exam compared with the one before (R18).",

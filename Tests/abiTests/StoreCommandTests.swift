@@ -153,6 +153,23 @@ import Testing
         #expect(try s.abi(["exams", "import", "--allow-duplicate", s.sample("pad")]).status == 0)
     }
 
+    @Test("abi audit prints the trail, by patient, by exam and from a date; a bad date is a usage error")
+    func auditCommand() throws {
+        let s = try Session()
+        #expect(try s.abi(["exams", "import", s.sample("pad"), s.sample("normal")]).status == 0)
+        #expect(try s.abi(["exams", "finalize", "1", "--by", "Dr A"]).status == 0)
+        let all = try s.abi(["audit"])
+        #expect(all.status == 0)
+        let actions = all.stdout.split(separator: "\n").dropFirst().map { $0.split(separator: " ", omittingEmptySubsequences: true)[2] }
+        #expect(actions == ["patient-added", "exam-imported", "patient-added", "exam-imported", "exam-finalized"], "\(all.stdout)")
+        #expect(all.stdout.contains("nurse-1") && all.stdout.contains("signed by Dr A"))
+        let patient = try s.abi(["audit", "--patient", "DEMO-0001"])
+        #expect(patient.stdout.split(separator: "\n").count == 3 && !patient.stdout.contains("DEMO-0002"))
+        #expect(try s.abi(["audit", "--exam", "1"]).stdout.split(separator: "\n").count == 3)
+        #expect(try s.abi(["audit", "--since", "2999-01-01"]).stdout.split(separator: "\n").count == 1)
+        #expect(try s.abi(["audit", "--since", "yesterday"]).status == 64)
+    }
+
     @Test("Exams: import, list, show json (abi-exam/1 and abi-result/1), finalize, export, amend; final is final")
     func exams() throws {
         let s = try Session()
