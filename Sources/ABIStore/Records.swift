@@ -16,6 +16,31 @@ extension Store {
         }
     }
 
+    /// Changes the details `changes` gives (nil fields stay as they are), audited with the names
+    /// of the fields changed (not their values).
+    /// - Returns: the fields that changed.
+    /// - Throws: `.notFound` for an unknown patient; `.invalid` when a signed exam's patient
+    ///   details would change.
+    public func editPatient(_ changes: Patient, actor: String) throws(StoreError) -> [String] {
+        try write("changing the patient") { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM patients WHERE id = ?", arguments: [changes.id]) else {
+                throw StoreError(.notFound, "there is no patient with this id (abi patients list)")
+            }
+            let changed = Store.patientFields(Store.patient(row), changes).filter { $0.given != nil && $0.given != $0.known }.map(\.name)
+            guard !changed.isEmpty else { return [] }
+            do {
+                try db.execute(sql: """
+                    UPDATE patients SET name = coalesce(?, name), birthDate = coalesce(?, birthDate), sex = coalesce(?, sex),
+                                        diabetes = coalesce(?, diabetes) WHERE id = ?
+                    """, arguments: [changes.name, changes.birthDate, changes.sex?.rawValue, changes.diabetes, changes.id])
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+                throw StoreError(.invalid, "this patient has a signed exam, which shows their details: they can be added where missing, not changed")
+            }
+            try Store.audit(db, actor: actor, "patient-edited", patient: changes.id, detail: "changed: " + changed.joined(separator: ", "))
+            return changed
+        }
+    }
+
     static func insert(_ p: Patient, _ db: Database) throws {
         try db.execute(sql: "INSERT INTO patients (id, name, birthDate, sex, diabetes, createdAt) VALUES (?, ?, ?, ?, ?, ?)",
                        arguments: [p.id, p.name, p.birthDate, p.sex?.rawValue, p.diabetes, Store.now()])

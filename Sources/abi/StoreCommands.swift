@@ -83,18 +83,17 @@ extension ABI {
     struct Patients: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Add, list and show the patients of the store.",
-            subcommands: [Add.self, List.self, Show.self])
+            subcommands: [Add.self, Edit.self, List.self, Show.self])
 
-        struct Add: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Add a patient (the id is the clinic's record number).")
-            @Argument(help: "The patient id (1 to 64 characters).") var id: String
+        /// A patient's details as options, checked the same way for `add` and `edit`.
+        struct Details: ParsableArguments {
             @Option(help: "The name, \"Family, Given\".") var name: String?
             @Option(help: ArgumentHelp("The birth date.", valueName: "YYYY-MM-DD")) var birthDate: String?
             @Option(help: ArgumentHelp("female, male, other or unknown.", valueName: "SEX")) var sex: String?
             @Option(help: ArgumentHelp("yes or no: diabetes widens the minimal detectable change of the ABI (R18).", valueName: "yes|no")) var diabetes: String?
-            @OptionGroup var store: StoreArguments
 
-            func run() throws {
+            /// The patient `id` with these details (nil where not given). Values are not echoed in errors.
+            func patient(_ id: String) throws(Failure) -> Patient {
                 if let problem = ManualEntry.patientIdProblem(id) { throw Failure(.usage, "the patient id: \(problem)") }
                 if let name, let problem = ManualEntry.freeTextProblem(name, max: 200) { throw Failure(.usage, "--name: \(problem)") }
                 if let birthDate, !Timestamp.isValidDate(birthDate) { throw Failure(.usage, "--birth-date: not a date YYYY-MM-DD") }
@@ -108,10 +107,45 @@ extension ABI {
                     guard ["yes", "no"].contains(diabetes) else { throw Failure(.usage, "--diabetes: answer yes or no") }
                     parsedDiabetes = diabetes == "yes"
                 }
+                return Patient(id: id, name: name, birthDate: birthDate, sex: parsedSex, diabetes: parsedDiabetes)
+            }
+        }
+
+        struct Add: ParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Add a patient (the id is the clinic's record number).")
+            @Argument(help: "The patient id (1 to 64 characters).") var id: String
+            @OptionGroup var details: Details
+            @OptionGroup var store: StoreArguments
+
+            func run() throws {
+                let patient = try details.patient(id)
                 let db = try store.open(.create)
-                do { try db.addPatient(Patient(id: id, name: name, birthDate: birthDate, sex: parsedSex, diabetes: parsedDiabetes), actor: store.actor) }
-                catch { throw Failure(error) }
+                do { try db.addPatient(patient, actor: store.actor) } catch { throw Failure(error) }
                 Terminal.error("abi: patient added")
+            }
+        }
+
+        struct Edit: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Change a patient's details (audited); only the options given change.",
+                discussion: """
+                    The audit trail names the fields changed (abi audit --patient ID). The details of a \
+                    patient with a signed exam are shown on that signed report, so they can be added \
+                    where missing but not changed (exit 65).
+                    """)
+            @Argument(help: "The patient id.") var id: String
+            @OptionGroup var details: Details
+            @OptionGroup var store: StoreArguments
+
+            func run() throws {
+                let changes = try details.patient(id)
+                guard changes.name != nil || changes.birthDate != nil || changes.sex != nil || changes.diabetes != nil else {
+                    throw Failure(.usage, "give what to change: --name, --birth-date, --sex or --diabetes")
+                }
+                let db = try store.open(.existing)
+                let changed: [String]
+                do { changed = try db.editPatient(changes, actor: store.actor) } catch { throw Failure(error) }
+                Terminal.error(changed.isEmpty ? "abi: nothing changed" : "abi: patient changed: " + changed.joined(separator: ", "))
             }
         }
 

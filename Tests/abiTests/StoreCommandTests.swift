@@ -170,6 +170,25 @@ import Testing
         #expect(try s.abi(["audit", "--since", "yesterday"]).status == 64)
     }
 
+    @Test("abi patients edit changes only what is given, audited by field name; a signed patient's known details stay")
+    func editPatient() throws {
+        let s = try Session()
+        #expect(try s.abi(["patients", "add", "MRN-7", "--name", "Doe, Jane"]).status == 0)
+        let edit = try s.abi(["patients", "edit", "MRN-7", "--birth-date", "1950-04-02", "--diabetes", "yes"])
+        #expect(edit.status == 0 && edit.stderr.contains("patient changed: birthDate, diabetes"), "\(edit.stderr)")
+        let shown = try s.abi(["patients", "show", "MRN-7"]).stdout
+        #expect(shown.contains("Doe, Jane") && shown.contains("Born       1950-04-02") && shown.contains("diabetes yes"), "\(shown)")
+        let audit = try s.abi(["audit", "--patient", "MRN-7"]).stdout
+        #expect(audit.contains("patient-edited") && audit.contains("changed: birthDate, diabetes") && !audit.contains("1950"))
+        #expect(try s.abi(["patients", "edit", "MRN-7"]).status == 64)
+        #expect(try s.abi(["patients", "edit", "NOBODY", "--sex", "female"]).status == 66)
+        // A signed exam shows its patient's details: they are not changed afterwards.
+        #expect(try s.abi(["exams", "import", s.sample("pad")]).status == 0)
+        #expect(try s.abi(["exams", "finalize", "1", "--by", "Dr A"]).status == 0)
+        let signed = try s.abi(["patients", "edit", "DEMO-0002", "--name", "Someone, Else"])
+        #expect(signed.status == 65 && signed.stderr.contains("signed exam"), "\(signed.stderr)")
+    }
+
     @Test("Exams: import, list, show json (abi-exam/1 and abi-result/1), finalize, export, amend; final is final")
     func exams() throws {
         let s = try Session()
