@@ -7,10 +7,49 @@ import GRDB
 /// transaction, so whatever happens to the process, nothing accepted is lost; a stopped
 /// capture is resumed from what was recorded.
 extension Store {
-    /// One capture session of one exam (a resumed exam gets a new session).
+    /// One capture session of one exam (a resumed exam gets a new session). While it exists,
+    /// it holds the exam's capture lock: no other process can resume the exam.
     public struct Capture: Sendable, Equatable {
         public let examId: Int64
         public let sessionId: Int64
+        public let patientId: String
+        let lock: CaptureLock
+
+        public static func == (a: Capture, b: Capture) -> Bool { a.examId == b.examId && a.sessionId == b.sessionId }
+    }
+
+    /// An exam's capture lock: `flock` on `<store>-captures/exam-N.lock`, held while a capture
+    /// runs and released by the system when the process ends, however it ends (kill -9
+    /// included), so a killed capture leaves no lock behind. The file holds the process id, for
+    /// the message another process gets.
+    final class CaptureLock: @unchecked Sendable {
+        let path: String
+        private let fd: Int32
+
+        init(store: String, exam: Int64) throws(StoreError) {
+            let folder = store + "-captures"
+            if mkdir(folder, 0o700) != 0 && errno != EEXIST {
+                throw StoreError(.unavailable, "cannot create the folder \(folder): \(String(cString: strerror(errno)))")
+            }
+            path = folder + "/exam-\(exam).lock"
+            fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
+            guard fd >= 0 else { throw StoreError(.unavailable, "cannot open \(path): \(String(cString: strerror(errno)))") }
+            guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+                var buffer = [UInt8](repeating: 0, count: 32)
+                let n = pread(fd, &buffer, buffer.count, 0)
+                let holder = n > 0 ? String(decoding: buffer[0..<n], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) : "?"
+                close(fd)
+                throw StoreError(.invalid, "exam \(exam) is being captured right now by another abi capture (process \(holder)); it can be resumed when that one stops")
+            }
+            let pid = Array("\(getpid())\n".utf8)
+            _ = ftruncate(fd, 0)
+            _ = pid.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
+        }
+
+        /// The capture is over for good (the exam is no longer in progress): the file goes.
+        func remove() { unlink(path) }
+
+        deinit { close(fd) }
     }
 
     /// How the sequence goes for this exam.
@@ -29,32 +68,45 @@ extension Store {
     /// Starts an exam in progress for the patient (added with the id alone when new).
     public func beginCapture(_ patient: Patient, details: ExamDetails, plan: CapturePlan, options: RuleOptions = .standard,
                              device: DeviceIdentity?, actor: String) throws(StoreError) -> Capture {
-        try write("starting the capture") { db in
+        let started: (Int64, Int64) = try write("starting the capture") { db in
             try Store.ensurePatient(patient, actor: actor, db)
             let exam = Exam(patient: patient, details: details, readings: [])
             let id = try Store.insertExam(exam, status: .inProgress, options: options, version: 1, amends: nil, db)
             try db.execute(sql: "UPDATE exams SET firstArm = ?, toes = ? WHERE id = ?", arguments: [plan.firstArm.rawValue, plan.toes, id])
             let session = try Store.newSession(id, device: device, db)
             try Store.audit(db, actor: actor, "capture-started", patient: patient.id, exam: id)
-            return Capture(examId: id, sessionId: session)
+            return (id, session)
         }
+        return Capture(examId: started.0, sessionId: started.1, patientId: patient.id, lock: try CaptureLock(store: path, exam: started.0))
     }
 
-    /// The most recent exam still in progress (of this patient, when given), continued in a new session.
+    /// The most recent exam still in progress of this patient, continued in a new session.
+    /// Without a patient, only when one patient has a capture in progress: a capture is never
+    /// continued into another patient's exam. An exam another process is capturing is refused.
     public func resumeCapture(patient: String?, device: DeviceIdentity?, actor: String) throws(StoreError) -> (Capture, CapturePlan) {
-        try write("resuming the capture") { db in
-            guard let row = try Row.fetchOne(db, sql: """
-                SELECT id, patientId, firstArm, toes, repeatDeclined FROM exams
-                WHERE status = 'in-progress' AND (? IS NULL OR patientId = ?) ORDER BY id DESC LIMIT 1
-                """, arguments: [patient, patient]) else {
-                throw StoreError(.notFound, "there is no capture in progress" + (patient == nil ? "" : " for this patient") + " to resume")
+        let candidates: [(id: Int64, patient: String)] = try read("finding the capture in progress") { db in
+            try Row.fetchAll(db, sql: "SELECT id, patientId FROM exams WHERE status = 'in-progress' AND (? IS NULL OR patientId = ?) ORDER BY id DESC",
+                             arguments: [patient, patient]).map { ($0["id"], $0["patientId"]) }
+        }
+        guard let candidate = candidates.first else {
+            throw StoreError(.notFound, "there is no capture in progress" + (patient == nil ? "" : " for this patient") + " to resume")
+        }
+        let patients = Set(candidates.map(\.patient))
+        if patient == nil && patients.count > 1 {
+            throw StoreError(.invalid, "captures are in progress for \(patients.count) patients: name the patient with --patient ID (abi exams list shows them)")
+        }
+        let lock = try CaptureLock(store: path, exam: candidate.id)
+        return try write("resuming the capture") { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT id, patientId, firstArm, toes, repeatDeclined FROM exams WHERE id = ? AND status = 'in-progress'",
+                                             arguments: [candidate.id]) else {
+                throw StoreError(.notFound, "the capture of exam \(candidate.id) has just ended; there is nothing to resume")
             }
             let id: Int64 = row["id"]
             let plan = CapturePlan(firstArm: Side(rawValue: row["firstArm"] ?? "right") ?? .right, toes: row["toes"], repeatDeclined: row["repeatDeclined"])
             try db.execute(sql: "UPDATE captureSessions SET endedAt = ? WHERE examId = ? AND endedAt IS NULL", arguments: [Store.now(), id])
             let session = try Store.newSession(id, device: device, db)
             try Store.audit(db, actor: actor, "capture-resumed", patient: row["patientId"], exam: id)
-            return (Capture(examId: id, sessionId: session), plan)
+            return (Capture(examId: id, sessionId: session, patientId: row["patientId"], lock: lock), plan)
         }
     }
 
@@ -117,5 +169,6 @@ extension Store {
             try Store.updateResult(capture.examId, stored.exam, stored.options, db)
             try Store.audit(db, actor: actor, "capture-finished", patient: stored.exam.patient.id, exam: capture.examId)
         }
+        if finished { capture.lock.remove() }
     }
 }

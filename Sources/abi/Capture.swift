@@ -61,7 +61,7 @@ extension ABI {
         @ArgumentParser.Flag(help: "Also take the toe pressures (after the arms and ankles).") var toes = false
         @Option(help: ArgumentHelp("A leg with suspected DVT signs (right or left): its ankle cuffs are not inflated.", valueName: "SIDE")) var dvt: [String] = []
         @Option(help: ArgumentHelp("How typed values were measured: doppler, oscillometric, auscultatory, ppg or manual-entry.", valueName: "METHOD")) var method: String = "doppler"
-        @ArgumentParser.Flag(help: "Continue the capture in progress (of --patient, or the latest).") var resume = false
+        @ArgumentParser.Flag(help: "Continue the capture in progress of --patient (without it: of the one patient who has one).") var resume = false
         @OptionGroup var store: StoreArguments
         @OptionGroup(title: "Port settings") var serial: SerialOverrides
 
@@ -97,7 +97,7 @@ extension ABI {
             do {
                 if resume {
                     (capture, plan) = try db.resumeCapture(patient: patient, device: identity, actor: actor)
-                    Terminal.error("abi capture: resuming exam \(capture.examId)")
+                    Terminal.error("abi capture: resuming exam \(capture.examId) of patient \(capture.patientId)")
                 } else {
                     plan = Store.CapturePlan(firstArm: Side(rawValue: firstArm)!, toes: toes)
                     let details = ExamDetails(performedAt: DeviceClock.now(), indication: indication, operator: actor, position: position, restMinutes: restMinutes)
@@ -124,7 +124,7 @@ extension ABI {
                 Terminal.write(ResultSummary.text(stored.exam.result(options: stored.options)))
                 Terminal.error("abi capture: exam \(capture.examId) saved as preliminary (abi exams show \(capture.examId); sign with abi exams finalize \(capture.examId) --by NAME)")
             } else {
-                Terminal.error("abi capture: stopped; every reading so far is saved. Continue with: abi capture --resume")
+                Terminal.error("abi capture: stopped; every reading so far is saved. Continue with: abi capture --resume --patient \(capture.patientId)")
                 // Piped commands that end before the sequence is done are bad input, as in abi enter.
                 if outcome == .inputEnded { throw ExitCode(ExitStatus.dataError.rawValue) }
             }

@@ -347,6 +347,26 @@ import Testing
         try store.finalize(newer, by: "Dr", actor: "dr")
     }
 
+    @Test("Resume never picks another patient's capture, and never one another process is capturing (audit D1)")
+    func resumeIsSafe() throws {
+        let store = try StoreTests.newStore()
+        let details = ExamDetails(performedAt: Timestamp(secondsSinceEpoch: 0))
+        var alice: Store.Capture? = try store.beginCapture(Patient(id: "BED1-ALICE"), details: details, plan: .init(firstArm: .right, toes: false), device: nil, actor: "n")
+        try store.endCapture(alice!, finished: false, actor: "n")
+        alice = nil  // that process has stopped: its lock is gone
+        let bob = try store.beginCapture(Patient(id: "BED2-BOB"), details: details, plan: .init(firstArm: .right, toes: false), device: nil, actor: "n")
+        let ambiguous = #expect(throws: StoreError.self) { try store.resumeCapture(patient: nil, device: nil, actor: "n") }
+        #expect(ambiguous?.message.contains("captures are in progress for 2 patients") == true, "\(String(describing: ambiguous))")
+        let (resumed, _) = try store.resumeCapture(patient: "BED1-ALICE", device: nil, actor: "n")
+        #expect(resumed.patientId == "BED1-ALICE")
+        // Bob's capture is live (its lock held): another "process" (another descriptor) cannot take it.
+        let live = #expect(throws: StoreError.self) { try store.resumeCapture(patient: "BED2-BOB", device: nil, actor: "n") }
+        #expect(live?.message.contains("is being captured right now by another abi capture (process \(getpid()))") == true, "\(String(describing: live))")
+        try store.endCapture(bob, finished: true, actor: "n")
+        #expect(!FileManager.default.fileExists(atPath: store.path + "-captures/exam-\(bob.examId).lock"))
+        _ = resumed
+    }
+
     @Test("Storing an exam needs its date; every patient created by import or capture has its patient-added entry")
     func undatedAndAdded() throws {
         let store = try StoreTests.newStore()

@@ -191,7 +191,7 @@ final class CaptureProcess: @unchecked Sendable {
         let list = try CommandTests.run(CommandTests.binary, ["exams", "list", "--db", db]).stdout
         #expect(list.contains("in-progress"))
         let second = try CaptureProcess(["capture", "--resume"], db: db)
-        #expect(second.waitFor("resuming exam 1"))
+        #expect(second.waitFor("resuming exam 1 of patient KILL-1"))
         #expect(second.waitFor("Next: left posterior tibial"))
         for (n, value) in ["122", "121", "136"].enumerated() { #expect(second.record("value \(value)", reading: n + 4)) }
         #expect(second.finish() == 0)
@@ -200,6 +200,20 @@ final class CaptureProcess: @unchecked Sendable {
         #expect(readings.compactMap { $0["systolic"] as? Int } == [140, 120, 118, 122, 121, 136])
         #expect(try CaptureTests.show(1, db: db)["status"] as? String == "preliminary")
         #expect(try CommandTests.run(CommandTests.binary, ["capture", "--resume", "--db", db]).status == 66)  // nothing left to resume
+    }
+
+    @Test("A live capture cannot be resumed by a second process (the kill -9 case above still can: the lock dies with its process)")
+    func liveCaptureIsLocked() throws {
+        let db = try CaptureTests.store()
+        let live = try CaptureProcess(["capture", "--patient", "LIVE-BOB"], db: db)
+        defer { if live.process.isRunning { live.kill9() } }
+        #expect(live.record("value 150/90", reading: 1))
+        let second = try CommandTests.run(CommandTests.binary, ["capture", "--resume", "--patient", "LIVE-BOB", "--db", db], stdin: "value 99\n")
+        #expect(second.status == 65 && second.stderr.contains("is being captured right now"), "\(second.stderr)")
+        #expect(live.record("value 120", reading: 2))
+        #expect(live.finish() == 65)  // input ended before the sequence was done: kept, resumable
+        let readings = CaptureTests.readings(try CaptureTests.show(1, db: db))
+        #expect(readings.compactMap { $0["systolic"] as? Int }.prefix(2) == [150, 120])
     }
 
     @Test("Under umockdev-run: the manometer's MARK at the first site, the rest typed; a suspected-DVT leg is not cuffed")
