@@ -91,7 +91,7 @@ public final class Store: Sendable {
         created = size.st_size == 0 && access == .create
         warnings = Store.permissionWarnings(path: path, folder: folder.isEmpty ? "." : folder)
 
-        if access == .readOnly && size.st_size == 0 {
+        if access != .create && size.st_size == 0 {
             throw StoreError(.notFound, "no store at \(path) (the file is empty)")
         }
 

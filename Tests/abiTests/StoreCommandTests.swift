@@ -65,6 +65,11 @@ import Testing
             #expect(run.status == 66 && run.stderr.contains("no store at \(s.db)"), "\(args): \(run.stderr)")
         }
         #expect(!FileManager.default.fileExists(atPath: s.dir.appendingPathComponent("store").path))
+        let empty = s.dir.appendingPathComponent("empty.sqlite").path
+        _ = FileManager.default.createFile(atPath: empty, contents: nil)
+        let onEmpty = try CommandTests.abi(["exams", "finalize", "1", "--by", "Dr", "--db", empty])
+        #expect(onEmpty.status == 66 && onEmpty.stderr.contains("the file is empty"))
+        #expect(try FileManager.default.attributesOfItem(atPath: empty)[.size] as? Int == 0)
         let first = try s.abi(["patients", "add", "P"])
         #expect(first.status == 0 && first.stderr.contains("created a new store at \(s.db)"))
         let second = try s.abi(["patients", "add", "Q"])
