@@ -85,7 +85,7 @@ extension Store {
     /// continued into another patient's exam. An exam another process is capturing is refused.
     public func resumeCapture(patient: String?, device: DeviceIdentity?, actor: String) throws(StoreError) -> (Capture, CapturePlan) {
         let candidates: [(id: Int64, patient: String)] = try read("finding the capture in progress") { db in
-            try Row.fetchAll(db, sql: "SELECT id, patientId FROM exams WHERE status = 'in-progress' AND (? IS NULL OR patientId = ?) ORDER BY id DESC",
+            try Row.fetchAll(db, sql: "SELECT id, patientId FROM exams WHERE status = 'in-progress' AND discardedAt IS NULL AND (? IS NULL OR patientId = ?) ORDER BY id DESC",
                              arguments: [patient, patient]).map { ($0["id"], $0["patientId"]) }
         }
         guard let candidate = candidates.first else {
@@ -97,7 +97,7 @@ extension Store {
         }
         let lock = try CaptureLock(store: path, exam: candidate.id)
         return try write("resuming the capture") { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT id, patientId, firstArm, toes, repeatDeclined FROM exams WHERE id = ? AND status = 'in-progress'",
+            guard let row = try Row.fetchOne(db, sql: "SELECT id, patientId, firstArm, toes, repeatDeclined FROM exams WHERE id = ? AND status = 'in-progress' AND discardedAt IS NULL",
                                              arguments: [candidate.id]) else {
                 throw StoreError(.notFound, "the capture of exam \(candidate.id) has just ended; there is nothing to resume")
             }
@@ -170,5 +170,29 @@ extension Store {
             try Store.audit(db, actor: actor, "capture-finished", patient: stored.exam.patient.id, exam: capture.examId)
         }
         if finished { capture.lock.remove() }
+    }
+
+    /// Discards an exam entered in error, or a capture that will not be finished: it stays in the
+    /// store and the audit trail (with the reason), and leaves lists of current exams, history,
+    /// exports and R18. A signed exam is never discarded (amend it); a capture running in another
+    /// process is not either.
+    public func discard(_ id: Int64, reason: String, actor: String) throws(StoreError) {
+        let status: (status: String, discarded: Bool, amendedBy: Int64?)? = try read("reading the exam") { db in
+            try Row.fetchOne(db, sql: "SELECT status, discardedAt, (SELECT id FROM exams n WHERE n.amends = e.id) AS amendedBy FROM exams e WHERE id = ?",
+                             arguments: [id]).map { ($0["status"], ($0["discardedAt"] as String?) != nil, $0["amendedBy"]) }
+        }
+        guard let status else { throw StoreError(.notFound, "there is no exam \(id) (abi exams list)") }
+        if status.discarded { throw StoreError(.invalid, "exam \(id) is already discarded") }
+        if status.status == Status.final.rawValue { throw StoreError(.invalid, "exam \(id) is signed; a signed exam is corrected by amending it, never discarded") }
+        if let newer = status.amendedBy { throw StoreError(.invalid, "exam \(id) was amended by exam \(newer); discard that one") }
+        // An exam in progress must not be capturing in another process right now.
+        let lock = status.status == Status.inProgress.rawValue ? try CaptureLock(store: path, exam: id) : nil
+        try write("discarding exam \(id)") { db in
+            try db.execute(sql: "UPDATE captureSessions SET endedAt = ? WHERE examId = ? AND endedAt IS NULL", arguments: [Store.now(), id])
+            try db.execute(sql: "UPDATE exams SET discardedAt = ?, discardReason = ? WHERE id = ? AND discardedAt IS NULL", arguments: [Store.now(), reason, id])
+            let patient = try String.fetchOne(db, sql: "SELECT patientId FROM exams WHERE id = ?", arguments: [id])
+            try Store.audit(db, actor: actor, "exam-discarded", patient: patient, exam: id, detail: reason)
+        }
+        lock?.remove()
     }
 }

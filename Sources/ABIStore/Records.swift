@@ -77,6 +77,8 @@ extension Store {
         public let options: RuleOptions
         public let signedBy: String?
         public let signedAt: String?
+        /// Why the exam was discarded, when it was (`abi exams discard`).
+        public let discardReason: String?
     }
 
     /// A line of `abi exams list`.
@@ -89,6 +91,7 @@ extension Store {
         public let amendedBy: Int64?
         public let rightAbi: Int?, leftAbi: Int?
         public let rightCategory: String?, leftCategory: String?
+        public let discarded: Bool
     }
 
     /// Stores an exam from a file (`abi exams import`): the patient is added when new and must
@@ -121,7 +124,7 @@ extension Store {
                     if let known { try Store.checkSamePatient(known, exam.patient) }
                     seen[exam.patient.id] = Store.merged(known, exam.patient)
                     guard !allowDuplicates else { continue }
-                    for row in try Row.fetchAll(db, sql: "SELECT e.*, NULL AS amendedBy FROM exams e WHERE patientId = ? AND performedAt = ?",
+                    for row in try Row.fetchAll(db, sql: "SELECT e.*, NULL AS amendedBy FROM exams e WHERE patientId = ? AND performedAt = ? AND discardedAt IS NULL",
                                                 arguments: [exam.patient.id, performedAt.text]) {
                         let stored = try Store.storedExam(row, db).exam
                         if stored.readings == exam.readings && stored.postExercise == exam.postExercise {
@@ -202,12 +205,13 @@ extension Store {
     /// A new version of exam `id` with the content of `exam` (same patient); the old version is kept.
     public func amend(_ id: Int64, with exam: Exam, reason: String?, actor: String) throws(StoreError) -> Int64 {
         try write("amending exam \(id)") { db in
-            guard let old = try Row.fetchOne(db, sql: "SELECT patientId, version, status, ankleMethod, severityScheme FROM exams WHERE id = ?", arguments: [id]) else {
+            guard let old = try Row.fetchOne(db, sql: "SELECT patientId, version, status, ankleMethod, severityScheme, discardedAt FROM exams WHERE id = ?", arguments: [id]) else {
                 throw StoreError(.notFound, "there is no exam \(id) (abi exams list)")
             }
             if let newer = try Int64.fetchOne(db, sql: "SELECT id FROM exams WHERE amends = ?", arguments: [id]) {
                 throw StoreError(.invalid, "exam \(id) was already amended by exam \(newer); amend that one")
             }
+            if (old["discardedAt"] as String?) != nil { throw StoreError(.invalid, "exam \(id) was discarded; it cannot be amended") }
             if old["status"] as String == Status.inProgress.rawValue {
                 throw StoreError(.invalid, "exam \(id) is still being captured; finish it (abi capture --resume) before amending it")
             }
@@ -225,7 +229,7 @@ extension Store {
     /// Signs the exam off: it becomes final and can no longer change.
     public func finalize(_ id: Int64, by name: String, actor: String) throws(StoreError) {
         try write("finalizing exam \(id)") { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT status, patientId, signedBy, signedAt FROM exams WHERE id = ?", arguments: [id]) else {
+            guard let row = try Row.fetchOne(db, sql: "SELECT status, patientId, signedBy, signedAt, discardedAt FROM exams WHERE id = ?", arguments: [id]) else {
                 throw StoreError(.notFound, "there is no exam \(id) (abi exams list)")
             }
             switch Status(rawValue: row["status"]) {
@@ -236,6 +240,7 @@ extension Store {
             if let newer = try Int64.fetchOne(db, sql: "SELECT id FROM exams WHERE amends = ?", arguments: [id]) {
                 throw StoreError(.invalid, "exam \(id) was amended by exam \(newer): sign that version")
             }
+            if (row["discardedAt"] as String?) != nil { throw StoreError(.invalid, "exam \(id) was discarded; it cannot be signed") }
             try db.execute(sql: "UPDATE exams SET status = 'final', signedBy = ?, signedAt = ? WHERE id = ?", arguments: [name, Store.now(), id])
             try Store.audit(db, actor: actor, "exam-finalized", patient: row["patientId"], exam: id, detail: "signed by \(name)")
         }
@@ -347,7 +352,7 @@ extension Store {
         // The most recent earlier exam of the patient in the store, in its latest version.
         if let previous = try Row.fetchOne(db, sql: """
             SELECT performedAt, rightAbi, leftAbi FROM exams e
-            WHERE patientId = ? AND performedAt < ? AND status != 'in-progress' AND id != ?
+            WHERE patientId = ? AND performedAt < ? AND status != 'in-progress' AND discardedAt IS NULL AND id != ?
               AND NOT EXISTS (SELECT 1 FROM exams n WHERE n.amends = e.id)
             ORDER BY performedAt DESC LIMIT 1
             """, arguments: [row["patientId"] as String, performedAt.text, id]), let at = Timestamp(previous["performedAt"]) {
@@ -364,7 +369,7 @@ extension Store {
                           amends: row["amends"], amendedBy: row["amendedBy"],
                           options: RuleOptions(ankle: AnkleMethod(rawValue: row["ankleMethod"]) ?? .higher,
                                                severity: SeverityScheme(rawValue: row["severityScheme"]) ?? .common),
-                          signedBy: row["signedBy"], signedAt: row["signedAt"])
+                          signedBy: row["signedBy"], signedAt: row["signedAt"], discardReason: row["discardReason"])
     }
 
     static func reading(_ r: Row) throws -> Reading {
@@ -394,7 +399,7 @@ extension Store {
     public func exams(patient: String? = nil, _ each: (ExamSummary) throws -> Void) throws(StoreError) {
         try read("listing exams") { db in
             let statement = try db.makeStatement(sql: """
-                SELECT e.id, e.patientId, e.performedAt, e.status, e.version, e.rightAbi, e.leftAbi, e.rightCategory, e.leftCategory, n.id
+                SELECT e.id, e.patientId, e.performedAt, e.status, e.version, e.rightAbi, e.leftAbi, e.rightCategory, e.leftCategory, n.id, e.discardedAt
                 FROM exams e LEFT JOIN exams n ON n.amends = e.id
                 WHERE ?1 IS NULL OR e.patientId = ?1 ORDER BY e.performedAt, e.id
                 """)
@@ -408,7 +413,8 @@ extension Store {
                 guard code == SQLITE_ROW else { throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection))) }
                 try each(ExamSummary(id: Int64(int(0) ?? 0), patientId: text(1) ?? "", performedAt: text(2) ?? "",
                                      status: Status(rawValue: text(3) ?? "") ?? .preliminary, version: int(4) ?? 1,
-                                     amendedBy: int(9).map(Int64.init), rightAbi: int(5), leftAbi: int(6), rightCategory: text(7), leftCategory: text(8)))
+                                     amendedBy: int(9).map(Int64.init), rightAbi: int(5), leftAbi: int(6), rightCategory: text(7), leftCategory: text(8),
+                                     discarded: sqlite3_column_type(s, 10) != SQLITE_NULL))
             }
             sqlite3_reset(s)
         }
@@ -417,7 +423,7 @@ extension Store {
     /// Every exam id of the store that is not amended by a later version, oldest first.
     public func currentExamIds() throws(StoreError) -> [Int64] {
         try read("listing exams") { db in
-            try Int64.fetchAll(db, sql: "SELECT id FROM exams e WHERE status != 'in-progress' AND NOT EXISTS (SELECT 1 FROM exams n WHERE n.amends = e.id) ORDER BY performedAt, id")
+            try Int64.fetchAll(db, sql: "SELECT id FROM exams e WHERE status != 'in-progress' AND discardedAt IS NULL AND NOT EXISTS (SELECT 1 FROM exams n WHERE n.amends = e.id) ORDER BY performedAt, id")
         }
     }
 
@@ -446,7 +452,7 @@ extension Store {
             var previous: PriorExam?
             let rows = try Row.fetchCursor(db, sql: """
                 SELECT id, performedAt, status, rightAbi, leftAbi, rightCategory, leftCategory FROM exams e
-                WHERE patientId = ? AND status != 'in-progress' AND NOT EXISTS (SELECT 1 FROM exams n WHERE n.amends = e.id)
+                WHERE patientId = ? AND status != 'in-progress' AND discardedAt IS NULL AND NOT EXISTS (SELECT 1 FROM exams n WHERE n.amends = e.id)
                 ORDER BY performedAt, id
                 """, arguments: [id])
             while let r = try rows.next() {

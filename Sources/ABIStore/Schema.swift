@@ -13,6 +13,9 @@ enum Schema {
             try db.execute(sql: "PRAGMA application_id = \(Store.applicationId)")
             try db.execute(sql: v2)
         }
+        migrator.registerMigration("2026-11-29 discarded exams") { db in
+            try db.execute(sql: v3)
+        }
         return migrator
     }
 
@@ -189,5 +192,20 @@ enum Schema {
         BEGIN SELECT RAISE(ABORT, 'the device journal is append-only'); END;
         CREATE TRIGGER journalIsFixed BEFORE UPDATE ON deviceJournal BEGIN SELECT RAISE(ABORT, 'the device journal is append-only'); END;
         CREATE TRIGGER journalIsKept BEFORE DELETE ON deviceJournal BEGIN SELECT RAISE(ABORT, 'the device journal is append-only'); END;
+        """
+
+    /// An exam entered in error, or a capture abandoned, is discarded: kept in the store and the
+    /// audit trail, left out of lists of current exams, history, exports and R18. The list index
+    /// covers the new column, so `abi exams list` still reads the index alone.
+    static let v3 = """
+        ALTER TABLE exams ADD COLUMN discardedAt TEXT;
+        ALTER TABLE exams ADD COLUMN discardReason TEXT;
+        DROP INDEX examsByTime;
+        CREATE INDEX examsByTime ON exams(performedAt, id, patientId, status, version, rightAbi, leftAbi, rightCategory, leftCategory, discardedAt);
+        CREATE TRIGGER discardedStaysDiscarded BEFORE UPDATE ON exams WHEN OLD.discardedAt IS NOT NULL
+        BEGIN SELECT RAISE(ABORT, 'a discarded exam is kept as it was'); END;
+        CREATE TRIGGER discardedTakesNoReadings BEFORE INSERT ON readings
+            WHEN (SELECT discardedAt FROM exams WHERE id = NEW.examId) IS NOT NULL
+        BEGIN SELECT RAISE(ABORT, 'a discarded exam takes no readings'); END;
         """
 }

@@ -104,8 +104,19 @@ public final class Store: Sendable {
         if access == .readOnly {
             // One read-only connection both checks the file and serves the command.
             configuration.readonly = true
-            db = try Store.openChecked(path, configuration, deep: false)
-            return
+            let queue = try Store.openChecked(path, configuration, deep: false)
+            let current = (try? queue.read { try Schema.migrator.hasCompletedMigrations($0) }) ?? true
+            if current {
+                db = queue
+                return
+            }
+            // A store of an earlier abi: its schema is brought up to date first (that writes
+            // only the schema), unless nobody can write it.
+            guard Glibc.access(path, W_OK) == 0 else {
+                throw StoreError(.unavailable, "the store \(path) was made by an earlier abi and is read-only here; open it once where it can be written, so that it is brought up to date")
+            }
+            try? queue.close()
+            configuration.readonly = false
         }
         // Checked over a read-only connection first: opening the pool switches the file to WAL.
         if size.st_size > 0 {

@@ -159,10 +159,12 @@ extension ABI {
 
         /// A stored exam, with the options it was stored with and its status and signature.
         func storedReport(_ db: Store, _ id: Int64) throws(Failure) -> ExamReport {
-            do {
-                let stored = try db.exam(id)
-                return ExamReport(exam: stored.exam, options: stored.options, status: stored.reportStatus)
-            } catch { throw Failure(error) }
+            let stored: Store.StoredExam
+            do { stored = try db.exam(id) } catch { throw Failure(error) }
+            if stored.discardReason != nil {
+                throw Failure(.dataError, "exam \(id) was discarded (abi exams show \(id)); it is kept in the store but not reported")
+            }
+            return ExamReport(exam: stored.exam, options: stored.options, status: stored.reportStatus)
         }
 
         func render(_ report: ExamReport) -> [UInt8] {

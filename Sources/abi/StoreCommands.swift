@@ -199,7 +199,7 @@ extension ABI {
                   abi exams export 1 -o corrected.exam.json
                   abi exams amend 1 --from corrected.exam.json --reason "left DP re-measured"
                 """,
-            subcommands: [List.self, Show.self, Import.self, Export.self, Finalize.self, Amend.self, Journal.self])
+            subcommands: [List.self, Show.self, Import.self, Export.self, Finalize.self, Amend.self, Discard.self, Journal.self])
 
         struct List: ParsableCommand {
             static let configuration = CommandConfiguration(abstract: "List exams, oldest first: id, patient, time, status, version, ABI per leg.")
@@ -304,6 +304,9 @@ extension ABI {
                 let db = try store.open(.existing)
                 do {
                     let stored = try db.exam(examId)
+                    if stored.discardReason != nil {
+                        throw StoreError(.invalid, "exam \(examId) was discarded (abi exams show \(examId)); it is kept in the store but not exported")
+                    }
                     // The prior entries include the previous exam of the store, so the file stands alone.
                     let text = ExamFile.encode(stored.exam)
                     if let output { try Files.createPrivate(output, text, replace: force) } else { Terminal.write(text) }
@@ -342,6 +345,31 @@ extension ABI {
                     Terminal.write("\(id)\n")
                     Terminal.error("abi: exam \(examId) amended by exam \(id) (preliminary until signed)")
                 } catch { throw Failure(error) }
+            }
+        }
+
+        struct Discard: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Discard an exam entered in error, or a capture that will not be finished.",
+                discussion: """
+                    The exam stays in the store and in the audit trail, with the reason, and is shown \
+                    as discarded in abi exams list; it leaves history, abi report --all, exports and \
+                    the comparison with prior exams (R18). A signed exam is never discarded: amend it. \
+                    A capture running right now in another abi capture is refused.
+
+                    Example:
+                      abi exams discard 12 --reason "wrong patient selected"
+                    """)
+            @Argument(help: "The exam id.") var examId: Int64
+            @Option(help: ArgumentHelp("Why (kept in the audit trail).", valueName: "TEXT")) var reason: String
+            @OptionGroup var store: StoreArguments
+
+            func run() throws {
+                if reason.allSatisfy(\.isWhitespace) { throw Failure(.usage, "--reason: say why the exam is discarded") }
+                if let problem = ManualEntry.freeTextProblem(reason, max: 200) { throw Failure(.usage, "--reason: \(problem)") }
+                let db = try store.open(.existing)
+                do { try db.discard(examId, reason: reason, actor: store.actor) } catch { throw Failure(error) }
+                Terminal.error("abi: exam \(examId) discarded; it stays in the store and the audit trail")
             }
         }
 
@@ -463,7 +491,7 @@ enum ExamLine {
         out.column(String(e.id), 8)
         out.column(e.patientId, 18)
         out.column(e.performedAt, 25)
-        out.column(e.status.rawValue, 14)
+        out.column(e.discarded ? "discarded" : e.status.rawValue, 14)
         out.column(String(e.version), 3)
         out.column(leg(e.rightAbi, e.rightCategory), 22)
         try out.line(leg(e.leftAbi, e.leftCategory) + (e.amendedBy.map { "  (amended by \($0))" } ?? ""))
@@ -471,6 +499,7 @@ enum ExamLine {
 
     static func statusWords(_ e: Store.StoredExam) -> String {
         var words = e.status.rawValue
+        if let reason = e.discardReason { words = "DISCARDED (\(reason)); was " + words }
         if let by = e.signedBy, let at = e.signedAt { words += ", signed by \(by) at \(at)" }
         if let newer = e.amendedBy { words += ", amended by exam \(newer)" }
         if let older = e.amends { words += ", amends exam \(older)" }

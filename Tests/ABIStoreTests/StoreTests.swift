@@ -42,11 +42,11 @@ import Testing
             for table in ["audit", "captureSessions", "deviceJournal", "exams", "patients", "readings"] { #expect(tables.contains(table)) }
             #expect(try String.fetchOne(db, sql: "PRAGMA journal_mode") == "wal")
             #expect(try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY identifier") ==
-                    ["2026-11-26 patients, exams, readings, journal, audit", "2026-11-29 application id; no path around immutability"])
+                    ["2026-11-26 patients, exams, readings, journal, audit", "2026-11-29 application id; no path around immutability", "2026-11-29 discarded exams"])
             #expect(try Int.fetchOne(db, sql: "PRAGMA application_id") == 0x6162_6931)
         }
         _ = try Store(path: store.path)
-        #expect(try db.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM grdb_migrations") } == 2)
+        #expect(try db.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM grdb_migrations") } == 3)
     }
 
     @Test("Durable before acknowledged: the setting in force on the writing connection is synchronous = FULL")
@@ -365,6 +365,65 @@ import Testing
         try store.endCapture(bob, finished: true, actor: "n")
         #expect(!FileManager.default.fileExists(atPath: store.path + "-captures/exam-\(bob.examId).lock"))
         _ = resumed
+    }
+
+    @Test("A discarded exam stays in the store and the trail but leaves history, report --all, R18 priors and resume; signed or live exams are not discarded")
+    func discard() throws {
+        let store = try StoreTests.newStore()
+        var older = try StoreTests.exam("pad")
+        older.details.performedAt = Timestamp("2026-01-01T09:00:00Z")
+        older.prior = []
+        older.readings = older.readings.map { r in
+            var r = r
+            if r.site == .rightPosteriorTibial { r.state = .numeric(try! NumericPressure(systolic: Pressure(mmHg: 120)!)) }
+            return r
+        }
+        let wrong = try store.importExam(older, actor: "n")
+        var current = try StoreTests.exam("pad")
+        current.prior = []
+        let id = try store.importExam(current, actor: "n")
+        #expect(try store.exam(id).exam.prior.count == 1)  // compared with the older exam (R18)
+        try store.discard(wrong, reason: "wrong patient selected", actor: "n")
+        #expect(try store.exam(id).exam.prior.isEmpty)
+        #expect(try store.currentExamIds() == [id])
+        #expect(try store.history(patient: "DEMO-0002").1.map(\.id) == [id])
+        #expect(try store.exam(wrong).discardReason == "wrong patient selected")
+        #expect(try store.auditTrail(exam: wrong).map(\.action).last == "exam-discarded")
+        #expect(throws: StoreError.self) { try store.discard(wrong, reason: "again", actor: "n") }
+        #expect(throws: StoreError.self) { try store.finalize(wrong, by: "Dr", actor: "n") }
+        #expect(throws: DatabaseError.self) { try StoreTests.raw(store).write { try $0.execute(sql: "UPDATE exams SET discardedAt = NULL WHERE id = \(wrong)") } }
+        try store.finalize(id, by: "Dr", actor: "n")
+        #expect(throws: StoreError.self) { try store.discard(id, reason: "x", actor: "n") }
+
+        let live = try store.beginCapture(Patient(id: "BED-9"), details: ExamDetails(performedAt: Timestamp(secondsSinceEpoch: 0)),
+                                          plan: .init(firstArm: .right, toes: false), device: nil, actor: "n")
+        let refused = #expect(throws: StoreError.self) { try store.discard(live.examId, reason: "x", actor: "n") }
+        #expect(refused?.message.contains("being captured right now") == true)
+        try store.endCapture(live, finished: false, actor: "n")
+        let examId = live.examId
+        _ = consume live  // the capture process has stopped
+        try store.discard(examId, reason: "patient left", actor: "n")
+        #expect(throws: StoreError.self) { try store.resumeCapture(patient: "BED-9", device: nil, actor: "n") }
+    }
+
+    @Test("A store of an earlier abi is brought up to date even by a command that only reads, and then lists as before")
+    func readOnlyOpenMigratesAnOlderStore() throws {
+        let store = try StoreTests.newStore()
+        let id = try store.importExam(try StoreTests.exam("pad"), actor: "n")
+        // Take the store back to before the last migration, as an earlier abi left it.
+        try StoreTests.raw(store).writeWithoutTransaction { db in
+            try db.execute(sql: """
+                DROP TRIGGER discardedStaysDiscarded; DROP TRIGGER discardedTakesNoReadings; DROP INDEX examsByTime;
+                ALTER TABLE exams DROP COLUMN discardedAt; ALTER TABLE exams DROP COLUMN discardReason;
+                CREATE INDEX examsByTime ON exams(performedAt, id, patientId, status, version, rightAbi, leftAbi, rightCategory, leftCategory);
+                DELETE FROM grdb_migrations WHERE identifier = '2026-11-29 discarded exams';
+                """)
+        }
+        let reader = try Store(path: store.path, access: .readOnly)
+        var ids: [Int64] = []
+        try reader.exams { ids.append($0.id) }
+        #expect(ids == [id])
+        #expect(try StoreTests.raw(store).read { try Int.fetchOne($0, sql: "SELECT count(*) FROM grdb_migrations") } == 3)
     }
 
     @Test("Storing an exam needs its date; every patient created by import or capture has its patient-added entry")

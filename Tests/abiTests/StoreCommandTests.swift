@@ -194,6 +194,24 @@ import Testing
         #expect(signed.status == 65 && signed.stderr.contains("signed exam"), "\(signed.stderr)")
     }
 
+    @Test("abi exams discard: kept and listed as discarded, shown with its reason, not reported or exported; a reason is needed")
+    func discardCommand() throws {
+        let s = try Session()
+        #expect(try s.abi(["exams", "import", s.sample("pad"), s.sample("normal")]).status == 0)
+        #expect(try s.abi(["exams", "discard", "1"]).status == 64)
+        #expect(try s.abi(["exams", "discard", "1", "--reason", "  "]).status == 64)
+        let run = try s.abi(["exams", "discard", "1", "--reason", "wrong patient selected"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let list = try s.abi(["exams", "list"]).stdout.split(separator: "\n")
+        #expect(list.count == 3 && list.contains { $0.hasPrefix("1 ") && $0.contains("discarded") })
+        #expect(try s.abi(["exams", "show", "1"]).stdout.contains("DISCARDED (wrong patient selected)"))
+        #expect(try s.abi(["report", "1"]).status == 65)
+        #expect(try s.abi(["exams", "export", "1"]).status == 65)
+        let all = try s.abi(["report", "--all", "--format", "csv"])
+        #expect(all.status == 0 && !all.stdout.contains("DEMO-0002") && all.stdout.contains("DEMO-0001"))
+        #expect(try s.abi(["exams", "discard", "9", "--reason", "x"]).status == 66)
+    }
+
     @Test("Exams: import, list, show json (abi-exam/1 and abi-result/1), finalize, export, amend; final is final")
     func exams() throws {
         let s = try Session()
