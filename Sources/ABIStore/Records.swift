@@ -34,7 +34,7 @@ extension Store {
                                         diabetes = coalesce(?, diabetes) WHERE id = ?
                     """, arguments: [changes.name, changes.birthDate, changes.sex?.rawValue, changes.diabetes, changes.id])
             } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
-                throw StoreError(.invalid, "this patient has a signed exam, which shows their details: they can be added where missing, not changed")
+                throw StoreError(.invalid, "this patient has a signed exam, whose report shows their details: they cannot change (a signed report never changes)")
             }
             try Store.audit(db, actor: actor, "patient-edited", patient: changes.id, detail: "changed: " + changed.joined(separator: ", "))
             return changed
@@ -121,7 +121,10 @@ extension Store {
                 do {
                     guard let performedAt = exam.details.performedAt else { throw Store.undated }
                     let known = try seen[exam.patient.id] ?? Row.fetchOne(db, sql: "SELECT * FROM patients WHERE id = ?", arguments: [exam.patient.id]).map(Store.patient)
-                    if let known { try Store.checkSamePatient(known, exam.patient) }
+                    if let known {
+                        try Store.checkSamePatient(known, exam.patient)
+                        _ = try Store.detailsToAdd(known, exam.patient, db)
+                    }
                     seen[exam.patient.id] = Store.merged(known, exam.patient)
                     guard !allowDuplicates else { continue }
                     for row in try Row.fetchAll(db, sql: "SELECT e.*, NULL AS amendedBy FROM exams e WHERE patientId = ? AND performedAt = ? AND discardedAt IS NULL",
@@ -174,6 +177,16 @@ extension Store {
     }
 
     static let undated = StoreError(.invalid, "exam.performedAt: a stored exam needs the date and time it was performed (add \"exam\": {\"performedAt\": \"YYYY-MM-DDTHH:MM:SSZ\"})")
+
+    /// The details an exam gives that the store lacks for a known patient. They may be added,
+    /// unless the patient has a signed exam: its report shows them and never changes.
+    static func detailsToAdd(_ known: Patient, _ given: Patient, _ db: Database) throws -> [String] {
+        let filled = patientFields(known, given).filter { $0.known == nil && $0.given != nil }.map(\.name)
+        if !filled.isEmpty, try Bool.fetchOne(db, sql: "SELECT 1 FROM exams WHERE patientId = ? AND status = 'final'", arguments: [known.id]) == true {
+            throw StoreError(.invalid, "the exam gives the patient's \(listed(filled)), which the store does not have, and this patient has a signed exam whose report would change; store the exam without \(filled.count == 1 ? "that detail" : "those details")")
+        }
+        return filled
+    }
 
     /// Refuses an exam's patient whose details differ from the known ones, naming the fields
     /// (not their values: error lines reach logs).
@@ -265,7 +278,7 @@ extension Store {
         }
         let known = patient(row)
         try checkSamePatient(known, p)
-        let filled = patientFields(known, p).filter { $0.known == nil && $0.given != nil }.map(\.name)
+        let filled = try detailsToAdd(known, p, db)
         guard !filled.isEmpty else { return }
         try db.execute(sql: """
             UPDATE patients SET name = coalesce(name, ?), birthDate = coalesce(birthDate, ?), sex = coalesce(sex, ?),

@@ -170,12 +170,13 @@ enum Schema {
         BEGIN SELECT RAISE(ABORT, 'a patient with exams cannot be deleted'); END;
         CREATE TRIGGER patientIdIsFixed BEFORE UPDATE OF id ON patients WHEN NEW.id IS NOT OLD.id
         BEGIN SELECT RAISE(ABORT, 'a patient id cannot change'); END;
-        -- A signed exam's header comes from the patient: only details not known yet may be added.
+        -- A signed exam's header and its R18 threshold (diabetes) come from the patient: a signed
+        -- report never changes, so neither do the details of a patient with a signed exam, not
+        -- even a detail added where there was none.
         CREATE TRIGGER signedPatientsAreKept BEFORE UPDATE ON patients
             WHEN EXISTS (SELECT 1 FROM exams WHERE patientId = OLD.id AND status = 'final')
-             AND ((OLD.name IS NOT NULL AND NEW.name IS NOT OLD.name) OR (OLD.birthDate IS NOT NULL AND NEW.birthDate IS NOT OLD.birthDate)
-               OR (OLD.sex IS NOT NULL AND NEW.sex IS NOT OLD.sex) OR (OLD.diabetes IS NOT NULL AND NEW.diabetes IS NOT OLD.diabetes)
-               OR NEW.createdAt IS NOT OLD.createdAt)
+             AND (NEW.name IS NOT OLD.name OR NEW.birthDate IS NOT OLD.birthDate OR NEW.sex IS NOT OLD.sex
+               OR NEW.diabetes IS NOT OLD.diabetes OR NEW.createdAt IS NOT OLD.createdAt)
         BEGIN SELECT RAISE(ABORT, 'the details of a patient with a signed exam cannot change'); END;
 
         CREATE TRIGGER sessionsAreNotReplaced BEFORE INSERT ON captureSessions WHEN EXISTS (SELECT 1 FROM captureSessions WHERE id = NEW.id)

@@ -130,8 +130,8 @@ extension ABI {
                 abstract: "Change a patient's details (audited); only the options given change.",
                 discussion: """
                     The audit trail names the fields changed (abi audit --patient ID). The details of a \
-                    patient with a signed exam are shown on that signed report, so they can be added \
-                    where missing but not changed (exit 65).
+                    patient with a signed exam are shown on that signed report, which never changes, \
+                    so they cannot be changed or added (exit 65).
                     """)
             @Argument(help: "The patient id.") var id: String
             @OptionGroup var details: Details

@@ -426,6 +426,27 @@ import Testing
         #expect(try StoreTests.raw(store).read { try Int.fetchOne($0, sql: "SELECT count(*) FROM grdb_migrations") } == 3)
     }
 
+    @Test("A signed report never changes: a patient with a signed exam gets no details added, by import, edit or an outside program")
+    func signedPatientIsFrozen() throws {
+        let store = try StoreTests.newStore()
+        var first = try StoreTests.exam("normal")
+        first.patient = Patient(id: "P-S")
+        let id = try store.importExam(first, actor: "n")
+        try store.finalize(id, by: "Dr", actor: "n")
+        let signed = ExamFile.encode(try store.exam(id).exam)
+        var second = try StoreTests.exam("normal")
+        second.patient = Patient(id: "P-S", diabetes: true)
+        second.details.performedAt = Timestamp("2026-12-01T09:00:00Z")
+        let refused = #expect(throws: StoreError.self) { try store.importExams([second], names: ["later.json"], actor: "n") }
+        #expect(refused?.message.contains("gives the patient's diabetes") == true && refused?.message.contains("nothing was stored") == true, "\(String(describing: refused))")
+        #expect(throws: StoreError.self) { try store.editPatient(Patient(id: "P-S", name: "Late, Name"), actor: "n") }
+        #expect(throws: DatabaseError.self) { try StoreTests.raw(store).write { try $0.execute(sql: "UPDATE patients SET diabetes = 1 WHERE id = 'P-S'") } }
+        #expect(ExamFile.encode(try store.exam(id).exam) == signed)
+        var count = 0
+        try store.exams { _ in count += 1 }
+        #expect(count == 1)
+    }
+
     @Test("Storing an exam needs its date; every patient created by import or capture has its patient-added entry")
     func undatedAndAdded() throws {
         let store = try StoreTests.newStore()
