@@ -64,6 +64,17 @@ final class RunningCommand: @unchecked Sendable {
         return (simulator, port)
     }
 
+    @Test("C8: when abi listen ends in the middle of a SunTech measurement it sends the abort; the cuff deflates")
+    func listenEndAbortsTheCuff() throws {
+        let (simulator, port) = try DeviceCommandTests.simulate("suntech-advantage")
+        let run = try CommandTests.abi(["listen", "--port", port, "--profile", "suntech-advantage", "--timeout", "3"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(!DeviceCommandTests.records(run.stdout).contains { $0["kind"] as? String == "bloodPressure" })  // stopped mid-cycle
+        simulator.stop()
+        let heard = simulator.standardError
+        #expect(heard.contains("received start") && heard.contains("received abort (cuff deflated at"), "\(heard)")
+    }
+
     @Test("SunTech: a measurement is driven to its result; the raw log replays to the same readings")
     func sunTech() throws {
         let dir = try CommandTests.temporaryDirectory()
@@ -134,7 +145,7 @@ final class RunningCommand: @unchecked Sendable {
         #expect(listen.status == 69 && listen.stderr.contains("not a serial port"), "\(listen.stderr)")
         #expect(!listen.stdout.contains("disconnected"))
         let db = dir.appendingPathComponent("store.sqlite").path
-        let capture = try CommandTests.run(CommandTests.binary, ["capture", "--patient", "P-1", "--port", port, "--profile", "doppler-manometer", "--db", db], stdin: "")
+        let capture = try CommandTests.run(CommandTests.binary, ["capture", "--patient", "P-1", "--port", port, "--profile", "doppler-manometer", "--db", db] + CaptureTests.newPatient, stdin: "")
         #expect(capture.status == 69 && capture.stderr.contains("not a serial port"), "\(capture.stderr)")
         #expect(!(try CommandTests.abi(["exams", "list", "--db", db]).stdout.contains("P-1")))
     }

@@ -91,6 +91,9 @@ public struct DeviceProfile: Sendable {
     public let name: String
     public let settings: SerialSettings
     public let silenceSeconds: Int
+    /// How old a cuff pressure may be when the operator marks it (ms); older is stale.
+    public var markFreshnessMilliseconds = DeviceProfile.defaultMarkFreshness
+    public static let defaultMarkFreshness = 500
     private let make: @Sendable () -> any DeviceCodec
     private var driver: (@Sendable (Bool) -> any DeviceDriver)? = nil
 
@@ -98,6 +101,9 @@ public struct DeviceProfile: Sendable {
     /// What the host must send to this device, or nil for one that streams unasked.
     /// - Parameter startsMeasuring: whether an automatic cuff starts measuring at once.
     public func makeDriver(startsMeasuring: Bool) -> (any DeviceDriver)? { driver?(startsMeasuring) }
+
+    /// Whether abi can start (and stop) a measurement on this device: an automatic cuff.
+    public var measuresOnRequest: Bool { makeDriver(startsMeasuring: false)?.measuresOnRequest ?? false }
 
     /// A built-in profile by name.
     /// - Throws: `InputError` listing the known names.
@@ -114,12 +120,16 @@ public struct DeviceProfile: Sendable {
 
     /// The same profile with other port settings (`--baud` and the like, for a device variant).
     public func with(settings: SerialSettings) -> DeviceProfile {
-        DeviceProfile(name: name, settings: settings, silenceSeconds: silenceSeconds, make: make, driver: driver)
+        var copy = DeviceProfile(name: name, settings: settings, silenceSeconds: silenceSeconds, make: make, driver: driver)
+        copy.markFreshnessMilliseconds = markFreshnessMilliseconds
+        return copy
     }
 
     /// A profile from a line profile.
     public static func line(_ profile: LineProfile) -> DeviceProfile {
         let codec = LineCodec(profile)
-        return DeviceProfile(name: profile.name, settings: profile.serial, silenceSeconds: profile.silenceSeconds, make: { codec })
+        var made = DeviceProfile(name: profile.name, settings: profile.serial, silenceSeconds: profile.silenceSeconds, make: { codec })
+        made.markFreshnessMilliseconds = profile.markFreshnessMilliseconds
+        return made
     }
 }

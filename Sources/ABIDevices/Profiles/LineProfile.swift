@@ -55,6 +55,8 @@ public struct LineProfile: Sendable {
     public var keepAlive: (command: String, everySeconds: Int)?
     /// A device silent for this long is reported `silent`.
     public var silenceSeconds: Int
+    /// How old a cuff pressure may be when the operator marks it (ms): an older one is stale.
+    public var markFreshnessMilliseconds: Int
     public var records: [RecordRule]
     /// Texts that mean "no value" (`--`, `---`, `--.-`).
     public var missing: [String]
@@ -91,6 +93,7 @@ public struct LineProfile: Sendable {
             keepAlive = (command, every)
         }
         let silence = try r.int("silenceSeconds", in: 1...3600) ?? 5
+        let freshness = try r.int("markFreshnessMilliseconds", in: 50...5000) ?? DeviceProfile.defaultMarkFreshness
         var missing = ["--", "---", "----", "--.-", "-.--", "--.--"]
         if let list = try r.array("missing") {
             missing = []
@@ -147,7 +150,7 @@ public struct LineProfile: Sendable {
             }
         }
         return LineProfile(name: name, description: try r.text("description"), match: match, serial: serial,
-                           initCommands: initCommands, keepAlive: keepAlive, silenceSeconds: silence,
+                           initCommands: initCommands, keepAlive: keepAlive, silenceSeconds: silence, markFreshnessMilliseconds: freshness,
                            records: rules, missing: missing, flags: flags)
     }
 

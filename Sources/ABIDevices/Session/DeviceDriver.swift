@@ -10,6 +10,24 @@ public protocol DeviceDriver {
     mutating func observe(_ measurement: DeviceMeasurement)
     /// Starts a measurement (an automatic cuff) at `now`.
     mutating func startMeasurement(now: Int)
+    /// Stops a running measurement: the cuff deflates (the next `commands` carry the abort).
+    mutating func abortMeasurement(now: Int)
+    /// What to send before the port is closed, so that no cuff stays inflated when abi stops.
+    func closingCommands() -> [[UInt8]]
+    /// Whether the device measures when asked (an automatic cuff).
+    var measuresOnRequest: Bool { get }
+}
+
+extension DeviceDriver {
+    public mutating func abortMeasurement(now: Int) {}
+    public func closingCommands() -> [[UInt8]] { [] }
+    public var measuresOnRequest: Bool { false }
+}
+
+/// What a capture asks of a device, one byte each on the session's control descriptor.
+public enum DeviceControl: UInt8, Sendable {
+    case startMeasurement = 1
+    case abortMeasurement = 2
 }
 
 /// Drives a SunTech Advantage module (docs/devices.md): start a measurement, poll the cuff pressure
@@ -19,23 +37,41 @@ public struct SunTechDriver: DeviceDriver {
     private var nextCuffPoll = 0
     private var nextDataPoll = 0
     private var pendingStart = false
+    private var pendingAbort = false
 
     public init(startImmediately: Bool) {
         pendingStart = startImmediately
     }
 
+    public var measuresOnRequest: Bool { true }
+
     public mutating func startMeasurement(now: Int) {
         pendingStart = true
+        pendingAbort = false
     }
 
+    public mutating func abortMeasurement(now: Int) {
+        pendingStart = false
+        pendingAbort = true
+        measuringSince = nil
+    }
+
+    /// The abort, whether or not abi started a measurement: the module may be measuring on its
+    /// own button, and an abort to an idle module does nothing.
+    public func closingCommands() -> [[UInt8]] { [SunTechAdvantage.Command.abort] }
+
     public var nextWake: Int? {
-        if pendingStart { return 0 }
+        if pendingStart || pendingAbort { return 0 }
         guard measuringSince != nil else { return nil }
         return min(nextCuffPoll, nextDataPoll)
     }
 
     public mutating func commands(now: Int) -> [[UInt8]] {
         var out: [[UInt8]] = []
+        if pendingAbort {
+            pendingAbort = false
+            out.append(SunTechAdvantage.Command.abort)
+        }
         if pendingStart {
             pendingStart = false
             measuringSince = now

@@ -50,14 +50,20 @@ public final class PortSession {
     /// - Parameters:
     ///   - deadline: monotonic milliseconds (`DeviceClock.milliseconds()`) after which to return, or nil.
     ///   - stopFD: a descriptor that becomes readable when the session should stop, or nil.
-    ///   - measureFD: a descriptor that becomes readable (one byte per request) when an automatic
-    ///     cuff should start a measurement, or nil.
+    ///   - controlFD: a descriptor that carries `DeviceControl` bytes (start or abort a
+    ///     measurement of an automatic cuff), or nil.
     ///   - handle: called with each reading and event; return false to stop.
     /// - Throws: `PortError` when the port cannot be opened at the start (missing, busy, no permission).
-    public func run(deadline: Int? = nil, stopFD: Int32? = nil, measureFD: Int32? = nil, handle: (DeviceReading) -> Bool) throws(PortError) -> End {
+    public func run(deadline: Int? = nil, stopFD: Int32? = nil, controlFD: Int32? = nil, handle: (DeviceReading) -> Bool) throws(PortError) -> End {
         var decoder = ReadingDecoder(profile: profile, port: path, serial: serial)
         var driver = profile.makeDriver(startsMeasuring: startsMeasuring)
         var port = try SerialPort(path: path, settings: profile.settings)
+        /// Closes the port; a cuff that may be measuring is told to stop first (abi never leaves
+        /// a cuff inflated when it stops listening).
+        func close() {
+            for command in driver?.closingCommands() ?? [] { try? port.write(command) }
+            port.close()
+        }
         func event(_ e: DeviceEvent) -> Bool {
             try? rawLog?.note("\(e.rawValue) \(path) \(DeviceClock.now().text)")
             return handle(DeviceReading(time: DeviceClock.now(), profile: profile.name, port: path, serial: serial, content: .event(e)))
@@ -71,7 +77,7 @@ public final class PortSession {
 
         while true {
             let now = DeviceClock.milliseconds()
-            if let deadline, now >= deadline { port.close(); return .deadline }
+            if let deadline, now >= deadline { close(); return .deadline }
 
             // Send what a polled device needs.
             var unplugged = false
@@ -94,16 +100,22 @@ public final class PortSession {
                 var fds = [pollfd(fd: port.fd, events: Int16(POLLIN), revents: 0),
                            pollfd(fd: stopFD ?? -1, events: Int16(POLLIN), revents: 0),
                            pollfd(fd: monitor?.fd ?? -1, events: Int16(POLLIN), revents: 0),
-                           pollfd(fd: measureFD ?? -1, events: Int16(POLLIN), revents: 0)]
+                           pollfd(fd: controlFD ?? -1, events: Int16(POLLIN), revents: 0)]
                 let ready = retryingOnInterrupt { poll(&fds, nfds_t(fds.count), Int32(max(0, wake - now))) }
-                if ready > 0, fds[1].revents != 0 { port.close(); return .stopRequested }
-                if ready > 0, fds[3].revents != 0, let measureFD {
+                if ready > 0, fds[1].revents != 0 { close(); return .stopRequested }
+                if ready > 0, fds[3].revents != 0, let controlFD {
                     var requests = [UInt8](repeating: 0, count: 16)
-                    _ = read(measureFD, &requests, requests.count)
-                    if var d = driver {
-                        d.startMeasurement(now: DeviceClock.milliseconds())
+                    let n = read(controlFD, &requests, requests.count)
+                    if var d = driver, n > 0 {
+                        for request in requests[0..<n] {
+                            switch DeviceControl(rawValue: request) {
+                            case .startMeasurement: d.startMeasurement(now: DeviceClock.milliseconds())
+                            case .abortMeasurement: d.abortMeasurement(now: DeviceClock.milliseconds())
+                            case nil: break
+                            }
+                        }
                         driver = d
-                        continue  // send the start at once
+                        continue  // send it at once
                     }
                 }
 
@@ -138,7 +150,7 @@ public final class PortSession {
                             }
                             for reading in readings {
                                 if case .measurement(let m) = reading.content { driver?.observe(m) }
-                                guard handle(reading) else { port.close(); return .handlerStopped }
+                                guard handle(reading) else { close(); return .handlerStopped }
                             }
                         }
                     }
@@ -156,7 +168,7 @@ public final class PortSession {
                 let later = DeviceClock.milliseconds()
                 if polling && !silent && later - lastActivity >= silenceLimit {
                     silent = true
-                    guard event(.silent) else { port.close(); return .handlerStopped }
+                    guard event(.silent) else { close(); return .handlerStopped }
                 }
                 continue
             }
@@ -171,10 +183,10 @@ public final class PortSession {
                 port = reopened
             }
             decoder = ReadingDecoder(profile: profile, port: path, serial: serial)
-            if driver != nil { driver = SunTechDriver(startImmediately: false) }  // a new measurement is asked for again
+            driver = profile.makeDriver(startsMeasuring: false)  // a measurement cut off by the unplug is asked for again
             lastActivity = DeviceClock.milliseconds()
             silent = false
-            guard event(.reconnected) else { port.close(); return .handlerStopped }
+            guard event(.reconnected) else { close(); return .handlerStopped }
         }
     }
 

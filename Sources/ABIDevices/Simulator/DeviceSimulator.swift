@@ -80,7 +80,10 @@ public final class DeviceSimulator {
             let after = DeviceClock.milliseconds() - start
             if fds[0].revents & Int16(POLLIN) != 0 {
                 let bytes = pty.receive(timeoutMilliseconds: 0)
-                if !bytes.isEmpty { transmit(device.received(bytes, now: after)) }
+                if !bytes.isEmpty {
+                    transmit(device.received(bytes, now: after))
+                    for command in device.takeCommandsHeard() { log("received \(command)") }
+                }
             } else if fds[0].revents & Int16(POLLHUP) != 0 {
                 usleep(20_000)  // no program has the port open yet
             }

@@ -20,6 +20,13 @@ protocol SimulatedDevice {
     mutating func tick(now: Int) -> [UInt8]
     /// How often `tick` is due, in ms.
     var tickInterval: Int { get }
+    /// The names of the host's commands recognised since the last call, for the simulator's log
+    /// (a test checks that abi sent the abort).
+    mutating func takeCommandsHeard() -> [String]
+}
+
+extension SimulatedDevice {
+    mutating func takeCommandsHeard() -> [String] { [] }
 }
 
 /// The SunTech module: answers the host's commands; a measurement inflates, deflates over 6 s,
@@ -28,7 +35,13 @@ struct SimulatedSunTech: SimulatedDevice {
     let scenario: SimulationScenario
     private var pending: [UInt8] = []
     private var measuringSince: Int?
+    private var heard: [String] = []
     let tickInterval = 1000
+
+    mutating func takeCommandsHeard() -> [String] {
+        defer { heard = [] }
+        return heard
+    }
 
     init(_ scenario: SimulationScenario) { self.scenario = scenario }
 
@@ -43,8 +56,16 @@ struct SimulatedSunTech: SimulatedDevice {
         pending += bytes
         var out: [UInt8] = []
         let commands: [([UInt8], (inout SimulatedSunTech) -> [UInt8])] = [
-            (SunTechAdvantage.Command.startAdultBP, { d in d.measuringSince = now; return SunTechAdvantage.responseFrame([UInt8(ascii: "O")]) }),
-            (SunTechAdvantage.Command.abort, { d in d.measuringSince = nil; return SunTechAdvantage.responseFrame([UInt8(ascii: "A")]) }),
+            (SunTechAdvantage.Command.startAdultBP, { d in
+                d.heard.append("start")
+                d.measuringSince = now
+                return SunTechAdvantage.responseFrame([UInt8(ascii: "O")])
+            }),
+            (SunTechAdvantage.Command.abort, { d in
+                d.heard.append(d.measuringSince == nil ? "abort (idle)" : "abort (cuff deflated at \(d.cuffPressure(now: now)) mmHg)")
+                d.measuringSince = nil
+                return SunTechAdvantage.responseFrame([UInt8(ascii: "A")])
+            }),
             (SunTechAdvantage.Command.getCuffPressure, { d in
                 let p = d.cuffPressure(now: now)
                 return SunTechAdvantage.responseFrame([UInt8(p & 0xFF), UInt8(p >> 8)])
