@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "ABICore", targets: ["ABICore"]),
         .library(name: "ABIDevices", targets: ["ABIDevices"]),
         .library(name: "ABIReports", targets: ["ABIReports"]),
+        .library(name: "ABICapture", targets: ["ABICapture"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -24,6 +25,9 @@ let package = Package(
         // The patient store: patients, exams, every reading, the raw device journal, audit events.
         .target(name: "ABIStore", dependencies: ["ABICore", .product(name: "GRDB", package: "GRDB.swift"),
                                                 .product(name: "GRDBSQLite", package: "GRDB.swift")]),
+        // The bedside session: one engine for abi capture, abi enter and the web app (sequence,
+        // marks, the automatic cuff, symptoms, review), recording through a store or an exam file.
+        .target(name: "ABICapture", dependencies: ["ABICore", "ABIDevices", "ABIStore"]),
         // libudev, for finding and watching USB-serial devices (apt: libudev-dev).
         .systemLibrary(name: "CUdev", pkgConfig: "libudev", providers: [.apt(["libudev-dev"])]),
         // PCRE2, the regular-expression engine of line profiles: bounded matching (apt: libpcre2-dev).
@@ -38,6 +42,7 @@ let package = Package(
                 "ABIDevices",
                 "ABIReports",
                 "ABIStore",
+                "ABICapture",
                 "CShims",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -47,6 +52,7 @@ let package = Package(
         .testTarget(name: "ABICoreTests", dependencies: ["ABICore"]),
         .testTarget(name: "ABIReportsTests", dependencies: ["ABIReports", "ABICore"], exclude: ["Golden", "Validators"]),
         .testTarget(name: "ABIStoreTests", dependencies: ["ABIStore", "ABICore", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "ABICaptureTests", dependencies: ["ABICapture", "ABIStore", "ABIDevices", "ABICore"]),
         .testTarget(name: "ABIDevicesTests", dependencies: ["ABIDevices", "ABICore", "CShims"]),
         // End-to-end tests run the built `abi` binary with real arguments, files and pipes.
         .testTarget(name: "abiTests", dependencies: ["abi", "ABICore"], exclude: ["Hotplug"]),

@@ -151,6 +151,16 @@ extension Store {
         }
     }
 
+    /// Records the symptoms and signs asked at the bedside (they replace any recorded before).
+    public func recordSymptoms(_ capture: Capture, _ symptoms: Symptoms, actor: String) throws(StoreError) {
+        try write("recording the symptoms") { db in
+            try db.execute(sql: "UPDATE exams SET symptoms = ? WHERE id = ? AND status = 'in-progress'",
+                           arguments: [ExamFile.encodeSymptoms(symptoms), capture.examId])
+            guard db.changesCount == 1 else { throw StoreError(.invalid, "exam \(capture.examId) is no longer in progress") }
+            try Store.audit(db, actor: actor, "symptoms-recorded", patient: capture.patientId, exam: capture.examId)
+        }
+    }
+
     /// The operator keeps the single first-arm reading (R5 then raises its warning).
     public func declineRepeat(_ capture: Capture) throws(StoreError) {
         try write("recording the choice") { db in

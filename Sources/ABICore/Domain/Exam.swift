@@ -65,6 +65,7 @@ public enum LegSign: String, Sendable, CaseIterable, Hashable {
     case paralysis, paresthesia, pallor, pulselessness
     case swelling, warmth, redness
     case shootingPain, numbness, briefSpasm, urgeToMove, reliefByMoving
+    case claudication
 
     /// How the sign is asked about or reported, in plain words.
     public var words: String {
@@ -88,6 +89,7 @@ public enum LegSign: String, Sendable, CaseIterable, Hashable {
         case .briefSpasm: "brief spasm"
         case .urgeToMove: "urge to move"
         case .reliefByMoving: "eased by moving"
+        case .claudication: "calf pain on walking, eased by rest"
         }
     }
 }
@@ -103,11 +105,15 @@ public struct LegSymptoms: Sendable, Hashable {
     /// How many weeks a wound on this foot has been open.
     public var woundWeeks: ExactDecimal?
     public var toeDiscoloration: ToeDiscoloration?
+    /// The distance walked before claudication starts, in metres.
+    public var walkingDistanceMeters: ExactDecimal?
 
-    public init(answers: [LegSign: Bool] = [:], woundWeeks: ExactDecimal? = nil, toeDiscoloration: ToeDiscoloration? = nil) {
+    public init(answers: [LegSign: Bool] = [:], woundWeeks: ExactDecimal? = nil, toeDiscoloration: ToeDiscoloration? = nil,
+                walkingDistanceMeters: ExactDecimal? = nil) {
         self.answers = answers
         self.woundWeeks = woundWeeks
         self.toeDiscoloration = toeDiscoloration
+        self.walkingDistanceMeters = walkingDistanceMeters
     }
 
     public func has(_ sign: LegSign) -> Bool { answers[sign] == true }
@@ -137,7 +143,10 @@ public struct Symptoms: Sendable, Hashable {
         self.left = left
     }
 
-    public subscript(side: Side) -> LegSymptoms { side == .right ? right : left }
+    public subscript(side: Side) -> LegSymptoms {
+        get { side == .right ? right : left }
+        set { if side == .right { right = newValue } else { left = newValue } }
+    }
 }
 
 /// The ABIs of an earlier exam of the same patient, for R18.

@@ -86,7 +86,8 @@ public enum ExamFile {
         return LegSymptoms(
             answers: answers,
             woundWeeks: try leg.decimal("woundWeeks", atLeast: 0, atMost: 5200),
-            toeDiscoloration: try leg.choice("toeDiscoloration", ToeDiscoloration.self, what: "toe discoloration")
+            toeDiscoloration: try leg.choice("toeDiscoloration", ToeDiscoloration.self, what: "toe discoloration"),
+            walkingDistanceMeters: try leg.decimal("walkingDistanceMeters", atLeast: 0, atMost: 100_000)
         )
     }
 
@@ -265,6 +266,7 @@ public enum ExamFile {
                 if let answer = leg.answers[sign] { w.bool(sign.rawValue, answer) }
             }
             if let v = leg.woundWeeks { w.decimal("woundWeeks", v) }
+            if let v = leg.walkingDistanceMeters { w.decimal("walkingDistanceMeters", v) }
             w.string("toeDiscoloration", leg.toeDiscoloration?.rawValue)
             w.endObject()
         }
