@@ -1,3 +1,4 @@
+import ABICapture
 import ABICore
 import ABIDevices
 import ABIReports
@@ -14,471 +15,303 @@ extension ABI {
         static let configuration = CommandConfiguration(
             abstract: "The guided bedside capture: follow the measuring sequence, take readings from a device or typed in.",
             discussion: """
-                Walks the AHA 2012 sequence (docs/rules.md): the first arm, its PT and DP, the other PT and \
-                DP, the other arm; the first-arm repeat when R5 asks for it; then the toes with --toes. \
-                Ankle cuffs of a leg named by --dvt are not inflated: those sites are recorded as not \
-                measured with the reason. Every reading, and every byte from the device, is committed \
-                to the store before it is shown as accepted; the exam stays in progress until the \
-                sequence is done, then it is saved as preliminary and its result is shown.
+                The patient is shown first and stays on screen. A patient not in the store is added only \
+                when you say so (asked on a terminal; --new-patient with --name, --birth-date, --sex and \
+                --diabetes in a script). A capture already open for the patient is offered for resume (abi \
+                exams discard EXAM_ID --reason TEXT ends one that will not be finished).
 
-                Commands, one per line (typed, or piped in to script a session):
-                  value 132       a systolic pressure (at the arms 132/80 or 132/80 p72)
-                  mark            Doppler: the signal is back; take the cuff pressure now
-                                  (Space on a terminal; a MARK from the manometer too)
-                  auto            start the automatic cuff (SunTech) and take its result
-                  absent          no signal
-                  noncompressible 250   signal at maximum cuff pressure (N optional)
-                  skip REASON     not measured, with the reason
-                  keep            at the first-arm repeat: keep the single reading
-                  redo            measure the last site again (supersedes it, R4)
-                  quit            stop; all is kept: abi capture --resume goes on
-                Short forms: 132, a, n 250, x REASON, r, k, q.
+                Walks the AHA 2012 sequence (docs/capture.md): the first arm, its PT and DP, the other PT \
+                and DP, the other arm; the first-arm repeat when R5 asks for it; the toes with --toes. \
+                A leg named by --dvt gets no cuff (ankles and toe): its sites are recorded as not \
+                measured, and its DVT signs (swelling, warmth) are recorded, which raises suspected-dvt. \
+                Then the symptom questions, then a review of every site (redo any of them), then save. \
+                Every reading, and every byte from the device, is committed to the store before it is \
+                shown as accepted.
+
+                At each site (typed, or piped in one per line to script a session):
+                  132             a systolic pressure (at the arms 132/80 or 132/80 p72)
+                  Space or mark   Doppler: the signal is back; take the device's cuff pressure now.
+                                  Only a fresh pressure (under 500 ms old) from a connected device,
+                                  falling, and one mark per inflation: inflate 20 mmHg above the
+                                  last mark to mark again. A MARK from the manometer counts the same.
+                  auto            start the automatic cuff (SunTech) at this site; its result is
+                                  recorded only here
+                  Esc, s or stop  stop the automatic cuff (it deflates); quit, redo, recording
+                                  another value, Ctrl-C and the end of abi capture also stop it
+                  a               absent: no signal
+                  n or n 250      noncompressible (N optional)
+                  x REASON        not measured, with the reason
+                  e or e CODE     the device showed an error (the session stays at the site)
+                  k or keep       at the first-arm repeat: keep the single reading
+                  next            after a device error: move on, keeping the error
+                  r or r SITE     measure the last site, or any site, again (RB LB RPT RDP LPT
+                                  LDP RT LT); it supersedes the earlier reading (R4)
+                  q or quit       stop; all is kept: abi capture --resume --patient ID goes on
+                  ?               the keys
+                A value typed while the session moved on (a device MARK came) is not recorded: the \
+                operator is told and types it again.
 
                 Unplugging the device pauses the session ("device disconnected — plug it back in"); it \
-                goes on by itself when the same device returns. A device error is recorded as a \
-                deviceError reading (R2), with a prompt to retest with Doppler.
+                goes on by itself when the same device returns.
 
-                Exit codes: 0 done, or stopped (quit, Ctrl-C); 65 piped commands ended before the \
-                sequence was done (what was recorded is kept: --resume goes on); 69 the port cannot be \
-                opened (nothing is started); 74 the store cannot be written.
+                Exit codes: 0 saved, or stopped (quit, Ctrl-C); 65 piped commands ended before the \
+                sites were done (what was recorded is kept: --resume goes on), or an unknown patient \
+                without --new-patient, or a capture already open; 66 nothing to resume; 69 the port \
+                cannot be opened (nothing is started); 74 the store cannot be written.
 
                 Examples:
                   abi capture --patient MRN-0042 --port /dev/ttyUSB0 --toes
-                  printf 'value 132/80\\nvalue 110\\n' | abi capture --patient MRN-0042
-                  abi capture --resume
+                  printf '132/80\\n110\\n' | abi capture --patient MRN-0042
+                  abi capture --resume --patient MRN-0042
                 """
         )
 
-        @Option(help: ArgumentHelp("The patient id (added to the store when new).", valueName: "ID")) var patient: String?
+        @Option(help: ArgumentHelp("The patient id.", valueName: "ID")) var patient: String?
+        @ArgumentParser.Flag(help: "The patient is new: add them with --name, --birth-date, --sex and --diabetes (a terminal asks instead).") var newPatient = false
+        @OptionGroup(title: "A new patient's details") var details: ABI.Patients.Details
         @Option(help: ArgumentHelp("The device's serial port.", valueName: "PATH")) var port: String?
         @Option(help: ArgumentHelp("The device profile (default: the udev rule's or your binding's).", valueName: "NAME|FILE.json")) var profile: String?
         @ArgumentParser.Flag(help: "Use the bound device that is plugged in, or wait for one.") var auto = false
         @Option(help: "Why the exam is done.") var indication: String?
         @Option(help: "Who measures (default: ABI_OPERATOR, else the login name).") var `operator`: String?
         @Option(help: "The patient's position.") var position: String = "supine"
-        @Option(help: "Minutes of rest before measuring.") var restMinutes: Int?
+        @Option(help: "Minutes of rest before measuring (a countdown on the screen).") var restMinutes: Int?
         @Option(help: ArgumentHelp("The arm measured first: right or left.", valueName: "SIDE")) var firstArm: String = "right"
         @ArgumentParser.Flag(help: "Also take the toe pressures (after the arms and ankles).") var toes = false
-        @Option(help: ArgumentHelp("A leg with suspected DVT signs (right or left): its ankle cuffs are not inflated.", valueName: "SIDE")) var dvt: [String] = []
-        @Option(help: ArgumentHelp("How typed values were measured: doppler, oscillometric, auscultatory, ppg or manual-entry.", valueName: "METHOD")) var method: String = "doppler"
-        @ArgumentParser.Flag(help: "Continue the capture in progress of --patient (without it: of the one patient who has one).") var resume = false
+        @Option(help: ArgumentHelp("A leg with signs of DVT (right, left or both): no cuff on it; its signs are recorded.", valueName: "SIDE")) var dvt: [String] = []
+        @OptionGroup(title: "How typed values were measured") var methods: MethodArguments
+        @ArgumentParser.Flag(help: "Continue the capture in progress of --patient.") var resume = false
         @OptionGroup var store: StoreArguments
         @OptionGroup(title: "Port settings") var serial: SerialOverrides
+
+        var dvtSides: Set<Side> {
+            Set(dvt.flatMap { $0 == "both" ? Side.allCases : [Side(rawValue: $0)].compactMap { $0 } })
+        }
 
         func validate() throws {
             if !resume && patient == nil { throw ValidationError("--patient ID is needed (or --resume).") }
             if auto && port != nil { throw ValidationError("--auto finds the device; leave out --port.") }
             guard Side(rawValue: firstArm) != nil else { throw ValidationError("--first-arm: right or left.") }
-            for side in dvt where Side(rawValue: side) == nil { throw ValidationError("--dvt: right or left.") }
-            guard MeasurementMethod(rawValue: method) != nil else { throw ValidationError("--method: doppler, oscillometric, auscultatory, ppg or manual-entry.") }
+            for side in dvt where side != "both" && Side(rawValue: side) == nil { throw ValidationError("--dvt: right, left or both.") }
             if let restMinutes, !(0...1440).contains(restMinutes) { throw ValidationError("--rest-minutes: 0 to 1440.") }
             if let patient, let problem = ManualEntry.patientIdProblem(patient) { throw ValidationError("--patient: \(problem)") }
+            if resume && newPatient { throw ValidationError("--new-patient starts a new exam; leave out --resume.") }
         }
 
         func run() throws {
             let db = try store.open(.create)
             let actor = `operator` ?? store.actor
             let stop = StopSignal.install()
+            let interactive = Terminal.isTerminal(STDIN_FILENO)
 
             // The device, if any: chosen and opened now, so a wrong port fails before anything is recorded.
             var device: (path: String, profile: DeviceProfile)?
             if let port { device = (port, serial.apply(to: try ProfileArgument.load(try resolveProfile(port: port, option: profile, command: "abi capture")))) }
             if auto { device = try CaptureDevice.waitForBoundDevice(stopFD: stop) }
             if let device {
-                // Open it once now: a missing, busy or forbidden port stops here, before an exam is started.
                 do { try SerialPort(path: device.path, settings: device.profile.settings).close() }
                 catch { throw Failure(.unavailable, error.description) }
             }
             let identity = device.map { DeviceIdentity(profile: $0.profile.name, port: $0.path) }
+            if let device {
+                Terminal.error("abi capture: device \(device.profile.name) on \(device.path)" + (device.profile.measuresOnRequest ? " (automatic cuff: auto measures, Esc or s stops it)" : ""))
+            }
 
-            // The exam: a new one in progress, or the one to resume.
+            // The patient, identified before anything is recorded; the exam: new, or the one to resume.
+            let identified = try BedsidePatient.identify(db, id: patient, resume: resume, newPatient: newPatient, details: details,
+                                                         interactive: interactive, examName: "capture")
             let capture: Store.Capture
-            let plan: Store.CapturePlan
+            let storePlan: Store.CapturePlan
             do {
-                if resume {
-                    (capture, plan) = try db.resumeCapture(patient: patient, device: identity, actor: actor)
-                    Terminal.error("abi capture: resuming exam \(capture.examId) of patient \(capture.patientId)")
+                if let open = identified.openExam {
+                    (capture, storePlan) = try db.resumeCapture(patient: identified.patient.id, device: identity, actor: actor)
+                    Terminal.error("abi capture: resuming exam \(capture.examId) of patient \(capture.patientId) (\(open.readings) readings so far)")
                 } else {
-                    plan = Store.CapturePlan(firstArm: Side(rawValue: firstArm)!, toes: toes)
+                    storePlan = Store.CapturePlan(firstArm: Side(rawValue: firstArm)!, toes: toes)
                     let details = ExamDetails(performedAt: DeviceClock.now(), indication: indication, operator: actor, position: position, restMinutes: restMinutes)
-                    capture = try db.beginCapture(Patient(id: patient!), details: details, plan: plan, device: identity, actor: actor)
-                    Terminal.error("abi capture: exam \(capture.examId) started for the patient; every reading is saved as it is taken")
+                    capture = try db.beginCapture(identified.patient, details: details, plan: storePlan, device: identity, actor: actor)
+                    Terminal.error("abi capture: exam \(capture.examId) started for patient \(capture.patientId); every reading is saved as it is taken")
                 }
             } catch { throw Failure(error) }
+
+            let recorder: StoreRecorder
+            do { recorder = try StoreRecorder(store: db, capture: capture, plan: storePlan, actor: actor) } catch { throw Failure(error) }
+            // --dvt: the leg's signs are recorded first, so that a resumed session keeps the cuff off it too.
+            if !dvtSides.isEmpty {
+                var symptoms = recorder.symptoms ?? Symptoms()
+                for side in dvtSides { symptoms[side].answers[.swelling] = true; symptoms[side].answers[.warmth] = true }
+                do { try recorder.recordSymptoms(symptoms) } catch { throw Failure(.ioError, "\(error)") }
+            }
+            let plan = BedsideSession.Plan(firstArm: storePlan.firstArm, toes: storePlan.toes, dvt: dvtSides,
+                                           methods: methods.methods)
+            let engine = BedsideSession(recorder: recorder, plan: plan, device: device.map { BedsideSession.Device(profile: $0.profile, port: $0.path) },
+                                        clock: DeviceClock.milliseconds, timestamp: { DeviceClock.now().text })
 
             let deviceThread = device.map { CaptureDevice(path: $0.path, profile: $0.profile, store: db, capture: capture) }
             deviceThread?.start()
             defer { deviceThread?.stop() }
 
-            var session = CaptureSession(db: db, capture: capture, plan: plan, actor: actor, method: MeasurementMethod(rawValue: method)!,
-                                         dvt: Set(dvt.compactMap(Side.init(rawValue:))), device: deviceThread)
-            session.screen = CaptureScreen()
-            if session.screen != nil { Terminal.write("\n", to: STDERR_FILENO) }  // a row for the status line
-            let outcome = try session.run(stopFD: stop)
-            session.screen = nil  // the terminal back to normal before the summary
-            let finished = outcome == .done
-            do { try db.endCapture(capture, finished: finished, actor: actor) } catch { throw Failure(error) }
-            if finished {
+            let restUntil = restMinutes.flatMap { $0 > 0 && recorder.readings.isEmpty ? DeviceClock.milliseconds() + $0 * 60_000 : nil }
+            var console = BedsideConsole(engine: engine, device: deviceThread, patient: identified.patient,
+                                         title: "capture, exam \(capture.examId)", restUntil: restUntil)
+            let outcome = try console.run(stopFD: stop)
+            let saved = outcome == .saved
+            do { try db.endCapture(capture, finished: saved, actor: actor) } catch { throw Failure(error) }
+            if saved {
                 let stored: Store.StoredExam
                 do { stored = try db.exam(capture.examId) } catch { throw Failure(error) }
                 Terminal.write(ResultSummary.text(stored.exam.result(options: stored.options)))
                 Terminal.error("abi capture: exam \(capture.examId) saved as preliminary (abi exams show \(capture.examId); sign with abi exams finalize \(capture.examId) --by NAME)")
             } else {
                 Terminal.error("abi capture: stopped; every reading so far is saved. Continue with: abi capture --resume --patient \(capture.patientId)")
-                // Piped commands that end before the sequence is done are bad input, as in abi enter.
                 if outcome == .inputEnded { throw ExitCode(ExitStatus.dataError.rawValue) }
             }
         }
     }
 }
 
-/// The conversation of a capture: works out the next site from what is recorded, takes one
-/// command or device reading at a time, records it, and says what happened.
-struct CaptureSession {
-    let db: Store
-    let capture: Store.Capture
-    var plan: Store.CapturePlan
-    let actor: String
-    let method: MeasurementMethod
-    let dvt: Set<Side>
-    let device: CaptureDevice?
-    /// A site to measure again ("redo"), ahead of the sequence.
-    var redo: Site?
-    var input = LineReader(fd: STDIN_FILENO)
-    /// On a terminal: raw keys, and a status line redrawn in place under the messages.
-    var screen: CaptureScreen?
-    var current: Site?
-    var sofar: [Reading] = []
+/// How typed values were measured, per kind of site (defaults: oscillometric arms, Doppler
+/// ankles, photoplethysmography at the toes).
+struct MethodArguments: ParsableArguments {
+    @Option(help: ArgumentHelp("One method for every typed value.", valueName: "METHOD")) var method: MeasurementMethod?
+    @Option(help: ArgumentHelp("Arms (default oscillometric).", valueName: "METHOD")) var armMethod: MeasurementMethod?
+    @Option(help: ArgumentHelp("Ankles (default doppler).", valueName: "METHOD")) var ankleMethod: MeasurementMethod?
+    @Option(help: ArgumentHelp("Toes (default ppg).", valueName: "METHOD")) var toeMethod: MeasurementMethod?
 
-    init(db: Store, capture: Store.Capture, plan: Store.CapturePlan, actor: String, method: MeasurementMethod, dvt: Set<Side>, device: CaptureDevice?) {
-        self.db = db
-        self.capture = capture
-        self.plan = plan
-        self.actor = actor
-        self.method = method
-        self.dvt = dvt
-        self.device = device
+    var methods: BedsideSession.Methods {
+        var m = method.map(BedsideSession.Methods.init(all:)) ?? BedsideSession.Methods()
+        if let armMethod { m.arms = armMethod }
+        if let ankleMethod { m.ankles = ankleMethod }
+        if let toeMethod { m.toes = toeMethod }
+        return m
+    }
+}
+
+/// The patient of a bedside session, identified before anything is recorded (audit C6, C7).
+enum BedsidePatient {
+    struct Identified {
+        var patient: Patient
+        /// The patient's capture in progress, to resume.
+        var openExam: (id: Int64, readings: Int)?
     }
 
-    func say(_ text: String) {
-        if let screen { screen.message(text, status: status) } else { Terminal.error(text) }
-    }
-
-    /// The live status line: device and connection, current site, cuff pressure, readings so far.
-    var status: String {
-        var parts: [String] = []
-        if let device {
-            parts.append("\(device.profile.name) \(device.state)" + (device.latestCuffPressure.map { ", cuff \($0) mmHg" } ?? ""))
+    /// - Parameters:
+    ///   - interactive: standard input is a terminal: questions are asked there.
+    static func identify(_ db: Store, id: String?, resume: Bool, newPatient: Bool, details: ABI.Patients.Details,
+                         interactive: Bool, examName: String) throws(Failure) -> Identified {
+        var chosen = id
+        let confirm = id == nil
+        if chosen == nil {
+            // --resume without --patient: the one patient with a capture in progress, confirmed on a terminal.
+            var open: [String] = []
+            do { try db.exams { if $0.status == .inProgress && !$0.discarded && !open.contains($0.patientId) { open.append($0.patientId) } } }
+            catch { throw Failure(error) }
+            guard !open.isEmpty else { throw Failure(.noInput, "there is no capture in progress to resume") }
+            guard interactive, open.count == 1 else {
+                throw Failure(.usage, open.count == 1 ? "--resume: name the patient with --patient ID (the capture in progress is of patient \(open[0]))"
+                                                      : "--resume: captures are in progress for \(open.count) patients; name one with --patient ID (abi exams list)")
+            }
+            chosen = open[0]
+        }
+        let id = chosen!
+        let known: Patient?
+        do { known = try db.patient(id) } catch { throw Failure(error) }
+        var patient: Patient
+        if let known {
+            patient = known
+            if newPatient { throw Failure(.dataError, "--new-patient: patient \(id) is already in the store (abi patients show \(id))") }
         } else {
-            parts.append("no device")
-        }
-        parts.append("site: " + (current?.words ?? "done"))
-        let latest = Dictionary(sofar.map { ($0.site, $0) }) { a, b in a.seq > b.seq ? a : b }
-        let shown = Site.allCases.compactMap { site in latest[site].map { "\(CaptureScreen.short(site)) \(CaptureScreen.short($0.state))" } }
-        parts.append(shown.isEmpty ? "no readings yet" : shown.joined(separator: " · "))
-        return parts.joined(separator: " | ")
-    }
-
-    enum Outcome { case done, quit, stopped, inputEnded }
-
-    /// Runs the conversation until the sequence is done, the operator quits, a signal stops it,
-    /// or the piped commands end.
-    mutating func run(stopFD: Int32) throws(Failure) -> Outcome {
-        var lastPrompt: Site?
-        while true {
-            let readings: [Reading]
-            do { readings = try db.exam(capture.examId).exam.readings } catch { throw Failure(error) }
-            let sequence = MeasuringSequence(firstArm: plan.firstArm)
-            let step: MeasuringSequence.Step = redo.map { .measure($0) } ?? sequence.next(readings, repeatDeclined: plan.repeatDeclined, toes: plan.toes)
-            sofar = readings
-            current = step.site
-            screen?.draw(status)
-            guard let site = step.site else { return .done }
-
-            // Suspected DVT: the ankle cuffs of that leg are not inflated (docs/rules.md, suspected-dvt).
-            if case .ankle = site.kind, dvt.contains(site.side), redo == nil {
-                try record(site, .notMeasured(reason: "suspected DVT: ankle cuff not inflated"), method: nil, device: nil)
-                continue
-            }
-            if lastPrompt != site || redo != nil {
-                if case .repeatFirstArm = step {
-                    say("R5: the first arm read more than 10 mmHg above the other. Repeat the \(site.words) now (the repeat replaces the first reading), or: keep")
+            guard !resume else { throw Failure(.noInput, "patient \(id) is not in the store; there is nothing to resume") }
+            patient = try details.patient(id)
+            if !newPatient {
+                guard interactive else {
+                    throw Failure(.dataError, "patient \(id) is not in the store: check the id, or add the patient with --new-patient --name \"Family, Given\" --birth-date YYYY-MM-DD --sex SEX --diabetes yes|no (or abi patients add)")
                 }
-                say("Next: \(site.words)" + (device.map { " — device \($0.profile.name) \($0.state)" } ?? "") + ". "
-                    + (screen == nil ? "Commands: value N, mark, auto, absent, noncompressible [N], skip REASON, redo, quit"
-                                     : "Pressure + Enter, Space = mark, a absent, n NC, x reason, r redo, q quit, ? help"))
-                lastPrompt = site
-            }
-
-            switch try nextInput(stopFD: stopFD) {
-            case .stopped:
-                return .stopped
-            case .inputEnded:
-                return .inputEnded
-            case .line(let line):
-                if try handle(line, site: site, step: step, readings: readings) == false { return .quit }
-            case .device(let reading):
-                try handle(reading, site: site)
-                screen?.draw(status)
-            }
-        }
-    }
-
-    enum Input {
-        case line(String)
-        case device(DeviceReading)
-        /// SIGINT or SIGTERM (or Ctrl-D on a terminal).
-        case stopped
-        /// Piped commands ended, and no device is attached to go on listening to.
-        case inputEnded
-    }
-
-    /// Waits for a command line or a device reading, whichever comes first.
-    mutating func nextInput(stopFD: Int32) throws(Failure) -> Input {
-        while true {
-            if let line = screen?.nextLine() ?? input.nextBufferedLine() { return .line(line) }
-            if let reading = device?.take() { return .device(reading) }
-            // Standard input ended: with a device attached, keep listening to it until stopped.
-            if input.ended && device == nil { return .inputEnded }
-            if let failure = device?.journalFailure { throw Failure(.ioError, "cannot journal the device's bytes: \(failure)") }
-            var fds = [pollfd(fd: input.fd, events: Int16(POLLIN), revents: 0),
-                       pollfd(fd: device?.wakeFD ?? -1, events: Int16(POLLIN), revents: 0),
-                       pollfd(fd: stopFD, events: Int16(POLLIN), revents: 0)]
-            if input.ended { fds[0].fd = -1 }
-            let ready = poll(&fds, nfds_t(fds.count), -1)
-            if ready < 0 && errno == EINTR { continue }
-            if fds[2].revents != 0 { return .stopped }
-            if fds[1].revents != 0 { device?.drainWake() }
-            if fds[0].revents != 0, screen != nil {
-                switch screen!.key(status: status) {
-                case .line(let line): return .line(line)
-                case .end: return .stopped
-                case .none: continue
+                guard ask("Patient \(id) is not in the store. Add this patient? y/n [n]: ", yes: ["y", "yes"]) else {
+                    throw Failure(.dataError, "patient \(id) not added; nothing was recorded")
                 }
             }
-            if fds[0].revents != 0 { input.fill() }
+            patient = try askDetails(patient, interactive: interactive)
         }
-    }
+        Terminal.error("Patient: " + describe(patient))
 
-    /// - Returns: false to stop the session (quit).
-    mutating func handle(_ line: String, site: Site, step: MeasuringSequence.Step, readings: [Reading]) throws(Failure) -> Bool {
-        var words = line.split(separator: " ", maxSplits: 1).map(String.init)
-        guard var command = words.first?.lowercased() else { return true }
-        // Short forms, as `abi enter` takes them: 132 (or 132/80 p72), a, n [250], x REASON, r, k, q.
-        if command.first?.isNumber == true {
-            words = ["value", line]
-            command = "value"
-        }
-        command = ["a": "absent", "n": "noncompressible", "x": "skip", "r": "redo", "k": "keep", "q": "quit", "m": "mark"][command] ?? command
-        let argument = words.count > 1 ? words[1].trimmingCharacters(in: " \t\r") : ""
-        func typed(_ answer: String) throws(Failure) {
-            switch ManualEntry.parseReading(answer) {
-            case .reading(let state):
-                if case .numeric(let p) = state, p.diastolic != nil || p.pulse != nil, site.kind != .brachial {
-                    say("Only the arms take a diastolic pressure or pulse; at the \(site.words) give the systolic pressure.")
-                    return
-                }
-                try record(site, state, method: method, device: nil)
-            case .invalid(let why):
-                say(why)
-            case .needsReason:
-                say("Say why the site is not measured: skip amputation, skip wound dressing, …")
-            default:
-                say("Give a value, e.g. value 132.")
-            }
-        }
-        switch command {
-        case "value": try typed(argument)
-        case "absent": try typed("a")
-        case "noncompressible": try typed("n " + argument)
-        case "skip":
-            guard !argument.isEmpty else {
-                say("Say why the site is not measured: skip amputation, skip wound dressing, …")
-                return true
-            }
-            try typed("x " + argument)
-        case "mark":
-            guard let device else { say("mark takes the cuff pressure from a device; none is connected (type value N)."); return true }
-            guard let pressure = device.latestCuffPressure, let value = Pressure(mmHg: pressure) else {
-                say("No cuff pressure from the device yet: inflate the cuff, then deflate and mark when the signal returns.")
-                return true
-            }
-            try record(site, .numeric(try! NumericPressure(systolic: value)), method: .doppler, device: device.identity)
-        case "auto":
-            guard let device, device.profile.name == "suntech-advantage" else {
-                say("auto needs an automatic cuff (suntech-advantage); type the value or use mark.")
-                return true
-            }
-            device.requestMeasurement()
-            say("Measuring (automatic cuff)…")
-        case "keep":
-            guard case .repeatFirstArm = step else { say("keep is the answer to the first-arm repeat; nothing to keep now."); return true }
-            do { try db.declineRepeat(capture) } catch { throw Failure(error) }
-            plan.repeatDeclined = true
-            say("Kept the single first-arm reading; the result will carry a first-arm-repeat-required warning.")
-        case "redo":
-            guard let last = readings.max(by: { $0.seq < $1.seq }) else { say("Nothing measured yet to redo."); return true }
-            redo = last.site
-            say("Measure the \(last.site.words) again; the new reading supersedes the last (R4).")
-        case "quit", "exit":
-            return false
-        case "help", "?":
-            say(ABI.Capture.configuration.discussion)
-        default:
-            say("Unknown command \"\(command)\". Commands: value N, mark, auto, absent, noncompressible [N], skip REASON, keep, redo, quit")
-        }
-        return true
-    }
-
-    mutating func handle(_ reading: DeviceReading, site: Site) throws(Failure) {
-        let identity = device?.identity
-        switch reading.content {
-        case .event(.disconnected): say("Device disconnected — plug it back in. Readings so far are kept.")
-        case .event(.reconnected): say("Device back; go on.")
-        case .event(.silent): say("The device has gone silent.")
-        case .event: break
-        case .measurement(let m):
-            switch m {
-            case .cuffPressure(let mmHg, let mark):
-                if mark, let value = Pressure(mmHg: mmHg) {
-                    try record(site, .numeric(try! NumericPressure(systolic: value)), method: .doppler, device: identity)
-                }
-            case .bloodPressure(let bp):
-                let systolic = bp.systolic
-                let numeric: NumericPressure
-                do {
-                    numeric = try NumericPressure(systolic: systolic, diastolic: bp.diastolic,
-                                                  pulse: bp.pulseRate.flatMap { PulseRate(perMinute: $0) }, map: bp.map)
-                } catch {
-                    say("The device's reading is inconsistent (diastolic not below systolic); not recorded. Measure again.")
-                    return
-                }
-                // At an ankle or toe only the systolic pressure is an ABI input.
-                let state: ReadingState = site.kind == .brachial ? .numeric(numeric) : .numeric(try! NumericPressure(systolic: systolic))
-                try record(site, state, method: .oscillometric, device: identity)
-            case .deviceError(let code, let message):
-                try record(site, .deviceError(code: code, message: message), method: .oscillometric, device: identity)
-                say("The device reported an error: retest the \(site.words) with Doppler (type value N, or mark).")
-            default:
-                break
-            }
-        }
-    }
-
-    mutating func record(_ site: Site, _ state: ReadingState, method: MeasurementMethod?, device identity: DeviceIdentity?) throws(Failure) {
-        let reading: Reading
+        // A capture already open for this patient is continued, not doubled.
+        var open: (Int64, Int)?
         do {
-            reading = try db.record(capture, site: site, state: state, time: DeviceClock.now().text, method: method, device: identity, actor: actor)
+            try db.exams(patient: patient.id) { summary in
+                if summary.status == .inProgress && !summary.discarded && open == nil { open = (summary.id, 0) }
+            }
+            if let found = open { open = (found.0, try db.exam(found.0).exam.readings.count) }
         } catch { throw Failure(error) }
-        redo = nil
-        say("Recorded \(site.words): \(ExamReport.describe(reading.state)) (reading \(reading.seq), saved).")
-    }
-}
-
-/// The capture on a real terminal: keys read raw (no Enter needed for Space = mark), and the
-/// status line and the line being typed redrawn in place under the messages.
-final class CaptureScreen {
-    private var saved = termios()
-    private var edit = ""
-
-    /// Puts the terminal into raw mode (keys one by one, no echo; Ctrl-C still stops).
-    init?(fd: Int32 = STDIN_FILENO) {
-        guard isatty(fd) == 1, tcgetattr(fd, &saved) == 0 else { return nil }
-        var raw = saved
-        raw.c_lflag &= ~tcflag_t(ICANON | ECHO)
-        withUnsafeMutableBytes(of: &raw.c_cc) { cc in
-            cc[Int(VMIN)] = 1
-            cc[Int(VTIME)] = 0
+        if resume {
+            guard let open else { throw Failure(.noInput, "there is no capture in progress for this patient to resume") }
+            if confirm, !ask("Continue exam \(open.0) of this patient (\(open.1) readings)? y/n [n]: ", yes: ["y", "yes"]) {
+                throw Failure(.dataError, "not resumed; nothing was recorded")
+            }
+            return Identified(patient: patient, openExam: open)
         }
-        guard tcsetattr(fd, TCSANOW, &raw) == 0 else { return nil }
+        if let open {
+            let hint = "exam \(open.0) of patient \(patient.id) is in progress (\(open.1) readings): continue it with abi \(examName) --resume --patient \(patient.id), or end it with abi exams discard \(open.0) --reason TEXT"
+            guard interactive, ask("Exam \(open.0) of this patient is in progress (\(open.1) readings). Continue it? y/n [y]: ", yes: ["", "y", "yes"]) else {
+                throw Failure(.dataError, hint)
+            }
+            return Identified(patient: patient, openExam: open)
+        }
+        return Identified(patient: patient, openExam: nil)
     }
 
-    deinit {
-        Terminal.write("\n", to: STDERR_FILENO)
-        tcsetattr(STDIN_FILENO, TCSANOW, &saved)
+    /// "MRN-0042 · Kowalski, Jan · born 1950-03-02 · female · diabetes"
+    static func describe(_ p: Patient) -> String {
+        var parts = [p.id, p.name ?? "name not recorded", p.birthDate.map { "born \($0)" } ?? "birth date not recorded"]
+        if let sex = p.sex { parts.append(sex.rawValue) }
+        if let diabetes = p.diabetes { parts.append(diabetes ? "diabetes" : "no diabetes") }
+        return parts.joined(separator: " · ")
     }
 
-    enum Key { case line(String), end, none }
+    private static func ask(_ prompt: String, yes: Set<String>) -> Bool {
+        Terminal.write(prompt, to: STDERR_FILENO)
+        guard let answer = readLine() else { return false }
+        return yes.contains(answer.trimmingCharacters(in: .whitespaces).lowercased())
+    }
 
-    /// Lines completed but not yet handed out (several keys can arrive in one read).
-    private var pending: [String] = []
-
-    /// The next completed line, if keys already gave one.
-    func nextLine() -> String? { pending.isEmpty ? nil : pending.removeFirst() }
-
-    /// Reads the keys waiting: Enter completes the line typed, Space on an empty line is "mark".
-    func key(status: String) -> Key {
-        var bytes = [UInt8](repeating: 0, count: 256)
-        let n = read(STDIN_FILENO, &bytes, bytes.count)
-        guard n > 0 else { return .end }
-        var i = 0
-        while i < n {
-            let b = bytes[i]
-            i += 1
-            switch b {
-            case 0x0D, 0x0A:
-                pending.append(edit)
-                edit = ""
-            case 0x20 where edit.isEmpty:
-                pending.append("mark")
-            case 0x7F, 0x08:
-                if !edit.isEmpty { edit.removeLast() }
-            case 0x04 where edit.isEmpty:
-                return .end
-            case 0x1B:
-                // An escape sequence (an arrow key): skip to its final letter.
-                while i < n, !(0x40...0x7E).contains(bytes[i]) || bytes[i] == 0x5B { i += 1 }
-                i += 1
-            case 0x20..<0x7F:
-                edit.append(Character(UnicodeScalar(b)))
-            default:
-                break
+    /// The details of a new patient: all four are needed (name, birth date, sex, diabetes); a
+    /// terminal asks for those the options did not give.
+    private static func askDetails(_ given: Patient, interactive: Bool) throws(Failure) -> Patient {
+        var p = given
+        func question(_ prompt: String, _ check: (String) -> Bool, _ hint: String) throws(Failure) -> String {
+            while true {
+                Terminal.write(prompt, to: STDERR_FILENO)
+                guard let line = readLine()?.trimmingCharacters(in: .whitespaces) else { throw Failure(.dataError, "input ended; the patient was not added") }
+                if check(line) { return line }
+                Terminal.error(hint)
             }
         }
-        render(status)
-        return nextLine().map(Key.line) ?? .none
-    }
-
-    /// Redraws, in place, the status line and the line being typed, with `messages` printed above them.
-    /// The cursor always rests at the end of the typed line, the status line just above it.
-    func render(_ status: String, messages: [String] = []) {
-        let width = Terminal.columns(STDERR_FILENO)
-        let line = status.count > width - 1 ? String(status.prefix(width - 2)) + "…" : status
-        var out = "\r\u{1B}[K\u{1B}[1A\r\u{1B}[K"
-        for message in messages { out += message + "\n\u{1B}[K" }
-        out += "\u{1B}[7m\(line)\u{1B}[0m\n\r\u{1B}[K> \(edit)"
-        Terminal.write(out, to: STDERR_FILENO)
-    }
-
-    func draw(_ status: String) { render(status) }
-
-    /// Prints a message above the status line, then redraws it.
-    func message(_ text: String, status: String) { render(status, messages: [text]) }
-
-    static func short(_ site: Site) -> String {
-        switch site {
-        case .rightBrachial: "RB"
-        case .leftBrachial: "LB"
-        case .rightPosteriorTibial: "RPT"
-        case .rightDorsalisPedis: "RDP"
-        case .leftPosteriorTibial: "LPT"
-        case .leftDorsalisPedis: "LDP"
-        case .rightToe: "RT"
-        case .leftToe: "LT"
+        var missing: [String] = []
+        if p.name == nil { missing.append("--name") }
+        if p.birthDate == nil { missing.append("--birth-date") }
+        if p.sex == nil { missing.append("--sex") }
+        if p.diabetes == nil { missing.append("--diabetes") }
+        guard !missing.isEmpty else { return p }
+        guard interactive else { throw Failure(.usage, "--new-patient needs \(missing.joined(separator: ", ")): a new patient is added with name, birth date, sex and diabetes") }
+        if p.name == nil {
+            p.name = try question("Name (Family, Given): ", { !$0.isEmpty && ManualEntry.freeTextProblem($0, max: 200) == nil }, "Type the name, at most 200 characters.")
         }
-    }
-
-    static func short(_ state: ReadingState) -> String {
-        switch state {
-        case .numeric(let p): p.diastolic.map { "\(p.systolic.mmHg)/\($0.mmHg)" } ?? "\(p.systolic.mmHg)"
-        case .absent: "absent"
-        case .noncompressible: "NC"
-        case .notMeasured: "n/m"
-        case .deviceError: "error"
+        if p.birthDate == nil {
+            p.birthDate = try question("Birth date (YYYY-MM-DD): ", { Timestamp.isValidDate($0) }, "Type the date as YYYY-MM-DD.")
         }
+        if p.sex == nil {
+            let words = ["f": "female", "m": "male", "o": "other", "u": "unknown"]
+            let answer = try question("Sex (f female, m male, o other, u unknown): ", { words[$0.lowercased()] != nil || Patient.Sex(rawValue: $0.lowercased()) != nil },
+                                      "Type f, m, o or u.")
+            p.sex = Patient.Sex(rawValue: words[answer.lowercased()] ?? answer.lowercased())
+        }
+        if p.diabetes == nil {
+            let answer = try question("Diabetes (y/n): ", { ["y", "yes", "n", "no"].contains($0.lowercased()) }, "Type y or n.")
+            p.diabetes = answer.lowercased().hasPrefix("y")
+        }
+        return p
     }
 }
-
 /// Standard input read in whole lines, without blocking (poll tells when there is more).
 struct LineReader {
     let fd: Int32
@@ -518,11 +351,10 @@ final class CaptureDevice: @unchecked Sendable {
     private let capture: Store.Capture
     private let lock = NSLock()
     private var queue: [DeviceReading] = []
-    private var cuff: Int?
     private var connection = "connecting"
     private var failure: String?
     private let wake: [Int32]
-    private let measure: [Int32]
+    private let control: [Int32]
     private let stopPipe: [Int32]
     private var thread: Thread?
 
@@ -539,12 +371,11 @@ final class CaptureDevice: @unchecked Sendable {
             return fds
         }
         wake = makePipe()
-        measure = makePipe()
+        control = makePipe()
         stopPipe = makePipe()
     }
 
     var wakeFD: Int32 { wake[0] }
-    var latestCuffPressure: Int? { lock.withLock { cuff } }
     var state: String { lock.withLock { connection } }
     var journalFailure: String? { lock.withLock { failure } }
 
@@ -557,9 +388,10 @@ final class CaptureDevice: @unchecked Sendable {
         while read(wake[0], &bytes, bytes.count) > 0 {}
     }
 
-    func requestMeasurement() {
-        var byte: UInt8 = 1
-        _ = write(measure[1], &byte, 1)
+    /// Asks the device to start or stop a measurement (an automatic cuff).
+    func send(_ request: DeviceControl) {
+        var byte = request.rawValue
+        _ = write(control[1], &byte, 1)
     }
 
     func start() {
@@ -570,11 +402,10 @@ final class CaptureDevice: @unchecked Sendable {
             let session = PortSession(path: path, profile: profile, rawLog: journal, monitor: try? DeviceMonitor())
             session.startsMeasuring = false
             do {
-                _ = try session.run(stopFD: stopPipe[0], measureFD: measure[0]) { reading in
+                _ = try session.run(stopFD: stopPipe[0], controlFD: control[0]) { reading in
                     self.lock.withLock {
                         switch reading.content {
                         case .event(let e): self.connection = e.rawValue
-                        case .measurement(.cuffPressure(let mmHg, _)): self.cuff = mmHg
                         default: break
                         }
                         self.queue.append(reading)

@@ -22,6 +22,12 @@ enum Terminal {
         return ioctl(fd, UInt(TIOCGWINSZ), &size) == 0 && size.ws_col > 0 ? Int(size.ws_col) : 80
     }
 
+    /// The terminal's height in rows (24 when it cannot tell).
+    static func rows(_ fd: Int32) -> Int {
+        var size = winsize()
+        return ioctl(fd, UInt(TIOCGWINSZ), &size) == 0 && size.ws_row > 0 ? Int(size.ws_row) : 24
+    }
+
     /// Writes every byte, retrying on EINTR and short writes.
     /// - Returns: false when the descriptor refused the data (a closed pipe, a full disk).
     @discardableResult

@@ -77,6 +77,9 @@ final class CaptureProcess: @unchecked Sendable {
 }
 
 @Suite struct CaptureTests {
+    /// A new patient is added only when said so, with all four details (rule 6).
+    static let newPatient = ["--new-patient", "--name", "Test, Pat", "--birth-date", "1950-01-01", "--sex", "female", "--diabetes", "no"]
+
     static func store() throws -> String { try CommandTests.temporaryDirectory().appendingPathComponent("abi.sqlite").path }
 
     static func show(_ id: Int, db: String) throws -> [String: Any] {
@@ -91,7 +94,7 @@ final class CaptureProcess: @unchecked Sendable {
     @Test("Scripted session, typed values: the AHA order, toes, then the result; saved as preliminary with every reading")
     func normal() throws {
         let db = try CaptureTests.store()
-        let capture = try CaptureProcess(["capture", "--patient", "MRN-42", "--toes", "--indication", "claudication", "--first-arm", "left"], db: db)
+        let capture = try CaptureProcess(["capture", "--patient", "MRN-42"] + CaptureTests.newPatient + ["--toes", "--indication", "claudication", "--first-arm", "left"], db: db)
         #expect(capture.waitFor("Next: left brachial"))
         for (n, value) in ["132/80 p70", "120", "118", "126", "124", "130", "90", "95"].enumerated() {
             #expect(capture.record("value \(value)", reading: n + 1), "\(capture.stderr)")
@@ -113,7 +116,7 @@ final class CaptureProcess: @unchecked Sendable {
         let db = dir.appendingPathComponent("abi.sqlite").path
         let (simulator, port) = try DeviceCommandTests.simulate("doppler-manometer", "pad", seconds: 60)
         defer { simulator.stop() }
-        let capture = try CaptureProcess(["capture", "--patient", "PAD-1", "--port", port, "--profile", "doppler-manometer"], db: db)
+        let capture = try CaptureProcess(["capture", "--patient", "PAD-1"] + CaptureTests.newPatient + ["--port", port, "--profile", "doppler-manometer"], db: db)
         defer { if capture.process.isRunning { capture.kill9() } }
         #expect(capture.waitFor("(reading 1, saved)", seconds: 30), "\(capture.stderr)")  // the manometer's MARK
         for (n, value) in ["70", "absent", "90", "85", "138"].enumerated() {
@@ -144,11 +147,11 @@ final class CaptureProcess: @unchecked Sendable {
         let db = try CaptureTests.store()
         let (simulator, port) = try DeviceCommandTests.simulate("suntech-advantage", "error", seconds: 60)
         defer { simulator.stop() }
-        let capture = try CaptureProcess(["capture", "--patient", "ERR-1", "--port", port, "--profile", "suntech-advantage"], db: db)
+        let capture = try CaptureProcess(["capture", "--patient", "ERR-1"] + CaptureTests.newPatient + ["--port", port, "--profile", "suntech-advantage"], db: db)
         defer { if capture.process.isRunning { capture.kill9() } }
         capture.send("auto")
         #expect(capture.waitFor("(reading 1, saved)", seconds: 30), "\(capture.stderr)")
-        #expect(capture.stderr.contains("retest the right brachial with Doppler"))
+        #expect(capture.stderr.contains("The device reported an error at the right brachial: measure it again here"))
         capture.send("redo")
         #expect(capture.waitFor("Measure the right brachial again"))
         #expect(capture.record("value 128", reading: 2))
@@ -166,7 +169,7 @@ final class CaptureProcess: @unchecked Sendable {
         let link = dir.appendingPathComponent("manometer").path
         let (simulator, _) = try DeviceCommandTests.simulate("doppler-manometer", "unplug", link: link, seconds: 30)
         defer { simulator.stop() }
-        let capture = try CaptureProcess(["capture", "--patient", "UNPLUG-1", "--port", link, "--profile", "doppler-manometer"], db: db)
+        let capture = try CaptureProcess(["capture", "--patient", "UNPLUG-1"] + CaptureTests.newPatient + ["--port", link, "--profile", "doppler-manometer"], db: db)
         defer { if capture.process.isRunning { capture.kill9() } }
         #expect(capture.record("value 130", reading: 1))
         #expect(capture.waitFor("Device disconnected — plug it back in", seconds: 10), "\(capture.stderr)")
@@ -183,14 +186,14 @@ final class CaptureProcess: @unchecked Sendable {
     @Test("kill -9 in mid-session, then --resume: every accepted reading survived, none twice, the sequence goes on")
     func killAndResume() throws {
         let db = try CaptureTests.store()
-        let first = try CaptureProcess(["capture", "--patient", "KILL-1"], db: db)
+        let first = try CaptureProcess(["capture", "--patient", "KILL-1"] + CaptureTests.newPatient, db: db)
         for (n, value) in ["140", "120", "118"].enumerated() { #expect(first.record("value \(value)", reading: n + 1)) }
         first.kill9()
         #expect(first.process.terminationReason == .uncaughtSignal)
 
         let list = try CommandTests.run(CommandTests.binary, ["exams", "list", "--db", db]).stdout
         #expect(list.contains("in-progress"))
-        let second = try CaptureProcess(["capture", "--resume"], db: db)
+        let second = try CaptureProcess(["capture", "--resume", "--patient", "KILL-1"], db: db)
         #expect(second.waitFor("resuming exam 1 of patient KILL-1"))
         #expect(second.waitFor("Next: left posterior tibial"))
         for (n, value) in ["122", "121", "136"].enumerated() { #expect(second.record("value \(value)", reading: n + 4)) }
@@ -205,7 +208,7 @@ final class CaptureProcess: @unchecked Sendable {
     @Test("A live capture cannot be resumed by a second process (the kill -9 case above still can: the lock dies with its process)")
     func liveCaptureIsLocked() throws {
         let db = try CaptureTests.store()
-        let live = try CaptureProcess(["capture", "--patient", "LIVE-BOB"], db: db)
+        let live = try CaptureProcess(["capture", "--patient", "LIVE-BOB"] + CaptureTests.newPatient, db: db)
         defer { if live.process.isRunning { live.kill9() } }
         #expect(live.record("value 150/90", reading: 1))
         let second = try CommandTests.run(CommandTests.binary, ["capture", "--resume", "--patient", "LIVE-BOB", "--db", db], stdin: "value 99\n")
@@ -222,7 +225,7 @@ final class CaptureProcess: @unchecked Sendable {
         let samples = UmockdevTests.samples
         let capture = try CaptureProcess(["-d", samples.appendingPathComponent("doppler-manometer.umockdev").path,
                                           "-s", "/dev/ttyUSB0=\(samples.appendingPathComponent("doppler-manometer.script").path)", "--",
-                                          CommandTests.binary.path, "capture", "--patient", "UMOCK-1", "--port", "/dev/ttyUSB0", "--dvt", "left"],
+                                          CommandTests.binary.path, "capture", "--patient", "UMOCK-1", "--port", "/dev/ttyUSB0", "--dvt", "left"] + CaptureTests.newPatient,
                                          db: db, executable: UmockdevTests.umockdevRun)
         defer { if capture.process.isRunning { capture.kill9() } }
         #expect(capture.waitFor("(reading 1, saved)", seconds: 20), "\(capture.stderr)")
@@ -257,7 +260,7 @@ final class CaptureProcess: @unchecked Sendable {
         let samples = UmockdevTests.samples
         let capture = try CaptureProcess(["-d", samples.appendingPathComponent("doppler-manometer.umockdev").path,
                                           "-s", "/dev/ttyUSB0=\(samples.appendingPathComponent("doppler-manometer.script").path)", "--",
-                                          CommandTests.binary.path, "capture", "--patient", "AUTO-1", "--auto"],
+                                          CommandTests.binary.path, "capture", "--patient", "AUTO-1", "--auto"] + CaptureTests.newPatient,
                                          db: db, executable: UmockdevTests.umockdevRun)
         defer { if capture.process.isRunning { capture.kill9() } }
         #expect(capture.waitFor("device doppler-manometer"), "\(capture.stderr)")
@@ -269,7 +272,7 @@ final class CaptureProcess: @unchecked Sendable {
         // No device at all: it waits, and Ctrl-C stops it without starting an exam.
         let empty = try CommandTests.temporaryDirectory().appendingPathComponent("none.umockdev")
         try "".write(to: empty, atomically: true, encoding: .utf8)
-        let waiting = try CaptureProcess(["-d", empty.path, "--", CommandTests.binary.path, "capture", "--patient", "AUTO-2", "--auto"],
+        let waiting = try CaptureProcess(["-d", empty.path, "--", CommandTests.binary.path, "capture", "--patient", "AUTO-2", "--auto"] + CaptureTests.newPatient,
                                          db: db, executable: UmockdevTests.umockdevRun)
         defer { if waiting.process.isRunning { waiting.kill9() } }
         #expect(waiting.waitFor("plug in a device…"), "\(waiting.stderr)")
@@ -284,7 +287,7 @@ final class CaptureProcess: @unchecked Sendable {
     @Test("A port that cannot be opened stops the capture before an exam is started (exit 69, the port named)")
     func missingPort() throws {
         let db = try CaptureTests.store()
-        let run = try CommandTests.run(CommandTests.binary, ["capture", "--patient", "NOPORT-1", "--port", "/dev/ttyUSB97", "--profile", "doppler-manometer", "--db", db])
+        let run = try CommandTests.run(CommandTests.binary, ["capture", "--patient", "NOPORT-1", "--port", "/dev/ttyUSB97", "--profile", "doppler-manometer", "--db", db] + CaptureTests.newPatient)
         #expect(run.status == 69)
         #expect(run.stderr.contains("/dev/ttyUSB97"))
         #expect(!(try CommandTests.run(CommandTests.binary, ["exams", "list", "--db", db]).stdout.contains("NOPORT-1")))
@@ -293,11 +296,77 @@ final class CaptureProcess: @unchecked Sendable {
     @Test("Piped commands that end before the sequence is done: exit 65, what was recorded kept, resumable")
     func inputEndsEarly() throws {
         let db = try CaptureTests.store()
-        let run = try CommandTests.run(CommandTests.binary, ["capture", "--patient", "EARLY-1", "--db", db], stdin: "value 132\nvalue 110")
+        let run = try CommandTests.run(CommandTests.binary, ["capture", "--patient", "EARLY-1", "--db", db] + CaptureTests.newPatient, stdin: "value 132\nvalue 110")
         #expect(run.status == 65, "\(run.stderr)")
-        #expect(run.stderr.contains("abi capture --resume"))
+        #expect(run.stderr.contains("abi capture --resume --patient EARLY-1"))
         let shown = try CaptureTests.show(1, db: db)
         #expect(shown["status"] as? String == "in-progress")
         #expect(CaptureTests.readings(shown).compactMap { $0["systolic"] as? Int } == [132, 110])  // the last line had no newline
+    }
+
+    @Test("C1 / rule 1: a value typed while the SunTech measures aborts it (the module receives the abort); its result never lands at the next site")
+    func automaticResultStaysAtItsSite() throws {
+        let db = try CaptureTests.store()
+        let (simulator, port) = try DeviceCommandTests.simulate("suntech-advantage", "normal", seconds: 60)
+        let capture = try CaptureProcess(["capture", "--patient", "AUTO-C1"] + CaptureTests.newPatient + ["--port", port, "--profile", "suntech-advantage"], db: db)
+        defer { if capture.process.isRunning { capture.kill9() } }
+        #expect(capture.record("value 132/80", reading: 1))
+        capture.send("auto")
+        #expect(capture.waitFor("Measuring the right posterior tibial with the automatic cuff"), "\(capture.stderr)")
+        usleep(1_500_000)  // the cuff is inflated
+        #expect(capture.record("value 130", reading: 2), "\(capture.stderr)")
+        #expect(capture.stderr.contains("The automatic measurement at the right posterior tibial was stopped"))
+        usleep(7_000_000)  // past the end of the simulated cycle
+        capture.send("quit")
+        #expect(capture.finish() == 0)
+        simulator.stop()
+        let heard = simulator.standardError
+        #expect(heard.contains("received abort (cuff deflated at"), "\(heard)")
+        let readings = CaptureTests.readings(try CaptureTests.show(1, db: db))
+        #expect(readings.map { $0["site"] as? String ?? "" } == ["rightBrachial", "rightPosteriorTibial"])
+        #expect(readings.last?["systolic"] as? Int == 130)
+    }
+
+    @Test("C6, C7 / rule 6: an unknown patient is not created silently; a second capture is refused while one is open; --resume names the patient")
+    func patientIsIdentified() throws {
+        let db = try CaptureTests.store()
+        let unknown = try CommandTests.run(CommandTests.binary, ["capture", "--patient", "MRN-7001", "--db", db], stdin: "value 130/80\n")
+        #expect(unknown.status == 65 && unknown.stderr.contains("patient MRN-7001 is not in the store"), "\(unknown.stderr)")
+        #expect(!(try CommandTests.run(CommandTests.binary, ["patients", "list", "--db", db]).stdout.contains("MRN-7001")))
+        let partial = try CommandTests.run(CommandTests.binary, ["capture", "--patient", "MRN-7001", "--db", db, "--new-patient", "--name", "Test, Pat"], stdin: "")
+        #expect(partial.status == 64 && partial.stderr.contains("--new-patient needs --birth-date, --sex, --diabetes"), "\(partial.stderr)")
+
+        let first = try CommandTests.run(CommandTests.binary, ["capture", "--patient", "MRN-1002", "--db", db] + CaptureTests.newPatient, stdin: "value 130/80\nquit\n")
+        #expect(first.status == 0 && first.stderr.contains("Patient: MRN-1002 · Test, Pat · born 1950-01-01"), "\(first.stderr)")
+        let second = try CommandTests.run(CommandTests.binary, ["capture", "--patient", "MRN-1002", "--db", db], stdin: "value 99\n")
+        #expect(second.status == 65 && second.stderr.contains("exam 1 of patient MRN-1002 is in progress (1 readings)"), "\(second.stderr)")
+        #expect(second.stderr.contains("abi exams discard 1 --reason"))
+        #expect(try CommandTests.run(CommandTests.binary, ["capture", "--patient", "MRN-1003", "--db", db] + CaptureTests.newPatient, stdin: "value 140/85\nquit\n").status == 0)
+        let bare = try CommandTests.run(CommandTests.binary, ["capture", "--resume", "--db", db], stdin: "value 99\n")
+        #expect(bare.status == 64 && bare.stderr.contains("captures are in progress for 2 patients"), "\(bare.stderr)")
+        let resumed = try CommandTests.run(CommandTests.binary, ["capture", "--resume", "--patient", "MRN-1002", "--db", db], stdin: "value 99\nquit\n")
+        #expect(resumed.status == 0 && resumed.stderr.contains("resuming exam 1 of patient MRN-1002"), "\(resumed.stderr)")
+        #expect(CaptureTests.readings(try CaptureTests.show(1, db: db)).compactMap { $0["systolic"] as? Int } == [130, 99])
+        #expect(CaptureTests.readings(try CaptureTests.show(2, db: db)).compactMap { $0["systolic"] as? Int } == [140])
+    }
+
+    @Test("C9 / rule 8: --dvt both raises suspected-dvt, cuffs no ankle or toe; the symptom step's answers reach the result")
+    func dvtAndSymptoms() throws {
+        let db = try CaptureTests.store()
+        let run = try CommandTests.run(CommandTests.binary, ["capture", "--patient", "DVT-1", "--dvt", "both", "--toes", "--db", db] + CaptureTests.newPatient,
+                                       stdin: "130/80\n128/80\ny\n\n\n\n\n\n\n\n3\n\n")
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("suspected-dvt"), "\(run.stdout)")
+        let shown = try CaptureTests.show(1, db: db)
+        let notMeasured = CaptureTests.readings(shown).filter { $0["state"] as? String == "notMeasured" }.compactMap { $0["site"] as? String }
+        #expect(Set(notMeasured) == ["rightPosteriorTibial", "rightDorsalisPedis", "leftPosteriorTibial", "leftDorsalisPedis", "rightToe", "leftToe"])
+        let symptoms = (shown["exam"] as? [String: Any])?["symptoms"] as? [String: Any]
+        #expect(symptoms?["wellsScore"] as? Int == 3)
+        #expect((symptoms?["left"] as? [String: Any])?["swelling"] as? Bool == true)
+
+        // A rest-pain answer in the symptom step gives the urgent CLTI flag with an abnormal ABI.
+        let pain = try CommandTests.run(CommandTests.binary, ["capture", "--patient", "CLTI-1", "--db", db] + CaptureTests.newPatient,
+                                        stdin: "130/80\n60\n58\n120\n118\n128/80\ny\n1 2 3\n\n\n\n\n\n\n\n\n")
+        #expect(pain.status == 0 && pain.stdout.contains("clti-suspected"), "\(pain.stdout) \(pain.stderr)")
     }
 }

@@ -308,9 +308,10 @@ import Testing
     @Test("--help of every command is complete", arguments: [
         ([String](), ["calc", "enter", "capture", "report", "patients", "exams", "history", "Exit codes", "65 invalid input data"]),
         (["capture"], ["--patient", "--port", "--profile", "--auto", "--resume", "--toes", "--dvt", "--first-arm", "--db",
-                       "value 132", "mark", "auto", "absent", "noncompressible", "skip REASON", "keep", "redo", "quit"]),
+                       "--new-patient", "--rest-minutes", "--arm-method", "132", "Space or mark", "auto", "Esc, s or stop", "absent",
+                       "noncompressible", "x REASON", "keep", "next", "r or r SITE", "quit", "review", "exams discard"]),
         (["report"], ["--format", "pdf", "fhir", "hl7", "--all", "--out-dir", "EXAM_ID", "--db"]),
-        (["exams"], ["list", "show", "import", "export", "finalize", "amend", "journal"]),
+        (["exams"], ["list", "show", "import", "export", "finalize", "amend", "journal", "discard"]),
         (["calc"], ["--batch", "--format", "--ankle", "--severity", "abi-error/1", "non-standard"]),
         (["enter"], ["--patient", "--output", "--force", "--method", "--performed-at", "noncompressible", "AHA 2012"]),
     ])

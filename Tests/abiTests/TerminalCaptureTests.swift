@@ -38,10 +38,10 @@ func spawnAndWait(_ arguments: [String]) -> Int32 {
 @Suite(.serialized) struct TerminalCaptureTests {
     final class Tmux {
         let socket: String
-        init(_ command: String, in dir: URL) throws {
+        init(_ command: String, in dir: URL, width: Int = 120, height: Int = 40) throws {
             socket = dir.appendingPathComponent("tmux.sock").path
             // The server must not inherit our pipes, or reading them would wait for it to exit.
-            _ = spawnAndWait(["/usr/bin/tmux", "-S", socket, "-f", "/dev/null", "new-session", "-d", "-x", "120", "-y", "40", command + "; sleep 60"])
+            _ = spawnAndWait(["/usr/bin/tmux", "-S", socket, "-f", "/dev/null", "new-session", "-d", "-x", "\(width)", "-y", "\(height)", command + "; sleep 60"])
         }
 
         func keys(_ keys: String...) throws {
@@ -65,40 +65,92 @@ func spawnAndWait(_ arguments: [String]) -> Int32 {
     @Test("tmux is installed (scripts/setup installs it)")
     func installed() { #expect(FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux"), "apt-get install tmux") }
 
-    @Test("Typed on a terminal: keys without echo, the status line redrawn in place with the readings so far, the result at the end")
+    @Test("Rule 6 and the screen: an unknown patient is added only when confirmed, with its details; the sites fill in place; symptoms, review, result")
     func typed() throws {
         let dir = try CommandTests.temporaryDirectory()
         let db = dir.appendingPathComponent("abi.sqlite").path
         let tmux = try Tmux("ABI_DB=\(db) \(CommandTests.binary.path) capture --patient TTY-1", in: dir)
         defer { tmux.close() }
-        #expect(tmux.waitFor("no device | site: right brachial | no readings yet"), "\(tmux.screen)")
+        #expect(tmux.waitFor("Patient TTY-1 is not in the store. Add this patient? y/n [n]"), "\(tmux.screen)")
+        try tmux.keys("y", "Enter")
+        #expect(tmux.waitFor("Name (Family, Given):"))
+        try tmux.keys("Nowak, Ewa", "Enter", "1948-05-02", "Enter")
+        #expect(tmux.waitFor("Sex (f female"))
+        try tmux.keys("f", "Enter", "n", "Enter")
+        #expect(tmux.waitFor("TTY-1 · Nowak, Ewa · born 1948-05-02 · female · no diabetes"), "\(tmux.screen)")
+        #expect(tmux.waitFor("Now: right brachial"), "\(tmux.screen)")
         try tmux.keys("132/80", "Enter")
         #expect(tmux.waitFor("Recorded right brachial: 132/80 mmHg (reading 1, saved)"), "\(tmux.screen)")
         try tmux.keys("110", "Enter", "a", "Enter")  // two answers in one burst
-        #expect(tmux.waitFor("site: left posterior tibial | RB 132/80 · RPT 110 · RDP absent"), "\(tmux.screen)")
+        #expect(tmux.waitFor("Now: left posterior tibial"), "\(tmux.screen)")
+        let sites = tmux.screen
+        #expect(sites.contains("RB  right brachial         132/80 "), "\(sites)")
+        #expect(sites.contains("RDP right dorsalis pedis   absent"), "\(sites)")
+        #expect(sites.contains("> LPT left posterior tibial"), "\(sites)")
         try tmux.keys("12")
         #expect(tmux.waitFor("> 12"))
         try tmux.keys("BSpace", "BSpace", "118", "Enter", "112", "Enter", "128", "Enter")
+        #expect(tmux.waitFor("Record symptoms and signs"), "\(tmux.screen)")
+        try tmux.keys("n", "Enter")
+        #expect(tmux.waitFor("Review before saving"), "\(tmux.screen)")
+        try tmux.keys("Enter")
         #expect(tmux.waitFor("ABI result for patient TTY-1"), "\(tmux.screen)")
         let screen = tmux.screen
         #expect(screen.contains("0.83  abnormal, mild") && screen.contains("saved as preliminary"))
-        // The status line is redrawn, not repeated: it is on the screen once at most.
-        #expect(screen.components(separatedBy: "no device | site:").count <= 2)
+        let patient = try CommandTests.run(CommandTests.binary, ["patients", "show", "TTY-1", "--db", db])
+        #expect(patient.stdout.contains("Nowak, Ewa"), "\(patient.stdout)")
     }
 
-    @Test("Doppler on a terminal: the live cuff pressure in the status line, Space marks it")
+    @Test("Doppler on a terminal: the live cuff pressure in large digits, Space marks it; the screen fits 80×24 and ? shows the keys")
     func spaceMarks() throws {
         let dir = try CommandTests.temporaryDirectory()
         let db = dir.appendingPathComponent("abi.sqlite").path
+        #expect(try CommandTests.run(CommandTests.binary, ["patients", "add", "TTY-2", "--name", "Kowalski, Jan", "--birth-date", "1950-03-02", "--db", db]).status == 0)
         let (simulator, port) = try DeviceCommandTests.simulate("doppler-manometer", "normal", seconds: 60)
         defer { simulator.stop() }
-        let tmux = try Tmux("ABI_DB=\(db) \(CommandTests.binary.path) capture --patient TTY-2 --port \(port) --profile doppler-manometer", in: dir)
+        let tmux = try Tmux("ABI_DB=\(db) \(CommandTests.binary.path) capture --patient TTY-2 --rest-minutes 5 --port \(port) --profile doppler-manometer",
+                            in: dir, width: 80, height: 24)
         defer { tmux.close() }
-        #expect(tmux.waitFor("doppler-manometer connected, cuff "), "\(tmux.screen)")
+        #expect(tmux.waitFor("Device doppler-manometer: connected"), "\(tmux.screen)")
+        #expect(tmux.waitFor("mmHg/s"), "\(tmux.screen)")  // the deflation rate beside the digits
+        let screen = tmux.screen
+        let lines = screen.split(separator: "\n")
+        #expect(lines.count <= 24 && lines.allSatisfy { $0.count <= 80 }, "\(screen)")
+        #expect(screen.contains("TTY-2 · Kowalski, Jan · born 1950-03-02"), "\(screen)")
+        for code in ["RB ", "LB ", "RPT", "RDP", "LPT", "LDP"] { #expect(screen.contains(code), "\(code)") }
+        #expect(screen.contains("Rest: 4:") || screen.contains("Rest: 5:0"), "\(screen)")
+        #expect(screen.contains("Space mark") && screen.contains("Now: right brachial"), "\(screen)")
+        #expect(screen.contains("|_|") || screen.contains(" _|") || screen.contains("|_ "), "\(screen)")  // the large digits
+        #expect(screen.contains("Deflating too fast for Doppler"), "\(screen)")  // the simulator deflates 12 mmHg/s
+        try tmux.keys("?")
+        #expect(tmux.waitFor("Space/mark take the cuff pressure"), "\(tmux.screen)")
+        #expect(!tmux.screen.contains("Exit codes"))
         try tmux.keys("Space")
         #expect(tmux.waitFor("Recorded right brachial: "), "\(tmux.screen)")
-        #expect(tmux.screen.contains("RB "))
         try tmux.keys("q", "Enter")
         #expect(tmux.waitFor("stopped; every reading so far is saved"), "\(tmux.screen)")
+    }
+
+    @Test("Rule 7 / C8: on a terminal Esc stops the automatic cuff: the SunTech abort reaches the module while it measures")
+    func escapeStopsTheCuff() throws {
+        let dir = try CommandTests.temporaryDirectory()
+        let db = dir.appendingPathComponent("abi.sqlite").path
+        #expect(try CommandTests.run(CommandTests.binary, ["patients", "add", "TTY-3", "--name", "Ng, Li", "--birth-date", "1944-01-01", "--db", db]).status == 0)
+        let (simulator, port) = try DeviceCommandTests.simulate("suntech-advantage", "normal", seconds: 60)
+        let tmux = try Tmux("ABI_DB=\(db) \(CommandTests.binary.path) capture --patient TTY-3 --port \(port) --profile suntech-advantage", in: dir)
+        defer { tmux.close() }
+        #expect(tmux.waitFor("Keys:") && tmux.screen.contains("auto") && tmux.screen.contains("Esc stop cuff") && !tmux.screen.contains("Space mark"), "\(tmux.screen)")
+        try tmux.keys("auto", "Enter")
+        #expect(tmux.waitFor("Measuring the right brachial with the automatic cuff"), "\(tmux.screen)")
+        #expect(tmux.waitFor("automatic cuff measuring"), "\(tmux.screen)")
+        try tmux.keys("Escape")
+        #expect(tmux.waitFor("was stopped (stopped by the operator)"), "\(tmux.screen)")
+        usleep(8_000_000)  // past the simulated cycle: no result comes, none is recorded
+        try tmux.keys("q", "Enter")
+        #expect(tmux.waitFor("stopped; every reading so far is saved"), "\(tmux.screen)")
+        simulator.stop()
+        let heard = simulator.standardError
+        #expect(heard.contains("received abort (cuff deflated at"), "\(heard)")
+        #expect(CaptureTests.readings(try CaptureTests.show(1, db: db)).isEmpty)
     }
 }

@@ -57,7 +57,8 @@ def mark(fd, values):
 
 fd = plug("ttyUSB0")
 # No env= here: the testbed set UMOCKDEV_DIR in the C environment, which os.environ does not show.
-proc = subprocess.Popen([abi, "capture", "--patient", "HOTPLUG-1", "--port", "/dev/ttyUSB0", "--db", store],
+proc = subprocess.Popen([abi, "capture", "--patient", "HOTPLUG-1", "--port", "/dev/ttyUSB0", "--db", store,
+                         "--new-patient", "--name", "Test, Pat", "--birth-date", "1950-01-01", "--sex", "female", "--diabetes", "no"],
                         stdin=subprocess.PIPE, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL)
 ok = wait_for(proc, "Next: right brachial")
 time.sleep(0.3)
@@ -75,7 +76,8 @@ ok = ok and wait_for(proc, "Device disconnected — plug it back in")
 fd = plug("ttyUSB1")
 ok = ok and wait_for(proc, "Device back")
 time.sleep(0.3)
-mark(fd, [120, 110, 104])
+# A new inflation (above the last mark, 131, by 20 mmHg) before the next mark: one mark per inflation.
+mark(fd, [160, 130, 120, 110, 104])
 ok = ok and wait_for(proc, "(reading 3, saved)")
 proc.stdin.write(b"quit\n")
 proc.stdin.flush()
