@@ -385,7 +385,9 @@ public final class BedsideSession {
                 state = .numeric(kept)
                 note = "pulse from the first reading"
             }
-            try record(site, state, method: plan.methods.at(site), device: nil, note: note, &events)
+            // A site not measured was measured by no method.
+            let method: MeasurementMethod? = if case .notMeasured = state { nil } else { plan.methods.at(site) }
+            try record(site, state, method: method, device: nil, note: note, &events)
         case .invalid(let why):
             events.append(.refused(why))
         case .needsReason:

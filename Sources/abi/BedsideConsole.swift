@@ -18,6 +18,8 @@ struct BedsideConsole {
     let title: String
     /// When the rest before the first site ends (monotonic ms), for the countdown.
     let restUntil: Int?
+    /// Whether a reading is committed when recorded (the store), or held for a file at the end.
+    var committed = true
     var input = LineReader(fd: STDIN_FILENO)
     var screen: BedsideScreen?
     private var outcome: Outcome?
@@ -71,7 +73,7 @@ struct BedsideConsole {
             switch event {
             case .prompt(let text), .note(let text), .refused(let text): say(text)
             case .recorded(let reading):
-                say("Recorded \(reading.site.words): \(BedsideSession.describe(reading.state)) (reading \(reading.seq), saved).")
+                say("Recorded \(reading.site.words): \(BedsideSession.describe(reading.state)) (reading \(reading.seq)\(committed ? ", saved" : "")).")
             case .cuff(let request): device?.send(request)
             case .saved: outcome = .saved
             case .stopped: outcome = outcome ?? .quit
@@ -283,12 +285,11 @@ final class BedsideScreen {
             else if let rate = cuff.deflationRate { side[1] = "↓ \(rate) mmHg/s" }
             if cuff.tooFast { side[2] = "\u{1B}[1mDeflating too fast for Doppler: about 2–3 mmHg/s\u{1B}[0m" }
             for k in 0..<3 { lines.append((k == 1 ? "  Cuff  " : "        ") + big[k] + "  " + side[k]) }
-        } else {
-            let why = model.device == nil ? "no device" : (model.connection == "disconnected" ? "device disconnected"
-                                                             : model.connection == "silent" ? "device silent" : "no pressure from the device")
+        } else if model.device != nil {
+            let why = model.connection == "disconnected" ? "device disconnected" : model.connection == "silent" ? "device silent" : "no pressure from the device"
             lines += ["", "  Cuff  —  (\(why))", ""]
         }
-        lines.append("")
+        if model.device != nil { lines.append("") }
         lines.append("\u{1B}[1m" + fit(model.prompt ?? "") + "\u{1B}[0m")
         // Keys and the typed line at the bottom; the messages fill what is left.
         let keyLines = BedsideScreen.wrap("Keys: " + model.keys.joined(separator: " · "), width - 1)

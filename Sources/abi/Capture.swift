@@ -112,7 +112,6 @@ extension ABI {
                 do { try SerialPort(path: device.path, settings: device.profile.settings).close() }
                 catch { throw Failure(.unavailable, error.description) }
             }
-            let identity = device.map { DeviceIdentity(profile: $0.profile.name, port: $0.path) }
             if let device {
                 Terminal.error("abi capture: device \(device.profile.name) on \(device.path)" + (device.profile.measuresOnRequest ? " (automatic cuff: auto measures, Esc or s stops it)" : ""))
             }
@@ -120,52 +119,83 @@ extension ABI {
             // The patient, identified before anything is recorded; the exam: new, or the one to resume.
             let identified = try BedsidePatient.identify(db, id: patient, resume: resume, newPatient: newPatient, details: details,
                                                          interactive: interactive, examName: "capture")
-            let capture: Store.Capture
-            let storePlan: Store.CapturePlan
-            do {
-                if let open = identified.openExam {
-                    (capture, storePlan) = try db.resumeCapture(patient: identified.patient.id, device: identity, actor: actor)
-                    Terminal.error("abi capture: resuming exam \(capture.examId) of patient \(capture.patientId) (\(open.readings) readings so far)")
-                } else {
-                    storePlan = Store.CapturePlan(firstArm: Side(rawValue: firstArm)!, toes: toes)
-                    let details = ExamDetails(performedAt: DeviceClock.now(), indication: indication, operator: actor, position: position, restMinutes: restMinutes)
-                    capture = try db.beginCapture(identified.patient, details: details, plan: storePlan, device: identity, actor: actor)
-                    Terminal.error("abi capture: exam \(capture.examId) started for patient \(capture.patientId); every reading is saved as it is taken")
-                }
-            } catch { throw Failure(error) }
+            let details = ExamDetails(performedAt: DeviceClock.now(), indication: indication, operator: actor, position: position, restMinutes: restMinutes)
+            try StoredBedsideSession(db: db, command: "capture", actor: actor, identified: identified, details: details,
+                                     plan: Store.CapturePlan(firstArm: Side(rawValue: firstArm)!, toes: toes), dvt: dvtSides,
+                                     methods: methods.methods, device: device, readingTime: nil).run(stopFD: stop)
+        }
+    }
+}
 
-            let recorder: StoreRecorder
-            do { recorder = try StoreRecorder(store: db, capture: capture, plan: storePlan, actor: actor) } catch { throw Failure(error) }
-            // --dvt: the leg's signs are recorded first, so that a resumed session keeps the cuff off it too.
-            if !dvtSides.isEmpty {
-                var symptoms = recorder.symptoms ?? Symptoms()
-                for side in dvtSides { symptoms[side].answers[.swelling] = true; symptoms[side].answers[.warmth] = true }
-                do { try recorder.recordSymptoms(symptoms) } catch { throw Failure(.ioError, "\(error)") }
-            }
-            let plan = BedsideSession.Plan(firstArm: storePlan.firstArm, toes: storePlan.toes, dvt: dvtSides,
-                                           methods: methods.methods)
-            let engine = BedsideSession(recorder: recorder, plan: plan, device: device.map { BedsideSession.Device(profile: $0.profile, port: $0.path) },
-                                        clock: DeviceClock.milliseconds, timestamp: { DeviceClock.now().text })
+/// A bedside session recorded in the store (abi capture, and abi enter without -o): a new exam
+/// in progress or the patient's open one resumed, each reading committed as it is taken; saved as
+/// preliminary at the end, or left in progress to resume.
+struct StoredBedsideSession {
+    let db: Store
+    let command: String
+    let actor: String
+    let identified: BedsidePatient.Identified
+    let details: ExamDetails
+    let plan: Store.CapturePlan
+    let dvt: Set<Side>
+    let methods: BedsideSession.Methods
+    let device: (path: String, profile: DeviceProfile)?
+    /// The time stamp of every reading (an earlier exam typed in), else each one's own time.
+    let readingTime: String?
 
-            let deviceThread = device.map { CaptureDevice(path: $0.path, profile: $0.profile, store: db, capture: capture) }
-            deviceThread?.start()
-            defer { deviceThread?.stop() }
-
-            let restUntil = restMinutes.flatMap { $0 > 0 && recorder.readings.isEmpty ? DeviceClock.milliseconds() + $0 * 60_000 : nil }
-            var console = BedsideConsole(engine: engine, device: deviceThread, patient: identified.patient,
-                                         title: "capture, exam \(capture.examId)", restUntil: restUntil)
-            let outcome = try console.run(stopFD: stop)
-            let saved = outcome == .saved
-            do { try db.endCapture(capture, finished: saved, actor: actor) } catch { throw Failure(error) }
-            if saved {
-                let stored: Store.StoredExam
-                do { stored = try db.exam(capture.examId) } catch { throw Failure(error) }
-                Terminal.write(ResultSummary.text(stored.exam.result(options: stored.options)))
-                Terminal.error("abi capture: exam \(capture.examId) saved as preliminary (abi exams show \(capture.examId); sign with abi exams finalize \(capture.examId) --by NAME)")
+    func run(stopFD: Int32) throws(Failure) {
+        let identity = device.map { DeviceIdentity(profile: $0.profile.name, port: $0.path) }
+        let restMinutes = details.restMinutes
+        let capture: Store.Capture
+        let storePlan: Store.CapturePlan
+        do {
+            if let open = identified.openExam {
+                (capture, storePlan) = try db.resumeCapture(patient: identified.patient.id, device: identity, actor: actor)
+                Terminal.error("abi \(command): resuming exam \(capture.examId) of patient \(capture.patientId) (\(open.readings) readings so far)")
             } else {
-                Terminal.error("abi capture: stopped; every reading so far is saved. Continue with: abi capture --resume --patient \(capture.patientId)")
-                if outcome == .inputEnded { throw ExitCode(ExitStatus.dataError.rawValue) }
+                storePlan = plan
+                capture = try db.beginCapture(identified.patient, details: details, plan: storePlan, device: identity, actor: actor)
+                Terminal.error("abi \(command): exam \(capture.examId) started for patient \(capture.patientId); every reading is saved as it is taken")
             }
+        } catch { throw Failure(error) }
+
+        let recorder: StoreRecorder
+        do { recorder = try StoreRecorder(store: db, capture: capture, plan: storePlan, actor: actor) } catch { throw Failure(error) }
+        // --dvt: the leg's signs are recorded first, so that a resumed session keeps the cuff off it too.
+        if !dvt.isEmpty {
+            var symptoms = recorder.symptoms ?? Symptoms()
+            for side in dvt { symptoms[side].answers[.swelling] = true; symptoms[side].answers[.warmth] = true }
+            do { try recorder.recordSymptoms(symptoms) } catch { throw Failure(.ioError, "\(error)") }
+        }
+        let engine = BedsideSession(recorder: recorder, plan: BedsideSession.Plan(firstArm: storePlan.firstArm, toes: storePlan.toes, dvt: dvt, methods: methods), device: device.map { BedsideSession.Device(profile: $0.profile, port: $0.path) },
+                                    clock: DeviceClock.milliseconds, timestamp: { readingTime ?? DeviceClock.now().text })
+
+        let deviceThread = device.map { CaptureDevice(path: $0.path, profile: $0.profile, store: db, capture: capture) }
+        deviceThread?.start()
+        defer { deviceThread?.stop() }
+
+        let restUntil = restMinutes.flatMap { $0 > 0 && recorder.readings.isEmpty ? DeviceClock.milliseconds() + $0 * 60_000 : nil }
+        var console = BedsideConsole(engine: engine, device: deviceThread, patient: identified.patient,
+                                     title: "\(command), exam \(capture.examId)", restUntil: restUntil)
+        let outcome = try console.run(stopFD: stopFD)
+        let saved = outcome == .saved
+        do { try db.endCapture(capture, finished: saved, actor: actor) } catch { throw Failure(error) }
+        if saved {
+            let stored: Store.StoredExam
+            do { stored = try db.exam(capture.examId) } catch { throw Failure(error) }
+            let result = stored.exam.result(options: stored.options)
+            Terminal.write(ResultSummary.text(result))
+            // The comparison with the patient's prior exam (R18), at the bedside.
+            if let prior = stored.exam.mostRecentPrior {
+                let sides = [Side.right, .left].map { side in
+                    "\(side.word) \(result.leg(side).abi.map(Ratio.text) ?? "—") (was \(prior.abi(side).map(Ratio.text) ?? "—"))"
+                }
+                Terminal.write("Prior exam   \(prior.performedAt.datePart): ABI now " + sides.joined(separator: ", ") + "\n")
+            }
+            Terminal.error("abi \(command): exam \(capture.examId) saved as preliminary (abi exams show \(capture.examId); sign with abi exams finalize \(capture.examId) --by NAME)")
+        } else {
+            Terminal.error("abi \(command): stopped; every reading so far is saved. Continue with: abi \(command) --resume --patient \(capture.patientId)")
+            if outcome == .inputEnded { throw Failure(.dataError, "standard input ended before the sites were done") }
         }
     }
 }

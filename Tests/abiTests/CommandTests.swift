@@ -189,53 +189,76 @@ import Testing
 
     // MARK: abi enter
 
-    @Test("abi enter with piped answers writes a valid exam file, mode 0600, and shows the result")
+    @Test("abi enter -o: piped answers write a valid exam file, mode 0600, and show the result; per-site methods")
     func enter() throws {
         let dir = try CommandTests.temporaryDirectory()
-        let answers = ["r", "132/80", "110", "a", "n 250", "x", "wound dressing", "128", "80", "", "n"].joined(separator: "\n") + "\n"
+        let answers = ["132/80", "110", "a", "n 250", "x wound dressing", "128/80", "n", ""].joined(separator: "\n") + "\n"
         let run = try CommandTests.abi(["enter", "--patient", "MRN-0042", "-o", "exam.json", "--performed-at", "2026-11-26T09:30:00Z"],
                                        stdin: answers, in: dir)
         #expect(run.status == 0, "\(run.stderr)")
-        #expect(run.stdout.contains("Right posterior tibial (mmHg): 110"))
+        #expect(run.stderr.contains("Recorded right posterior tibial: 110 mmHg (reading 2)."))
         #expect(run.stdout.contains("0.83  abnormal, mild"))
-        #expect(run.stdout.contains("Saved the exam to exam.json"))
+        #expect(run.stderr.contains("saved the exam to exam.json"))
         let path = dir.appendingPathComponent("exam.json").path
         #expect(try CommandTests.mode(path) == 0o600)
         let calc = try CommandTests.abi(["calc", path])
         #expect(calc.status == 0)
         #expect(calc.stdout.contains("\"abi\": 0.83"))
+        let exam = try ExamFile.decode(Array(Data(contentsOf: URL(fileURLWithPath: path))))
+        #expect(exam.readings.map(\.method) == [.oscillometric, .doppler, .doppler, .doppler, nil, .oscillometric])
+        #expect(exam.readings.allSatisfy { $0.time == nil })  // an earlier exam: the readings carry no time of their own
 
         // An existing file is not replaced without --force, and the check comes before any question.
         let again = try CommandTests.abi(["enter", "--patient", "MRN-0042", "-o", "exam.json"], stdin: answers, in: dir)
         #expect(again.status == 73)
         #expect(again.stderr.contains("already exists"))
-        #expect(!again.stdout.contains("Patient"))
-        let forced = try CommandTests.abi(["enter", "--patient", "MRN-0042", "-o", "exam.json", "--force"], stdin: answers, in: dir)
+        #expect(!again.stderr.contains("Patient"))
+        let forced = try CommandTests.abi(["enter", "--patient", "MRN-0042", "-o", "exam.json", "--force", "--method", "manual-entry"], stdin: answers, in: dir)
         #expect(forced.status == 0)
         #expect(try CommandTests.mode(path) == 0o600)
+        let manual = try ExamFile.decode(Array(Data(contentsOf: URL(fileURLWithPath: path))))
+        #expect(manual.readings.first?.method == .manualEntry)
     }
 
-    @Test("abi enter names its default file from a sanitised patient id")
+    @Test("E1, E4 / rule 10: back and redo fix a typo before saving; a toe takes no diastolic; a number as a reason is questioned; no future date")
+    func enterCorrections() throws {
+        let dir = try CommandTests.temporaryDirectory()
+        let answers = ["130/80", "96", "back", "69", "120", "x 110", "x dressing", "118", "128/80", "90/60", "90", "95", "n", "r RB", "132/80", ""]
+        let run = try CommandTests.abi(["enter", "--patient", "MRN-7002", "--toes", "-o", "-"], stdin: answers.joined(separator: "\n") + "\n", in: dir)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr.contains("looks like a pressure") && run.stderr.contains("Only the arms take a diastolic"))
+        let exam = try ExamFile.decode(Array(run.stdout.utf8))
+        let latest = Dictionary(exam.readings.map { ($0.site, $0.state) }) { _, b in b }
+        #expect(latest[.rightPosteriorTibial]?.systolic == 69)
+        #expect(latest[.rightBrachial]?.systolic == 132)
+        #expect(latest[.rightToe] == .numeric(try NumericPressure(systolic: Pressure(mmHg: 90)!)))
+        #expect(exam.readings.first { $0.site == .rightToe }?.method == .ppg)
+        let future = try CommandTests.abi(["enter", "--patient", "P", "-o", "-", "--performed-at", "2030-01-01T09:00:00Z"], stdin: "")
+        #expect(future.status == 64 && future.stderr.contains("is in the future"))
+        let negative = try CommandTests.abi(["enter", "--patient", "P", "-o", "-", "--rest-minutes=-5"], stdin: "")
+        #expect(negative.status == 64 && negative.stderr.contains("out of range"), "\(negative.stderr)")
+    }
+
+    @Test("abi enter names an interrupted entry's file from a sanitised patient id")
     func enterDefaultName() throws {
         let dir = try CommandTests.temporaryDirectory()
-        let answers = ["../../etc/x", "r", "130", "120", "118", "110", "112", "128", "", "", "n"].joined(separator: "\n") + "\n"
-        let run = try CommandTests.abi(["enter", "--performed-at", "2026-11-26T09:30:00Z"], stdin: answers, in: dir)
+        let run = try CommandTests.abi(["enter", "--patient", "../../etc/x", "-o", "out.json"], stdin: "130\n120\nq\n", in: dir)
         #expect(run.status == 0, "\(run.stderr)")
         let files = try FileManager.default.contentsOfDirectory(atPath: dir.path)
-        #expect(files == ["etc_x-20261126-093000.exam.json"])
+        #expect(files == ["out.json.partial"])
         let exam = try ExamFile.decode(Array(Data(contentsOf: dir.appendingPathComponent(files[0]))))
         #expect(exam.patient.id == "../../etc/x")
     }
 
-    @Test("abi enter: input that ends early exits 65, keeps what was typed in a partial file; -o - prints the exam")
+    @Test("abi enter -o: input that ends early exits 65, keeps what was typed in a partial file; -o - prints the exam")
     func enterEndsEarly() throws {
         let dir = try CommandTests.temporaryDirectory()
-        let nothing = try CommandTests.abi(["enter", "--patient", "P", "-o", "exam.json"], stdin: "r\n", in: dir)
+        let nothing = try CommandTests.abi(["enter", "--patient", "P", "-o", "exam.json"], stdin: "", in: dir)
         #expect(nothing.status == 65)
         #expect(nothing.stderr.contains("nothing was entered"))
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).isEmpty)
 
-        let run = try CommandTests.abi(["enter", "--patient", "P", "-o", "exam.json"], stdin: "r\n130\n120\n", in: dir)
+        let run = try CommandTests.abi(["enter", "--patient", "P", "-o", "exam.json"], stdin: "130\n120\n", in: dir)
         #expect(run.status == 65)
         #expect(run.stderr.contains("input ended"))
         #expect(run.stderr.contains("the 2 readings entered were saved to exam.json.partial"))
@@ -245,12 +268,32 @@ import Testing
         let partial = try ExamFile.decode(Array(Data(contentsOf: URL(fileURLWithPath: partialPath))))
         #expect(partial.readings.map(\.state.systolic) == [130, 120])
 
-        let answers = ["r", "130", "120", "118", "110", "112", "128", "", "", "n"].joined(separator: "\n") + "\n"
+        // Input that ends after the sites saves (E3: an unanswered symptom question loses nothing).
+        let answers = ["130", "120", "118", "110", "112", "128", "y", "1"].joined(separator: "\n") + "\n"
         let out = try CommandTests.abi(["enter", "--patient", "P", "-o", "-"], stdin: answers, in: dir)
-        #expect(out.status == 0)
+        #expect(out.status == 0, "\(out.stderr)")
         let exam = try ExamFile.decode(Array(out.stdout.utf8))
         #expect(exam.readings.count == 6)
-        #expect(out.stderr.contains("Left brachial (mmHg): 128"))
+        #expect(exam.symptoms?.right.has(.restPain) == true)
+        #expect(out.stderr.contains("Recorded left brachial: 128 mmHg"))
+    }
+
+    @Test("E2, E3 / rule 10: abi enter stores the exam by default, with the patient's details and the prior comparison; quit keeps it in progress for --resume")
+    func enterIntoTheStore() throws {
+        let dir = try CommandTests.temporaryDirectory()
+        let db = dir.appendingPathComponent("abi.sqlite").path
+        let sample = CommandTests.packageDirectory.appendingPathComponent("samples/pad.exam.json").path
+        #expect(try CommandTests.abi(["exams", "import", sample, "--db", db]).status == 0)
+        #expect(try CommandTests.abi(["exams", "finalize", "1", "--by", "Dr A", "--db", db]).status == 0)
+        let first = try CommandTests.abi(["enter", "--patient", "DEMO-0002", "--db", db], stdin: "142/84\n60\nq\n")
+        #expect(first.status == 0 && first.stderr.contains("Patient: DEMO-0002 ·"), "\(first.stderr)")
+        #expect(first.stderr.contains("abi enter --resume --patient DEMO-0002"))
+        let rest = try CommandTests.abi(["enter", "--resume", "--patient", "DEMO-0002", "--db", db], stdin: "52\n118\n120\n138\nn\n\n")
+        #expect(rest.status == 0, "\(rest.stderr)")
+        #expect(rest.stdout.contains("ABI result for patient DEMO-0002"))
+        #expect(rest.stdout.contains("Prior exam   2026-") && rest.stdout.contains("right 0.42 (was "), "\(rest.stdout)")
+        let shown = try CommandTests.abi(["exams", "show", "2", "--format", "json", "--db", db])
+        #expect(shown.stdout.contains("\"status\": \"preliminary\""), "\(shown.stdout.prefix(300))")
     }
 
     // MARK: abi report

@@ -125,7 +125,7 @@ import Testing
         _ = try CommandTests.run(URL(fileURLWithPath: "/bin/dd"), ["if=/dev/zero", "of=\(disk)/fill", "bs=4k"])
         let export = try CommandTests.abi(["exams", "export", "1", "--db", db, "-o", s.dir.appendingPathComponent("e.json").path])
         #expect(export.status == 74 && export.stderr.contains("the disk is full"), "\(export.stderr)")
-        let answers = ["r", "132/80", "110", "a", "n 250", "x wound dressing", "128", "80", "", "n"].joined(separator: "\n") + "\n"
+        let answers = ["132/80", "110", "a", "n 250", "x wound dressing", "128/80", "n", ""].joined(separator: "\n") + "\n"
         let enter = try CommandTests.abi(["enter", "--patient", "P-1", "-o", disk + "/e.exam.json", "--performed-at", "2026-11-26T12:00:00Z"], stdin: answers)
         #expect(enter.status == 73)
         #expect(enter.stderr.components(separatedBy: "No space left on device").count == 2, "said once: \(enter.stderr)")

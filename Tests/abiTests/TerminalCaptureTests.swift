@@ -153,4 +153,25 @@ func spawnAndWait(_ arguments: [String]) -> Int32 {
         #expect(heard.contains("received abort (cuff deflated at"), "\(heard)")
         #expect(CaptureTests.readings(try CaptureTests.show(1, db: db)).isEmpty)
     }
+
+    @Test("E1, E3 / rule 10: abi enter on a terminal goes back to fix a typo; Ctrl-C keeps what was typed in progress, and --resume goes on")
+    func enterCtrlCKeeps() throws {
+        let dir = try CommandTests.temporaryDirectory()
+        let db = dir.appendingPathComponent("abi.sqlite").path
+        #expect(try CommandTests.run(CommandTests.binary, ["patients", "add", "TTY-4", "--name", "Ode, Ann", "--birth-date", "1939-09-09", "--db", db]).status == 0)
+        let tmux = try Tmux("ABI_DB=\(db) \(CommandTests.binary.path) enter --patient TTY-4", in: dir, width: 80, height: 24)
+        defer { tmux.close() }
+        #expect(tmux.waitFor("Now: right brachial"), "\(tmux.screen)")
+        try tmux.keys("130/80", "Enter", "96", "Enter")
+        #expect(tmux.waitFor("Now: right dorsalis pedis"), "\(tmux.screen)")
+        try tmux.keys("back", "Enter", "69", "Enter", "a", "Enter")
+        #expect(tmux.waitFor("Now: left posterior tibial"), "\(tmux.screen)")
+        try tmux.keys("C-c")
+        #expect(tmux.waitFor("every reading so far is saved"), "\(tmux.screen)")
+        let shown = try CaptureTests.show(1, db: db)
+        #expect(shown["status"] as? String == "in-progress")
+        #expect(CaptureTests.readings(shown).compactMap { $0["systolic"] as? Int } == [130, 96, 69])
+        let rest = try CommandTests.run(CommandTests.binary, ["enter", "--resume", "--patient", "TTY-4", "--db", db], stdin: "120\n118\n128\nn\n\n")
+        #expect(rest.status == 0 && rest.stdout.contains("0.53  abnormal, moderate"), "\(rest.stdout) \(rest.stderr)")
+    }
 }
