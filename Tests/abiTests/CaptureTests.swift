@@ -369,4 +369,31 @@ final class CaptureProcess: @unchecked Sendable {
                                         stdin: "130/80\n60\n58\n120\n118\n128/80\ny\n1 2 3\n\n\n\n\n\n\n\n\n")
         #expect(pain.status == 0 && pain.stdout.contains("clti-suspected"), "\(pain.stdout) \(pain.stderr)")
     }
+
+    @Test("C2, C3 / rules 2, 3: with the manometer unplugged a mark is refused; two marks in one deflation make one reading")
+    func marksNeedAFreshPressureOncePerInflation() throws {
+        let dir = try CommandTests.temporaryDirectory()
+        let db = dir.appendingPathComponent("abi.sqlite").path
+        let link = dir.appendingPathComponent("manometer").path
+        let (simulator, _) = try DeviceCommandTests.simulate("doppler-manometer", "unplug", link: link, seconds: 60)
+        defer { simulator.stop() }
+        let capture = try CaptureProcess(["capture", "--patient", "MARK-1"] + CaptureTests.newPatient + ["--port", link, "--profile", "doppler-manometer"], db: db)
+        defer { if capture.process.isRunning { capture.kill9() } }
+        #expect(capture.waitFor("Device disconnected — plug it back in", seconds: 10), "\(capture.stderr)")
+        capture.send("mark")
+        #expect(capture.waitFor("Not marked: the device is disconnected"), "\(capture.stderr)")
+        #expect(capture.waitFor("Device back", seconds: 10), "\(capture.stderr)")
+        // Marks until one is taken (not while the simulated cuff refills), then at once a second one.
+        var marked = false
+        for _ in 0..<40 where !marked {
+            capture.send("mark")
+            marked = capture.waitFor("(reading 1, saved)", seconds: 0.5)
+        }
+        #expect(marked, "\(capture.stderr)")
+        capture.send("mark")
+        #expect(capture.waitFor("this deflation was already marked at"), "\(capture.stderr)")
+        capture.send("quit")
+        #expect(capture.finish() == 0)
+        #expect(CaptureTests.readings(try CaptureTests.show(1, db: db)).count == 1)
+    }
 }
