@@ -129,6 +129,14 @@ extension Store {
         }
     }
 
+    /// The device of the exam's latest capture session that had one (a resumed capture goes on with it).
+    public func lastDevice(exam: Int64) throws(StoreError) -> DeviceIdentity? {
+        try read("reading the capture sessions") { db in
+            try Row.fetchOne(db, sql: "SELECT port, profile, deviceSerial FROM captureSessions WHERE examId = ? AND port IS NOT NULL ORDER BY id DESC LIMIT 1",
+                             arguments: [exam]).map { DeviceIdentity(profile: $0["profile"], serial: $0["deviceSerial"], port: $0["port"]) }
+        }
+    }
+
     /// Journals bytes received from the device, with their time, before they are decoded.
     public func journal(_ capture: Capture, port: String, at time: String, bytes: [UInt8]) throws(StoreError) {
         guard !bytes.isEmpty else { return }

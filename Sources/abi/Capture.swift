@@ -104,10 +104,23 @@ extension ABI {
             let stop = StopSignal.install()
             let interactive = Terminal.isTerminal(STDIN_FILENO)
 
+            // The patient, identified before anything is recorded; the exam: new, or the one to resume.
+            let identified = try BedsidePatient.identify(db, id: patient, resume: resume, newPatient: newPatient, details: details,
+                                                         interactive: interactive, examName: "capture")
+
             // The device, if any: chosen and opened now, so a wrong port fails before anything is recorded.
             var device: (path: String, profile: DeviceProfile)?
             if let port { device = (port, serial.apply(to: try ProfileArgument.load(try resolveProfile(port: port, option: profile, command: "abi capture")))) }
             if auto { device = try CaptureDevice.waitForBoundDevice(stopFD: stop) }
+            // A resumed capture goes on with the device it had, when that port is there.
+            if device == nil, let open = identified.openExam, let last = try? db.lastDevice(exam: open.id), let path = last.port {
+                if let name = profile ?? last.profile, Files.exists(path), let loaded = try? ProfileArgument.load(name) {
+                    device = (path, serial.apply(to: loaded))
+                    Terminal.error("abi capture: going on with the device of the earlier session (--port to choose another)")
+                } else {
+                    Terminal.error("abi capture: the earlier session's device (\(path)) is not there; going on without a device (--port to choose one)")
+                }
+            }
             if let device {
                 do { try SerialPort(path: device.path, settings: device.profile.settings).close() }
                 catch { throw Failure(.unavailable, error.description) }
@@ -116,9 +129,6 @@ extension ABI {
                 Terminal.error("abi capture: device \(device.profile.name) on \(device.path)" + (device.profile.measuresOnRequest ? " (automatic cuff: auto measures, Esc or s stops it)" : ""))
             }
 
-            // The patient, identified before anything is recorded; the exam: new, or the one to resume.
-            let identified = try BedsidePatient.identify(db, id: patient, resume: resume, newPatient: newPatient, details: details,
-                                                         interactive: interactive, examName: "capture")
             let details = ExamDetails(performedAt: DeviceClock.now(), indication: indication, operator: actor, position: position, restMinutes: restMinutes)
             try StoredBedsideSession(db: db, command: "capture", actor: actor, identified: identified, details: details,
                                      plan: Store.CapturePlan(firstArm: Side(rawValue: firstArm)!, toes: toes), dvt: dvtSides,

@@ -396,4 +396,24 @@ final class CaptureProcess: @unchecked Sendable {
         #expect(capture.finish() == 0)
         #expect(CaptureTests.readings(try CaptureTests.show(1, db: db)).count == 1)
     }
+
+    @Test("C10: --resume without --port goes on with the earlier session's device when its port is there")
+    func resumeKeepsTheDevice() throws {
+        let dir = try CommandTests.temporaryDirectory()
+        let db = dir.appendingPathComponent("abi.sqlite").path
+        let link = dir.appendingPathComponent("manometer").path
+        let (simulator, _) = try DeviceCommandTests.simulate("doppler-manometer", "normal", link: link, seconds: 60)
+        defer { simulator.stop() }
+        let first = try CommandTests.run(CommandTests.binary, ["capture", "--patient", "DEV-1", "--port", link, "--profile", "doppler-manometer", "--db", db]
+                                         + CaptureTests.newPatient, stdin: "130/80\nquit\n")
+        #expect(first.status == 0, "\(first.stderr)")
+        let second = try CaptureProcess(["capture", "--resume", "--patient", "DEV-1"], db: db)
+        defer { if second.process.isRunning { second.kill9() } }
+        #expect(second.waitFor("going on with the device of the earlier session"), "\(second.stderr)")
+        #expect(second.waitFor("(reading 2, saved)", seconds: 30), "\(second.stderr)")  // the manometer's MARK
+        second.send("quit")
+        #expect(second.finish() == 0)
+        let readings = CaptureTests.readings(try CaptureTests.show(1, db: db))
+        #expect((readings.last?["device"] as? [String: Any])?["profile"] as? String == "doppler-manometer")
+    }
 }
