@@ -523,6 +523,11 @@ public final class BedsideSession {
     /// Moves to what comes next: the next site (a DVT leg's sites recorded as not measured), the
     /// symptom step, or the review.
     private func advance(_ events: inout [BedsideEvent]) throws {
+        // Rule 1: whatever moves the session off a site (keep, next, a DVT leg's sites, the end of
+        // the sequence) stops an automatic measurement running there.
+        defer {
+            if let running = automaticAt, phase != .measuring || step.site != running { abortAutomatic(&events, because: "moving on") }
+        }
         while phase == .measuring {
             let step = self.step
             guard let site = step.site else {
@@ -610,7 +615,7 @@ public final class BedsideSession {
         var lines = ["Review before saving:"]
         for (site, reading) in sites {
             let value = reading.map { BedsideSession.describe($0.state) } ?? "—"
-            lines.append("  \(BedsideSession.code(site).padding(3)) \(site.words.padding(22)) \(value)")
+            lines.append("  \(BedsideSession.code(site).columnPadded(3)) \(site.words.columnPadded(22)) \(value)")
         }
         lines.append("Enter saves the exam; r SITE measures a site again (r RPT); q stops and keeps it in progress.")
         return lines.joined(separator: "\n")
@@ -739,5 +744,5 @@ extension String {
         return String(self[start...end])
     }
 
-    func padding(_ width: Int) -> String { count >= width ? self : self + String(repeating: " ", count: width - count) }
+    func columnPadded(_ width: Int) -> String { count >= width ? self : self + String(repeating: " ", count: width - count) }
 }

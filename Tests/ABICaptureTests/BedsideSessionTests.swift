@@ -125,6 +125,18 @@ import Testing
         #expect(b.readings.isEmpty)
     }
 
+    @Test("Rule 1 (found by the bedside fuzz target): keep at the R5 repeat while the cuff measures aborts it; its result does not land during the symptom step")
+    func keepAbortsTheAutomaticRepeat() throws {
+        let b = try Self.bench(device: Self.cuff)
+        for value in ["150/90", "120", "118", "120", "118", "130/80"] { try b.line(value) }
+        #expect(b.session.step == .repeatFirstArm(.rightBrachial))
+        try b.line("auto")
+        #expect(Self.aborts(try b.line("k")) == 1)
+        #expect(b.session.phase == .symptoms && b.session.automaticAt == nil)
+        _ = try b.bloodPressure(148, 88)
+        #expect(b.readings.count == 6)
+    }
+
     @Test("Rule 1: an unplug cuts off the automatic measurement; its result after the replug is not recorded")
     func unplugEndsTheAutomaticMeasurement() throws {
         let b = try Self.bench(device: Self.cuff)
