@@ -211,6 +211,15 @@ public final class BedsideSession {
     /// Starts (or resumes) the session: the first prompt.
     public func start() throws -> [BedsideEvent] {
         var events: [BedsideEvent] = []
+        // Rule 6: a DVT leg's signs (swelling, warmth) are recorded first, so that the flag is raised
+        // and a resumed session keeps the cuff off that leg too.
+        var symptoms = recorder.symptoms ?? Symptoms()
+        let unrecorded = plan.dvt.filter { !SymptomQuestions.hasDVTSigns(symptoms[$0]) }
+        if !unrecorded.isEmpty {
+            for side in unrecorded { symptoms[side].answers[.swelling] = true; symptoms[side].answers[.warmth] = true }
+            try recorder.recordSymptoms(symptoms)
+            events.append(.note("Suspected DVT of the \(unrecorded.count == 2 ? "right and left legs" : "\(unrecorded.first!.word) leg"): no cuff on it; swelling and warmth recorded."))
+        }
         try advance(&events)
         return events
     }

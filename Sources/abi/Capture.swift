@@ -171,12 +171,6 @@ struct StoredBedsideSession {
 
         let recorder: StoreRecorder
         do { recorder = try StoreRecorder(store: db, capture: capture, plan: storePlan, actor: actor) } catch { throw Failure(error) }
-        // --dvt: the leg's signs are recorded first, so that a resumed session keeps the cuff off it too.
-        if !dvt.isEmpty {
-            var symptoms = recorder.symptoms ?? Symptoms()
-            for side in dvt { symptoms[side].answers[.swelling] = true; symptoms[side].answers[.warmth] = true }
-            do { try recorder.recordSymptoms(symptoms) } catch { throw Failure(.ioError, "\(error)") }
-        }
         let engine = BedsideSession(recorder: recorder, plan: BedsideSession.Plan(firstArm: storePlan.firstArm, toes: storePlan.toes, dvt: dvt, methods: methods), device: device.map { BedsideSession.Device(profile: $0.profile, port: $0.path) },
                                     clock: DeviceClock.milliseconds, timestamp: { readingTime ?? DeviceClock.now().text })
 

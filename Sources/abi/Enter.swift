@@ -132,11 +132,6 @@ extension ABI {
             let person = try details.patient(id)
             Terminal.error("Patient: " + BedsidePatient.describe(person))
             let recorder = ExamFileRecorder(Exam(patient: person, details: exam, readings: []))
-            if !dvtSides.isEmpty {
-                var symptoms = Symptoms()
-                for side in dvtSides { symptoms[side].answers[.swelling] = true; symptoms[side].answers[.warmth] = true }
-                try recorder.recordSymptoms(symptoms)
-            }
             let engine = BedsideSession(recorder: recorder,
                                         plan: BedsideSession.Plan(firstArm: Side(rawValue: firstArm)!, toes: toes, dvt: dvtSides, methods: methods.methods),
                                         device: nil, clock: DeviceClock.milliseconds, timestamp: { readingTime ?? DeviceClock.now().text })

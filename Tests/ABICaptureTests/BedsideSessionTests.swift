@@ -272,6 +272,9 @@ import Testing
         #expect(Set(notMeasured) == [.rightPosteriorTibial, .rightDorsalisPedis, .leftPosteriorTibial, .leftDorsalisPedis, .rightToe, .leftToe])
         try b.line("n")
         #expect(Self.refused(try b.line("r LT"))?.contains("suspected DVT") == true)
+        // The signs are recorded, so the result raises the flag.
+        #expect(b.recorder.symptoms?.left.has(.swelling) == true && b.recorder.symptoms?.right.has(.warmth) == true)
+        #expect(b.recorder.exam.result().flags.contains { $0.code == .suspectedDVT })
     }
 
     @Test("Rule 8: the symptom step records signs per leg, claudication with its walking distance, wounds, toe colour, onset, back pain and Wells")
