@@ -54,7 +54,7 @@ public struct SymptomQuestions: Sendable {
 
     /// What is shown before a question, once (the numbered signs before the first leg).
     public var preamble: String? {
-        if case .signs(.right) = queue.first { return "Signs: " + SymptomQuestions.signList }
+        if case .signs = queue.first { return "Signs: " + SymptomQuestions.signList }
         return nil
     }
 

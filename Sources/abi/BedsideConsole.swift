@@ -53,6 +53,7 @@ struct BedsideConsole {
                 present(engine.interrupt())
                 return .interrupted
             case .line(let line, let typedAt):
+                screen?.message("> " + line)  // what was typed stays readable above its answer
                 try step { try engine.handle(line: line, typedAt: typedAt) }
             case .device(let reading):
                 try step { try engine.handle(reading) }
@@ -238,7 +239,7 @@ final class BedsideScreen {
             automaticAt = engine.automaticAt
             cuff = engine.cuff
             connection = engine.connection
-            prompt = engine.question ?? engine.site.map { "Now: \($0.words)" + (engine.revisit?.afterError == true ? " (retest after the device error)" : "") }
+            prompt = engine.question ?? (engine.phase == .review ? "Review: every site is shown above. Enter saves; r SITE measures one again" : nil) ?? engine.site.map { "Now: \($0.words)" + (engine.revisit?.afterError == true ? " (retest after the device error)" : "") }
             keys = engine.keys
             if let restUntil, engine.recorder.readings.isEmpty {
                 let left = max(0, restUntil - DeviceClock.milliseconds()) / 1000
