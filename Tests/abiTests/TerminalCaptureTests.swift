@@ -174,4 +174,23 @@ func spawnAndWait(_ arguments: [String]) -> Int32 {
         let rest = try CommandTests.run(CommandTests.binary, ["enter", "--resume", "--patient", "TTY-4", "--db", db], stdin: "120\n118\n128\nn\n\n")
         #expect(rest.status == 0 && rest.stdout.contains("0.53  abnormal, moderate"), "\(rest.stdout) \(rest.stderr)")
     }
+
+    @Test("C4 / rule 4: on a terminal, a value begun at one site is not recorded after the manometer's MARK moved the session on")
+    func typedValueKeepsItsSite() throws {
+        let dir = try CommandTests.temporaryDirectory()
+        let db = dir.appendingPathComponent("abi.sqlite").path
+        #expect(try CommandTests.run(CommandTests.binary, ["patients", "add", "TTY-5", "--name", "Typ, Ist", "--birth-date", "1951-05-05", "--db", db]).status == 0)
+        let (simulator, port) = try DeviceCommandTests.simulate("doppler-manometer", "normal", seconds: 60)
+        defer { simulator.stop() }
+        let tmux = try Tmux("ABI_DB=\(db) \(CommandTests.binary.path) capture --patient TTY-5 --port \(port) --profile doppler-manometer", in: dir)
+        defer { tmux.close() }
+        #expect(tmux.waitFor("Now: right brachial"), "\(tmux.screen)")
+        try tmux.keys("1")  // the operator starts typing at the right brachial…
+        #expect(tmux.waitFor("Recorded right brachial: 128 mmHg (reading 1, saved)", seconds: 25), "\(tmux.screen)")  // …the MARK comes
+        try tmux.keys("18", "Enter")
+        #expect(tmux.waitFor("Not recorded: you began typing at the right brachial"), "\(tmux.screen)")
+        try tmux.keys("q", "Enter")
+        #expect(tmux.waitFor("stopped; every reading so far is saved"), "\(tmux.screen)")
+        #expect(CaptureTests.readings(try CaptureTests.show(1, db: db)).count == 1)
+    }
 }
