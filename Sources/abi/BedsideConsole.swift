@@ -13,7 +13,7 @@ import Glibc
 /// It holds no sequencing or clinical rule: those are the session's.
 struct BedsideConsole {
     let engine: BedsideSession
-    let device: CaptureDevice?
+    let device: BedsideDevice?
     let patient: Patient
     let title: String
     /// When the rest before the first site ends (monotonic ms), for the countdown.
@@ -26,7 +26,7 @@ struct BedsideConsole {
 
     enum Outcome: Equatable { case saved, quit, interrupted, inputEnded }
 
-    init(engine: BedsideSession, device: CaptureDevice?, patient: Patient, title: String, restUntil: Int?) {
+    init(engine: BedsideSession, device: BedsideDevice?, patient: Patient, title: String, restUntil: Int?) {
         self.engine = engine
         self.device = device
         self.patient = patient
@@ -105,6 +105,7 @@ struct BedsideConsole {
         while true {
             if let screen, let line = screen.nextLine() { return .line(line.text, typedAt: line.site) }
             if screen == nil, let line = input.nextBufferedLine() { return .line(line, typedAt: nil) }
+            if let problem = device?.takeProblem() { say("The device's port: \(problem)") }
             if let reading = device?.take() { return .device(reading) }
             if screen == nil && input.ended && (device == nil || engine.phase != .measuring) { return .tick }
             if let failure = device?.journalFailure { throw Failure(.ioError, "cannot journal the device's bytes: \(failure)") }
@@ -230,7 +231,7 @@ final class BedsideScreen {
         var keys: [String]
         var rest: String?
 
-        init(engine: BedsideSession, device: CaptureDevice?, patient: Patient, title: String, restUntil: Int?) {
+        init(engine: BedsideSession, device: BedsideDevice?, patient: Patient, title: String, restUntil: Int?) {
             self.title = title
             self.patient = BedsidePatient.describe(patient)
             self.device = device.map { $0.profile.name }

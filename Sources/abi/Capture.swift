@@ -174,7 +174,7 @@ struct StoredBedsideSession {
         let engine = BedsideSession(recorder: recorder, plan: BedsideSession.Plan(firstArm: storePlan.firstArm, toes: storePlan.toes, dvt: dvt, methods: methods), device: device.map { BedsideSession.Device(profile: $0.profile, port: $0.path) },
                                     clock: DeviceClock.milliseconds, timestamp: { readingTime ?? DeviceClock.now().text })
 
-        let deviceThread = device.map { CaptureDevice(path: $0.path, profile: $0.profile, store: db, capture: capture) }
+        let deviceThread = device.map { BedsideDevice(path: $0.path, profile: $0.profile, store: db, capture: capture) }
         deviceThread?.start()
         defer { deviceThread?.stop() }
 
@@ -375,101 +375,8 @@ struct LineReader {
     }
 }
 
-/// The device of a capture, read on its own thread: its bytes go to the store's journal before
-/// they are decoded; its readings wait in a queue for the conversation, which a pipe wakes.
-final class CaptureDevice: @unchecked Sendable {
-    let path: String
-    let profile: DeviceProfile
-    let identity: DeviceIdentity
-    private let store: Store
-    private let capture: Store.Capture
-    private let lock = NSLock()
-    private var queue: [DeviceReading] = []
-    private var connection = "connecting"
-    private var failure: String?
-    private let wake: [Int32]
-    private let control: [Int32]
-    private let stopPipe: [Int32]
-    private var thread: Thread?
-
-    init(path: String, profile: DeviceProfile, store: Store, capture: Store.Capture) {
-        self.path = path
-        self.profile = profile
-        self.store = store
-        self.capture = capture
-        identity = DeviceIdentity(profile: profile.name, port: path)
-        func makePipe() -> [Int32] {
-            var fds: [Int32] = [-1, -1]
-            _ = pipe(&fds)
-            for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC); _ = fcntl(fd, F_SETFL, O_NONBLOCK) }
-            return fds
-        }
-        wake = makePipe()
-        control = makePipe()
-        stopPipe = makePipe()
-    }
-
-    var wakeFD: Int32 { wake[0] }
-    var state: String { lock.withLock { connection } }
-    var journalFailure: String? { lock.withLock { failure } }
-
-    func take() -> DeviceReading? {
-        lock.withLock { queue.isEmpty ? nil : queue.removeFirst() }
-    }
-
-    func drainWake() {
-        var bytes = [UInt8](repeating: 0, count: 64)
-        while read(wake[0], &bytes, bytes.count) > 0 {}
-    }
-
-    /// Asks the device to start or stop a measurement (an automatic cuff).
-    func send(_ request: DeviceControl) {
-        var byte = request.rawValue
-        _ = write(control[1], &byte, 1)
-    }
-
-    func start() {
-        let journal = StoreJournal(store: store, capture: capture, port: path) { [weak self] message in
-            self?.lock.withLock { self?.failure = message }
-        }
-        let thread = Thread { [self] in
-            let session = PortSession(path: path, profile: profile, rawLog: journal, monitor: try? DeviceMonitor())
-            session.startsMeasuring = false
-            do {
-                _ = try session.run(stopFD: stopPipe[0], controlFD: control[0]) { reading in
-                    self.lock.withLock {
-                        switch reading.content {
-                        case .event(let e): self.connection = e.rawValue
-                        default: break
-                        }
-                        self.queue.append(reading)
-                    }
-                    var byte: UInt8 = 1
-                    _ = Glibc.write(self.wake[1], &byte, 1)
-                    return true
-                }
-            } catch {
-                self.lock.withLock {
-                    self.connection = "unavailable"
-                    self.failure = nil
-                    self.queue.append(DeviceReading(time: DeviceClock.now(), profile: self.profile.name, port: self.path, content: .event(.disconnected)))
-                }
-                Terminal.error("abi capture: \(error)")
-                var byte: UInt8 = 1
-                _ = Glibc.write(self.wake[1], &byte, 1)
-            }
-        }
-        self.thread = thread
-        thread.start()
-    }
-
-    func stop() {
-        var byte: UInt8 = 1
-        _ = write(stopPipe[1], &byte, 1)
-        // Give the reader a moment to close the port (restoring its settings).
-        for _ in 0..<50 where thread?.isFinished == false { usleep(10_000) }
-    }
-
+/// Finding the device of a capture (`--auto`).
+enum CaptureDevice {
     /// The bound device that is plugged in, or the first one plugged in while waiting.
     static func waitForBoundDevice(stopFD: Int32) throws(Failure) -> (path: String, profile: DeviceProfile) {
         let monitor: DeviceMonitor
@@ -491,26 +398,3 @@ final class CaptureDevice: @unchecked Sendable {
     }
 }
 
-/// Journals device bytes into the store (one committed row per chunk).
-final class StoreJournal: ByteJournal, @unchecked Sendable {
-    let store: Store
-    let capture: Store.Capture
-    let port: String
-    let failed: (String) -> Void
-
-    init(store: Store, capture: Store.Capture, port: String, failed: @escaping (String) -> Void) {
-        self.store = store
-        self.capture = capture
-        self.port = port
-        self.failed = failed
-    }
-
-    func record(_ bytes: UnsafeBufferPointer<UInt8>, at time: Timestamp) throws {
-        do { try store.journal(capture, port: port, at: time.text, bytes: Array(bytes)) } catch {
-            failed(error.message)
-            throw error
-        }
-    }
-
-    func note(_ text: String) throws {}
-}
