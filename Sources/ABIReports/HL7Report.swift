@@ -65,7 +65,7 @@ public enum HL7Report {
             if let ex = leg.exercise { add("NM", "ABI-EX^Post-exercise ABI^L", side, Ratio.text(ex.abi), "{ratio}^^UCUM") }
         }
         for flag in result.flags {
-            add("ST", "FLAG^\(e(flag.code.rawValue))^L", flag.side?.rawValue ?? "patient", e("\(flag.level.rawValue.uppercased()): \(flag.message)"), "")
+            add("TX", "FLAG^\(e(flag.code.rawValue))^L", flag.side?.rawValue ?? "patient", e("\(flag.level.rawValue.uppercased()): \(flag.message)"), "")
         }
         add("ST", "RULES^Rule set^L", "", e(result.options.description), "")
         segments += obx

@@ -351,6 +351,7 @@ import Testing
         #expect(change(80, prior: 95).map(\.level) == [.info])  // 0.15
         #expect(change(79, prior: 95).map(\.level) == [.warning])  // 0.16
         #expect(change(104, prior: 95).map(\.level) == [.info])  // a rise counts too
+        #expect(change(111, prior: 95).map(\.level) == [.info])  // v2: a rise of 0.16 is good news, info (v1: warning)
         #expect(change(85, prior: 95, diabetes: true).isEmpty)  // 0.10 ≤ 0.11
         #expect(change(83, prior: 95, diabetes: true).map(\.level) == [.info])
         let message = change(79, prior: 95).first?.message ?? ""
@@ -405,7 +406,7 @@ import Testing
         #expect(wellsLow.flags(.suspectedDVT).isEmpty)
     }
 
-    @Test("Flags: CLTI suspected needs PAD evidence and a clinical sign",
+    @Test("Flags v2: CLTI suspected from tissue loss needs any PAD evidence",
           arguments: [
             (standardExam(rightArm: mmHg(100), rightPT: mmHg(85), rightDP: mmHg(80)), true),   // ABI 0.85
             (standardExam(extra: [(.rightToe, mmHg(29))]), true),                               // toe < 30
@@ -414,8 +415,8 @@ import Testing
             (standardExam(rightPT: .absent, rightDP: .absent), true),                           // status absent
             (standardExam(), false),                                                             // no PAD evidence
           ])
-    func clti(_ exam: Exam, _ flagged: Bool) {
-        for sign in [LegSymptoms(answers: [.restPain: true]), LegSymptoms(woundWeeks: ExactDecimal(2)), LegSymptoms(answers: [.gangrene: true])] {
+    func cltiTissueLoss(_ exam: Exam, _ flagged: Bool) {
+        for sign in [LegSymptoms(woundWeeks: ExactDecimal(2)), LegSymptoms(answers: [.gangrene: true])] {
             var e = exam
             e.symptoms = Symptoms(right: sign)
             #expect(e.result().flags(.cltiSuspected).map(\.side) == (flagged ? [.right] : []))
@@ -423,6 +424,70 @@ import Testing
         var notYet = exam
         notYet.symptoms = Symptoms(right: LegSymptoms(answers: [.restPain: false], woundWeeks: ExactDecimal(significand: 19, scale: 1)))
         #expect(notYet.result().flags(.cltiSuspected).isEmpty)
+    }
+
+    @Test("Flags v2: rest pain is CLTI only with ischemia in the range of rest pain (ankle < 50, ABI < 0.40, toe < 30 or absent, no signal); otherwise rest-pain-without-severe-ischemia",
+          arguments: [
+            (standardExam(rightArm: mmHg(100), rightPT: mmHg(85), rightDP: mmHg(80)), false),  // ABI 0.85: v1 flagged it
+            (standardExam(rightArm: mmHg(130), rightPT: mmHg(50), rightDP: mmHg(45)), false),  // ankle 50, ABI 0.38 → flagged by ABI
+            (standardExam(extra: [(.rightToe, mmHg(30))]), false),                              // toe 30: not below 30
+            (standardExam(extra: [(.rightToe, mmHg(29))]), true),                               // toe 29
+            (standardExam(extra: [(.rightToe, .absent)]), true),                                // toe absent
+            (standardExam(extra: [(.rightToe, mmHg(70))]), false),                              // TBI 0.58 alone
+            (standardExam(rightPT: .absent, rightDP: .absent), true),                           // no ankle signal
+          ])
+    func cltiRestPain(_ exam: Exam, _ inRange: Bool) {
+        var e = exam
+        e.symptoms = Symptoms(right: LegSymptoms(answers: [.restPain: true]))
+        let result = e.result()
+        let abiLow = (result.right.abi ?? 100) < 40
+        #expect(result.flags(.cltiSuspected).map(\.side) == (inRange || abiLow ? [.right] : []))
+        #expect(result.flags(.restPainWithoutSevereIschemia).map(\.side) == (inRange || abiLow ? [] : [.right]))
+        #expect(result.flags(.restPainWithoutSevereIschemia).allSatisfy { $0.level == .info })
+    }
+
+    @Test("Flags v2: rest pain at the boundaries: ankle 49 and ABI 0.39 are in the range, 50 and 0.40 are not")
+    func restPainBoundaries() {
+        func clti(_ arm: Int, _ ankle: Int) -> Bool {
+            var e = standardExam(rightArm: mmHg(arm), rightPT: mmHg(ankle), rightDP: mmHg(ankle), leftArm: mmHg(arm - 2))
+            e.symptoms = Symptoms(right: LegSymptoms(answers: [.restPain: true]))
+            return !e.result().flags(.cltiSuspected).isEmpty
+        }
+        #expect(clti(100, 49))        // ankle 49 (ABI 0.49)
+        #expect(!clti(100, 50))       // ankle 50, ABI 0.50
+        #expect(clti(200, 78))        // ABI 0.39, ankle 78
+        #expect(!clti(200, 80))       // ABI 0.40
+        // A leg with no measure at all (no ankle pressure, no toe) gets neither flag.
+        var none = standardExam(rightPT: .notMeasured(reason: "dressing"), rightDP: .notMeasured(reason: "dressing"))
+        none.symptoms = Symptoms(right: LegSymptoms(answers: [.restPain: true]))
+        #expect(none.result().flags(.cltiSuspected).isEmpty && none.result().flags(.restPainWithoutSevereIschemia).isEmpty)
+    }
+
+    @Test("Flags v2: single-arm-brachial when exactly one arm has a pressure, on the arm measured")
+    func singleArm() {
+        let one = standardExam(leftArm: .notMeasured(reason: "mastectomy")).result()
+        #expect(one.flags(.singleArmBrachial).map(\.side) == [.right])
+        #expect(one.flags(.singleArmBrachial).first?.message.contains("mastectomy") == true)
+        #expect(standardExam().result().flags(.singleArmBrachial).isEmpty)
+        let neither = standardExam(rightArm: .absent, leftArm: .notMeasured(reason: "fistula")).result()
+        #expect(neither.flags(.singleArmBrachial).isEmpty && !neither.flags(.noBrachialPressure).isEmpty)
+    }
+
+    @Test("Flags v2: toe-pressure-implausible above the brachial pressure (TBI above 1.00), not at it")
+    func toeImplausible() {
+        #expect(standardExam(extra: [(.rightToe, mmHg(120))]).result().flags(.toePressureImplausible).isEmpty)  // B 120
+        let above = standardExam(extra: [(.rightToe, mmHg(121)), (.leftToe, mmHg(90))]).result()
+        #expect(above.flags(.toePressureImplausible).map(\.side) == [.right])
+        #expect(above.flags(.toePressureImplausible).allSatisfy { $0.level == .warning })
+    }
+
+    @Test("Flags v2: incomplete-exam for a site of the sequence with no reading at all, one per side; a reason counts as recorded")
+    func incompleteExam() {
+        let missing = makeExam([(.rightBrachial, mmHg(120)), (.rightPosteriorTibial, mmHg(110)), (.leftPosteriorTibial, mmHg(112)), (.leftDorsalisPedis, mmHg(100))])
+        #expect(missing.result().flags(.incompleteExam).map(\.side) == [.right, .left])  // right DP; left brachial
+        #expect(missing.result().flags(.incompleteExam).first?.message.contains("right dorsalis pedis") == true)
+        let reasons = standardExam(rightDP: .notMeasured(reason: "wound dressing"), leftArm: .notMeasured(reason: "fistula"))
+        #expect(reasons.result().flags(.incompleteExam).isEmpty)
     }
 
     @Test("Flags: device error at an ankle artery suggests retesting with Doppler")

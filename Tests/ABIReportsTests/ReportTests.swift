@@ -137,7 +137,7 @@ import FoundationXML
                 if let tbi = leg.tbi { #expect(text.contains(Ratio.text(tbi))) }
             }
             for flag in report.result.flags { #expect(text.contains(flag.code.rawValue)) }
-            #expect(text.contains("Rules: acc-aha-2016 v1, ankle=higher, severity=common"))
+            #expect(text.contains("Rules: acc-aha-2016 v\(RuleSet.version), ankle=higher, severity=common"))
 
             let rows = ReportTests.parseCSV(CSVReport.headerLine + CSVReport.rows(report))
             #expect(rows.count == 3)

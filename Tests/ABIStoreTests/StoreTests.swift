@@ -465,7 +465,7 @@ import Testing
         #expect(added.sorted() == ["BED-1", "DEMO-0001"])
     }
 
-    @Test("History applies R18 against the exam before: 0.08, or 0.11 with diabetes; warning beyond 0.15")
+    @Test("History applies R18 against the exam before: 0.08, or 0.11 with diabetes; a fall beyond 0.15 is a warning, a rise is info (v2)")
     func history() throws {
         let store = try StoreTests.newStore()
         func exam(_ day: Int, rightAnkle: Int, diabetes: Bool) -> Exam {
@@ -475,12 +475,13 @@ import Testing
                         readings: [Reading(site: .rightBrachial, seq: 1, state: .numeric(brachial)), r(.rightPosteriorTibial, 2, rightAnkle), r(.rightDorsalisPedis, 3, rightAnkle),
                                    r(.leftPosteriorTibial, 4, 100), r(.leftDorsalisPedis, 5, 100), r(.leftBrachial, 6, 100)])
         }
-        // Right ABI: 1.00, 0.92 (−0.08: within), 0.83 (−0.09: beyond 0.08), 1.00 (+0.17: warning).
+        // Right ABI: 1.00, 0.92 (−0.08: within), 0.83 (−0.09: beyond 0.08), 1.00 (+0.17: a rise, info), 0.83 (−0.17: warning).
         _ = try store.importExams([exam(1, rightAnkle: 100, diabetes: false), exam(2, rightAnkle: 92, diabetes: false),
-                                   exam(3, rightAnkle: 83, diabetes: false), exam(4, rightAnkle: 100, diabetes: false)], actor: "test")
+                                   exam(3, rightAnkle: 83, diabetes: false), exam(4, rightAnkle: 100, diabetes: false),
+                                   exam(5, rightAnkle: 83, diabetes: false)], actor: "test")
         let (_, entries) = try store.history(patient: "H-1")
-        #expect(entries.map(\.rightAbi) == [100, 92, 83, 100])
-        #expect(entries.map { $0.changes.map(\.level) } == [[], [], [.info], [.warning]])
+        #expect(entries.map(\.rightAbi) == [100, 92, 83, 100, 83])
+        #expect(entries.map { $0.changes.map(\.level) } == [[], [], [.info], [.info], [.warning]])
         #expect(entries[2].changes.first?.side == .right && entries[2].changes.first?.code == .abiChange)
         // The same history with diabetes: 0.09 is within 0.11.
         let diabetic = try StoreTests.newStore()

@@ -363,9 +363,9 @@ final class CaptureProcess: @unchecked Sendable {
         #expect(symptoms?["wellsScore"] as? Int == 3)
         #expect((symptoms?["left"] as? [String: Any])?["swelling"] as? Bool == true)
 
-        // A rest-pain answer in the symptom step gives the urgent CLTI flag with an abnormal ABI.
+        // A rest-pain answer in the symptom step gives the urgent CLTI flag with an ankle pressure below 50 (v2).
         let pain = try CommandTests.run(CommandTests.binary, ["capture", "--patient", "CLTI-1", "--db", db] + CaptureTests.newPatient,
-                                        stdin: "130/80\n60\n58\n120\n118\n128/80\ny\n1 2 3\n\n\n\n\n\n\n\n\n")
+                                        stdin: "130/80\n45\n40\n120\n118\n128/80\ny\n1 2 3\n\n\n\n\n\n\n\n\n")
         #expect(pain.status == 0 && pain.stdout.contains("clti-suspected"), "\(pain.stdout) \(pain.stderr)")
     }
 

@@ -76,7 +76,7 @@ import Testing
     func calcText() throws {
         let run = try CommandTests.abi(["calc", "--format", "text", CommandTests.vectors.appendingPathComponent("v08-severe-clti-range.exam.json").path])
         #expect(run.status == 0)
-        #expect(run.stdout.contains("Rules: acc-aha-2016 v1, ankle=higher, severity=common"))
+        #expect(run.stdout.contains("Rules: acc-aha-2016 v2, ankle=higher, severity=common"))
         #expect(run.stdout.contains("0.35  abnormal, severe"))
         #expect(run.stdout.contains("ischemia grade 3"))
         #expect(run.stdout.contains("URGENT    ankle-pressure-below-50"))

@@ -110,6 +110,8 @@ public enum FlagCode: String, Sendable, CaseIterable, Hashable {
     case anklePressureBelow50 = "ankle-pressure-below-50"
     case toePressureBelow30 = "toe-pressure-below-30"
     case abiBelow040 = "abi-below-0.40"
+    case toePressureImplausible = "toe-pressure-implausible"
+    case incompleteExam = "incomplete-exam"
     case noncompressibleNeedsTBI = "noncompressible-needs-tbi"
     case deviceErrorPossiblePAD = "device-error-possible-pad"
     case interArmDifference = "inter-arm-difference"
@@ -117,6 +119,8 @@ public enum FlagCode: String, Sendable, CaseIterable, Hashable {
     case noBrachialPressure = "no-brachial-pressure"
     case abiChange = "abi-change"
     case exercisePositive = "exercise-positive"
+    case restPainWithoutSevereIschemia = "rest-pain-without-severe-ischemia"
+    case singleArmBrachial = "single-arm-brachial"
 }
 
 /// A red flag or warning raised by the rules.

@@ -54,7 +54,8 @@ struct FlagRules {
                               "Limb at risk, \(legWords): \(listed(atRisk)). Urgent vascular assessment."))
         }
 
-        // CLTI suspected: PAD evidence together with rest pain, a wound of 2 weeks or more, or gangrene.
+        // CLTI suspected (v2, GVG): tissue loss with any PAD evidence, or rest pain with ischemia
+        // in the range of rest pain. Rest pain outside that range points elsewhere (info).
         var evidence: [String] = []
         if leg.category == .abnormal, let abi = leg.abi { evidence.append("ABI \(Ratio.text(abi))") }
         if leg.tbiAbnormal == true, let tbi = leg.tbi { evidence.append("TBI \(Ratio.text(tbi))") }
@@ -62,13 +63,25 @@ struct FlagRules {
         if let toe = leg.toePressure, toe < 30 { evidence.append("toe pressure \(toe) mmHg") }
         if leg.toeAbsent { evidence.append("no toe signal") }
         if leg.status == .absent { evidence.append("no ankle signal") }
-        var clinical: [String] = []
-        if symptoms.has(.restPain) { clinical.append("rest pain") }
-        if symptoms.hasNonHealingWound, let weeks = symptoms.woundWeeks { clinical.append("a wound open \(weeks) weeks") }
-        if symptoms.has(.gangrene) { clinical.append("gangrene") }
-        if !evidence.isEmpty && !clinical.isEmpty {
+        var restPainRange: [String] = []
+        if leg.status == .absent { restPainRange.append("no ankle signal") }
+        if leg.perfusionMeasuresUsable, let a = leg.anklePressure, a < 50 { restPainRange.append("ankle pressure \(a) mmHg") }
+        if leg.perfusionMeasuresUsable, let abi = leg.abi, abi < 40 { restPainRange.append("ABI \(Ratio.text(abi))") }
+        if let toe = leg.toePressure, toe < 30 { restPainRange.append("toe pressure \(toe) mmHg") }
+        if leg.toeAbsent { restPainRange.append("no toe signal") }
+        var tissueLoss: [String] = []
+        if symptoms.hasNonHealingWound, let weeks = symptoms.woundWeeks { tissueLoss.append("a wound open \(weeks) weeks") }
+        if symptoms.has(.gangrene) { tissueLoss.append("gangrene") }
+        let restPain = symptoms.has(.restPain)
+        if !tissueLoss.isEmpty && !evidence.isEmpty {
             flags.append(Flag(.cltiSuspected, .urgent, side: side,
-                              "Suspected chronic limb-threatening ischemia, \(legWords): \(listed(evidence)), together with \(listed(clinical)). Urgent vascular referral."))
+                              "Suspected chronic limb-threatening ischemia, \(legWords): \(listed(tissueLoss)) with \(listed(evidence))\(restPain ? ", and rest pain" : ""). Urgent vascular referral."))
+        } else if restPain && !restPainRange.isEmpty {
+            flags.append(Flag(.cltiSuspected, .urgent, side: side,
+                              "Suspected chronic limb-threatening ischemia, \(legWords): rest pain with \(listed(restPainRange)), in the range of ischemic rest pain. Urgent vascular referral."))
+        } else if restPain, (leg.status == .ok && leg.perfusionMeasuresUsable && leg.anklePressure != nil) || leg.toePressure != nil || leg.toeAbsent {
+            flags.append(Flag(.restPainWithoutSevereIschemia, .info, side: side,
+                              "Rest pain, \(legWords), without pressures in the range of ischemic rest pain: consider nerve-root compression, neuropathy, night cramps or restless legs\(leg.toePressure == nil ? "; measure the toe pressure" : "")."))
         }
 
         if leg.status == .absent {
@@ -89,6 +102,15 @@ struct FlagRules {
         if leg.perfusionMeasuresUsable, let abi = leg.abi, abi < 40 {
             flags.append(Flag(.abiBelow040, .urgent, side: side,
                               "\(side.capitalized) ABI \(Ratio.text(abi)), below 0.40: severe ischemia."))
+        }
+        if let toe = leg.toePressure, let b = brachial.used, toe > b {
+            flags.append(Flag(.toePressureImplausible, .warning, side: side,
+                              "\(side.capitalized) toe pressure \(toe) mmHg is above the brachial pressure \(b) mmHg (TBI above 1.00): re-measure; calcified digital arteries or a measurement error."))
+        }
+        let missing = MeasuringSequence(firstArm: .right).sites.filter { $0.side == side && sites[$0] == nil }
+        if !missing.isEmpty {
+            flags.append(Flag(.incompleteExam, .warning, side: side,
+                              "Incomplete exam, \(side.word) side: no reading at the \(listed(missing.map(\.words))), not even \"not measured\" with a reason. Measure it, or record why not."))
         }
         if leg.category == .noncompressible {
             switch sites[.toe(side)]?.state {
@@ -145,6 +167,11 @@ struct FlagRules {
             flags.append(Flag(.firstArmRepeatRequired, .warning, side: side,
                               "The first arm measured (\(side.word), \(firstValue) mmHg) read more than 10 mmHg above the \(side.other.word) arm (\(other) mmHg) and was not repeated: repeat the \(side.word) arm. The single reading was used."))
         }
+        if (brachial.right == nil) != (brachial.left == nil), let used = brachial.used, let side = brachial.usedSide {
+            let other = sites[.brachial(side.other)].map { ExamSiteWords.reason($0.state) } ?? "not recorded"
+            flags.append(Flag(.singleArmBrachial, .info, side: side,
+                              "The brachial pressure (\(used) mmHg) is from the \(side.word) arm only (\(side.other.word): \(other)): a narrowing of that arm's artery would make every ABI read high."))
+        }
         if brachial.used == nil {
             flags.append(Flag(.noBrachialPressure, .warning, side: nil,
                               "No brachial pressure: no ABI or TBI can be calculated. Measure at least one arm."))
@@ -172,10 +199,24 @@ public enum AbiChange {
         let change = abi - before
         let mdc = minimalDetectableChange(diabetes: diabetes)
         guard abs(change) > mdc else { return nil }
-        let level: FlagLevel = abs(change) > 15 ? .warning : .info
+        // v2: a rise is good news (after revascularisation, say): info whatever its size.
+        let level: FlagLevel = change < -15 ? .warning : .info
         let direction = change < 0 ? "fell" : "rose"
         return Flag(.abiChange, level, side: side,
                     "\(side.capitalized) ABI \(direction) from \(Ratio.text(before)) on \(prior.performedAt.datePart) to \(Ratio.text(abi)) \(now.map { "on \($0.datePart)" } ?? "in this exam (date not recorded)") (change \(Ratio.text(abs(change))), beyond the minimal detectable change of \(Ratio.text(mdc))\(diabetes ? " with diabetes" : "")).")
+    }
+}
+
+/// How a site's reading reads in a flag message.
+enum ExamSiteWords {
+    static func reason(_ state: ReadingState) -> String {
+        switch state {
+        case .notMeasured(let reason): "not measured, \(reason)"
+        case .absent: "no signal"
+        case .noncompressible: "noncompressible"
+        case .deviceError: "device error"
+        case .numeric(let p): "\(p.systolic.mmHg) mmHg"
+        }
     }
 }
 

@@ -1,7 +1,7 @@
 /// The named, versioned rule set the calculations implement (`docs/rules.md`).
 public enum RuleSet {
     public static let name = "acc-aha-2016"
-    public static let version = 1
+    public static let version = 2
 }
 
 /// Which ankle artery pressure is the numerator of a leg's ABI (R7).
