@@ -33,7 +33,7 @@ public enum CSVReport {
                 bool(leg.tbiAbnormal), number(leg.wifiIschemiaGrade), number(r.brachial.used), r.brachial.usedSide?.rawValue ?? "",
                 number(r.brachial.interArmDifference), e.map { Ratio.text($0.abi) } ?? "", number(e?.abiDropPercent),
                 number(e?.anklePressureDrop), bool(e?.positiveByAbi), bool(e?.positiveByPressure), flags,
-                "\(RuleSet.name) v\(RuleSet.version)", r.options.ankle.rawValue,
+                "\(RuleSet.name) v\(r.options.version)", r.options.ankle.rawValue,
             ]
             out += cells.map(quote).joined(separator: ",") + "\r\n"
         }

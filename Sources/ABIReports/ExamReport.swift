@@ -37,9 +37,11 @@ public struct ExamReport: Sendable {
         "Global Vascular Guidelines on CLTI (J Vasc Surg 2019)",
     ]
 
-    public init(exam: Exam, options: RuleOptions = .standard, status: Status = .preliminary) {
+    /// - Parameter result: the result to report: a signed exam's, as frozen at its signature;
+    ///   when nil, the rule set in force applied to the exam.
+    public init(exam: Exam, options: RuleOptions = .standard, status: Status = .preliminary, result: ExamResult? = nil) {
         self.exam = exam
-        self.result = exam.result(options: options)
+        self.result = result ?? exam.result(options: options)
         self.status = status
         func lines(_ readings: [Reading], post: Bool) -> [ReadingLine] {
             var latest: [Site: Int] = [:]
@@ -54,6 +56,11 @@ public struct ExamReport: Sendable {
 
     /// The most recent earlier exam, for the comparison section.
     public var priorExam: PriorExam? { exam.mostRecentPrior }
+
+    /// "Compared with exam 3 (signed 2026-05-12 by Dr A)", or the prior exam's date.
+    public var priorWords: String? {
+        priorExam.map { "Compared with " + ($0.source ?? "the exam of \($0.performedAt.datePart)") + "." }
+    }
 
     /// "132/80 mmHg, pulse 70", "no signal (absent)", "noncompressible at 250 mmHg", "not measured: wound dressing", "device error E3: …".
     public static func describe(_ state: ReadingState) -> String {

@@ -82,7 +82,7 @@ public enum HTMLReport {
         h += "</table>\n"
 
         if let prior = report.priorExam {
-            h += "<h2>Comparison with the prior exam</h2>\n<table>\n<tr><th></th><th>\(e(prior.performedAt.datePart))</th><th>\(e(exam.details.performedOnWords))</th></tr>\n"
+            h += "<h2>Comparison with the prior exam</h2>\n<p>\(e(report.priorWords ?? ""))</p>\n<table>\n<tr><th></th><th>\(e(prior.performedAt.datePart))</th><th>\(e(exam.details.performedOnWords))</th></tr>\n"
             for side in [Side.right, .left] {
                 h += "<tr><th>\(side.capitalized) ABI</th><td>\(prior.abi(side).map(Ratio.text) ?? "—")</td><td>\(result.leg(side).abi.map(Ratio.text) ?? "—")</td></tr>\n"
             }

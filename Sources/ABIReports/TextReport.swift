@@ -75,6 +75,7 @@ public enum TextReport {
         if let prior = report.priorExam {
             out.append(rule)
             out.append("COMPARISON WITH THE PRIOR EXAM")
+            if let words = report.priorWords { out += wrap("  " + words, indent: 2) }
             for side in [Side.right, .left] {
                 let before = prior.abi(side).map(Ratio.text) ?? "—"
                 let now = result.leg(side).abi.map(Ratio.text) ?? "—"

@@ -79,6 +79,11 @@ extension Store {
         public let signedAt: String?
         /// Why the exam was discarded, when it was (`abi exams discard`).
         public let discardReason: String?
+        /// The result as signed, for a final exam signed since results are frozen.
+        public let signedResult: ExamResult?
+
+        /// The exam's result: as signed for a final exam, else the rule set in force applied now.
+        public var result: ExamResult { signedResult ?? exam.result(options: options) }
     }
 
     /// A line of `abi exams list`.
@@ -254,7 +259,14 @@ extension Store {
                 throw StoreError(.invalid, "exam \(id) was amended by exam \(newer): sign that version")
             }
             if (row["discardedAt"] as String?) != nil { throw StoreError(.invalid, "exam \(id) was discarded; it cannot be signed") }
-            try db.execute(sql: "UPDATE exams SET status = 'final', signedBy = ?, signedAt = ? WHERE id = ?", arguments: [name, Store.now(), id])
+            // The result as computed now, with the prior it compared with, is the record.
+            guard let examRow = try Row.fetchOne(db, sql: "SELECT e.*, NULL AS amendedBy FROM exams e WHERE id = ?", arguments: [id]) else {
+                throw StoreError(.notFound, "there is no exam \(id)")
+            }
+            let stored = try Store.storedExam(examRow, db)
+            let result = stored.exam.result(options: stored.options)
+            try db.execute(sql: "UPDATE exams SET status = 'final', signedBy = ?, signedAt = ?, signedResult = ?, signedPrior = ? WHERE id = ?",
+                           arguments: [name, Store.now(), ResultFile.snapshot(result), ExamFile.encodePrior(stored.exam.prior), id])
             try Store.audit(db, actor: actor, "exam-finalized", patient: row["patientId"], exam: id, detail: "signed by \(name)")
         }
     }
@@ -363,13 +375,19 @@ extension Store {
         var prior: [PriorExam] = []
         if let text: String = row["prior"] { prior = try ExamFile.decodePrior(Array(text.utf8)) }
         // The most recent earlier exam of the patient in the store, in its latest version.
-        if let previous = try Row.fetchOne(db, sql: """
-            SELECT performedAt, rightAbi, leftAbi FROM exams e
-            WHERE patientId = ? AND performedAt < ? AND status != 'in-progress' AND discardedAt IS NULL AND id != ?
+        if let frozen: String = row["signedPrior"] {
+            // Signed: the prior exams it was compared with at sign-off, whatever came later.
+            prior = try ExamFile.decodePrior(Array(frozen.utf8))
+        } else if let previous = try Row.fetchOne(db, sql: """
+            SELECT id, performedAt, rightAbi, leftAbi, signedBy, signedAt FROM exams e
+            WHERE patientId = ? AND performedAt < ? AND status = 'final' AND discardedAt IS NULL AND id != ?
               AND NOT EXISTS (SELECT 1 FROM exams n WHERE n.amends = e.id)
             ORDER BY performedAt DESC LIMIT 1
             """, arguments: [row["patientId"] as String, performedAt.text, id]), let at = Timestamp(previous["performedAt"]) {
-            prior.append(PriorExam(performedAt: at, rightAbi: previous["rightAbi"], leftAbi: previous["leftAbi"]))
+            // Only a signed exam counts as a prior (R18): a preliminary one may still be wrong.
+            let signed = (previous["signedAt"] as String?).map { " (signed \($0.prefix(10)) by \(previous["signedBy"] as String? ?? "?"))" } ?? ""
+            prior.append(PriorExam(performedAt: at, rightAbi: previous["rightAbi"], leftAbi: previous["leftAbi"],
+                                   source: "exam \(previous["id"] as Int64) of \(at.datePart)\(signed)"))
         }
         let exam = Exam(
             patient: patient(patientRow),
@@ -382,7 +400,8 @@ extension Store {
                           amends: row["amends"], amendedBy: row["amendedBy"],
                           options: RuleOptions(ankle: AnkleMethod(rawValue: row["ankleMethod"]) ?? .higher,
                                                severity: SeverityScheme(rawValue: row["severityScheme"]) ?? .common),
-                          signedBy: row["signedBy"], signedAt: row["signedAt"], discardReason: row["discardReason"])
+                          signedBy: row["signedBy"], signedAt: row["signedAt"], discardReason: row["discardReason"],
+                          signedResult: try (row["signedResult"] as String?).map { text throws in try ResultFile.decode(Array(text.utf8)) })
     }
 
     static func reading(_ r: Row) throws -> Reading {

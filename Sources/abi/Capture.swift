@@ -187,7 +187,7 @@ struct StoredBedsideSession {
         if saved {
             let stored: Store.StoredExam
             do { stored = try db.exam(capture.examId) } catch { throw Failure(error) }
-            let result = stored.exam.result(options: stored.options)
+            let result = stored.result
             Terminal.write(ResultSummary.text(result))
             // The comparison with the patient's prior exam (R18), at the bedside.
             if let prior = stored.exam.mostRecentPrior {

@@ -228,10 +228,10 @@ extension ABI {
                 let db = try store.open(.readOnly)
                 let stored: Store.StoredExam
                 do { stored = try db.exam(examId) } catch { throw Failure(error) }
-                let result = stored.exam.result(options: stored.options)
+                let result = stored.result
                 if format == "text" {
                     Terminal.write("Exam \(stored.id), version \(stored.version), \(ExamLine.statusWords(stored))\n"
-                                   + TextReport.render(ExamReport(exam: stored.exam, options: stored.options, status: stored.reportStatus)))
+                                   + TextReport.render(ExamReport(exam: stored.exam, options: stored.options, status: stored.reportStatus, result: stored.result)))
                 } else {
                     var text = "{\n  \"id\": \(stored.id),\n  \"status\": \"\(stored.status.rawValue)\",\n  \"version\": \(stored.version),\n"
                     if let amends = stored.amends { text += "  \"amends\": \(amends),\n" }

@@ -41,6 +41,23 @@ import Testing
         #expect(differences.isEmpty, "\(name): \(differences.joined(separator: "; "))")
     }
 
+    @Test("A result kept with a signature reads back exactly (every vector, both option sets), and says its rule set version")
+    func snapshotRoundTrip() throws {
+        for name in VectorTests.names {
+            let exam = try ExamFile.decode(Array(Data(contentsOf: vectorsDirectory.appendingPathComponent("\(name).exam.json"))))
+            for options in [RuleOptions(), RuleOptions(ankle: .lower, severity: .nice)] {
+                let result = exam.result(options: options)
+                #expect(try ResultFile.decode(Array(ResultFile.snapshot(result).utf8)) == result, "\(name)")
+            }
+        }
+        var older = try ExamFile.decode(Array(Data(contentsOf: vectorsDirectory.appendingPathComponent("v01-normal-arms-equal.exam.json")))).result()
+        older.options.version = 1
+        let text = ResultFile.snapshot(older)
+        #expect(text.contains("\"version\":1"))
+        #expect(try ResultFile.decode(Array(text.utf8)).options.description.hasPrefix("acc-aha-2016 v1,"))
+        #expect(throws: InputError.self) { try ResultFile.decode(Array(#"{"format":"abi-result/1","rules":{},"brachial":{},"legs":{"right":{"status":"ok"}}}"#.utf8)) }
+    }
+
     static func flagsSorted(_ result: Any) -> Any {
         guard var object = result as? [String: Any], let flags = object["flags"] as? [[String: Any]] else { return result }
         func key(_ f: [String: Any]) -> String { "\(f["code"] ?? "") \(f["level"] ?? "") \(f["side"] ?? "")" }

@@ -42,11 +42,12 @@ import Testing
             for table in ["audit", "captureSessions", "deviceJournal", "exams", "patients", "readings"] { #expect(tables.contains(table)) }
             #expect(try String.fetchOne(db, sql: "PRAGMA journal_mode") == "wal")
             #expect(try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY identifier") ==
-                    ["2026-11-26 patients, exams, readings, journal, audit", "2026-11-29 application id; no path around immutability", "2026-11-29 discarded exams"])
+                    ["2026-11-26 patients, exams, readings, journal, audit", "2026-11-29 application id; no path around immutability", "2026-11-29 discarded exams",
+                     "2026-11-29 the signed result is the record"])
             #expect(try Int.fetchOne(db, sql: "PRAGMA application_id") == 0x6162_6931)
         }
         _ = try Store(path: store.path)
-        #expect(try db.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM grdb_migrations") } == 3)
+        #expect(try db.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM grdb_migrations") } == 4)
     }
 
     @Test("Durable before acknowledged: the setting in force on the writing connection is synchronous = FULL")
@@ -382,7 +383,7 @@ import Testing
         var current = try StoreTests.exam("pad")
         current.prior = []
         let id = try store.importExam(current, actor: "n")
-        #expect(try store.exam(id).exam.prior.count == 1)  // compared with the older exam (R18)
+        #expect(try store.exam(id).exam.prior.isEmpty)  // an unsigned exam is no prior (R18, v2); a discarded one can never be signed
         try store.discard(wrong, reason: "wrong patient selected", actor: "n")
         #expect(try store.exam(id).exam.prior.isEmpty)
         #expect(try store.currentExamIds() == [id])
@@ -423,7 +424,7 @@ import Testing
         var ids: [Int64] = []
         try reader.exams { ids.append($0.id) }
         #expect(ids == [id])
-        #expect(try StoreTests.raw(store).read { try Int.fetchOne($0, sql: "SELECT count(*) FROM grdb_migrations") } == 3)
+        #expect(try StoreTests.raw(store).read { try Int.fetchOne($0, sql: "SELECT count(*) FROM grdb_migrations") } == 4)
     }
 
     @Test("A signed report never changes: a patient with a signed exam gets no details added, by import, edit or an outside program")
@@ -491,7 +492,67 @@ import Testing
         // A stored exam's result compares with the previous stored exam, as the history does.
         var ids: [Int64] = []
         try store.exams(patient: "H-1") { ids.append($0.id) }
+        for id in ids.prefix(2) { try store.finalize(id, by: "Dr H", actor: "test") }  // only signed exams are priors
         let third = try store.exam(ids[2])
+        #expect(third.exam.prior.last?.source?.hasPrefix("exam \(ids[1]) of 2026-02-01 (signed ") == true)
         #expect(third.exam.result(options: .standard).flags.filter { $0.code == .abiChange }.map(\.message) == entries[2].changes.map(\.message))
+    }
+
+    @Test("S1: the signed result is the record: importing (and signing) an older exam later changes neither the flags, the comparison nor the rule set of a final exam; only signed exams are priors")
+    func signedResultIsFrozen() throws {
+        let store = try StoreTests.newStore()
+        var current = try StoreTests.exam("pad")
+        current.prior = []
+        let id = try store.importExam(current, actor: "t")
+        try store.finalize(id, by: "Dr K", actor: "t")
+        let signed = try store.exam(id)
+        let frozen = try #require(signed.signedResult)
+        #expect(frozen == current.result())
+        #expect(signed.exam.prior.isEmpty)
+
+        // An older exam of the same patient arrives after the signature, is signed too.
+        var older = try StoreTests.exam("pad")
+        older.prior = []
+        older.details.performedAt = Timestamp("2026-05-12T09:00:00Z")!
+        older.readings = older.readings.map { r in
+            var r = r
+            if r.site == .rightPosteriorTibial { r.state = .numeric(try! NumericPressure(systolic: Pressure(mmHg: 140)!)) }
+            return r
+        }
+        let olderId = try store.importExam(older, actor: "t")
+        try store.finalize(olderId, by: "Dr K", actor: "t")
+        let again = try store.exam(id)
+        #expect(again.result == frozen)
+        #expect(again.exam.prior.isEmpty)
+        #expect(!again.result.flags.contains { $0.code == .abiChange })
+        // An exam not yet signed compares with the signed one before it, which it names.
+        var later = try StoreTests.exam("pad")
+        later.prior = []
+        later.details.performedAt = Timestamp("2026-12-01T09:00:00Z")!
+        let laterId = try store.importExam(later, actor: "t")
+        #expect(try store.exam(laterId).exam.prior.last?.source?.hasPrefix("exam \(id) of 2026-11-26 (signed ") == true)
+
+        // Nobody writes a frozen result but the signature: not on a signed exam, not on an unsigned one.
+        let db = try StoreTests.raw(store)
+        #expect(throws: (any Error).self) { try db.write { try $0.execute(sql: "UPDATE exams SET signedResult = '{}' WHERE id = ?", arguments: [id]) } }
+        #expect(throws: (any Error).self) { try db.write { try $0.execute(sql: "UPDATE exams SET signedResult = '{}' WHERE id = ?", arguments: [laterId]) } }
+    }
+
+    @Test("An exam signed under an older rule set keeps that version in its report")
+    func signedVersionIsKept() throws {
+        let store = try StoreTests.newStore()
+        var exam = try StoreTests.exam("pad")
+        exam.prior = []
+        let id = try store.importExam(exam, actor: "t")
+        try store.finalize(id, by: "Dr K", actor: "t")
+        // What a store signed under version 1 holds (written as the migration that froze it would have).
+        var v1 = exam.result()
+        v1.options.version = 1
+        let db = try StoreTests.raw(store)
+        try db.write { db in
+            try db.execute(sql: "DROP TRIGGER finalExamsAreImmutable")
+            try db.execute(sql: "UPDATE exams SET signedResult = ? WHERE id = ?", arguments: [ResultFile.snapshot(v1), id])
+        }
+        #expect(try store.exam(id).result.options.description.hasPrefix("acc-aha-2016 v1,"))
     }
 }

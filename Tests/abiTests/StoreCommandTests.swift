@@ -346,4 +346,33 @@ import Testing
         for _ in 0..<100 where !FileManager.default.fileExists(atPath: fifo + ".read") { usleep(20_000) }
         #expect((try? String(contentsOfFile: fifo + ".read", encoding: .utf8))?.hasPrefix("patient_id,") == true)
     }
+
+    @Test("S1: a signed report does not change when an older exam of the patient is imported (and signed) afterwards, in any format", arguments: ["text", "html", "csv", "fhir", "hl7"])
+    func signedReportIsFrozen(_ format: String) throws {
+        let s = try StoreCommandTests.Session()
+        let dir = s.dir
+        let current = dir.appendingPathComponent("current.exam.json")
+        var exam = try String(contentsOfFile: s.sample("pad"), encoding: .utf8)
+        // The demo exam without its own prior list: the store's exams are its only history.
+        if let start = exam.range(of: "\"prior\""), let end = exam.range(of: "]", range: start.upperBound..<exam.endIndex) {
+            exam.replaceSubrange(start.lowerBound...end.lowerBound, with: "\"prior\": []")
+        }
+        try exam.write(to: current, atomically: true, encoding: .utf8)
+        #expect(try s.abi(["exams", "import", current.path]).status == 0)
+        #expect(try s.abi(["exams", "finalize", "1", "--by", "Dr K. Wiśniewska"]).status == 0)
+        let before = try s.abi(["report", "1", "--format", format])
+        #expect(before.status == 0, "\(before.stderr)")
+        let older = dir.appendingPathComponent("older.exam.json")
+        try exam.replacingOccurrences(of: "2026-11-26T09:30:00Z", with: "2026-05-01T09:30:00Z").replacingOccurrences(of: "\"systolic\": 78", with: "\"systolic\": 128")
+            .write(to: older, atomically: true, encoding: .utf8)
+        #expect(try s.abi(["exams", "import", older.path]).status == 0)
+        #expect(try s.abi(["exams", "finalize", "2", "--by", "Dr K. Wiśniewska"]).status == 0)
+        let after = try s.abi(["report", "1", "--format", format])
+        // HL7 and FHIR carry the time they were made; everything else is the same.
+        func stable(_ text: String) -> String {
+            text.split(separator: "\n").filter { !$0.hasPrefix("MSH|") && !$0.contains("\"timestamp\"") && !$0.contains("Generated") }.joined(separator: "\n")
+        }
+        #expect(stable(after.stdout) == stable(before.stdout), "\(format)")
+        #expect(!after.stdout.contains("abi-change"))
+    }
 }

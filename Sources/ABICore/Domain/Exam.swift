@@ -156,10 +156,14 @@ public struct PriorExam: Sendable, Hashable {
     public var rightAbi: Int?
     public var leftAbi: Int?
 
-    public init(performedAt: Timestamp, rightAbi: Int?, leftAbi: Int?) {
+    /// Which exam it was, in words ("exam 3, signed 2026-05-12"), when the store knows it.
+    public var source: String?
+
+    public init(performedAt: Timestamp, rightAbi: Int?, leftAbi: Int?, source: String? = nil) {
         self.performedAt = performedAt
         self.rightAbi = rightAbi
         self.leftAbi = leftAbi
+        self.source = source
     }
 
     public func abi(_ side: Side) -> Int? { side == .right ? rightAbi : leftAbi }

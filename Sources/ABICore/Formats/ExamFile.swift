@@ -226,7 +226,7 @@ public enum ExamFile {
                 }
                 return h
             }
-            prior.append(PriorExam(performedAt: at, rightAbi: try abi("rightAbi"), leftAbi: try abi("leftAbi")))
+            prior.append(PriorExam(performedAt: at, rightAbi: try abi("rightAbi"), leftAbi: try abi("leftAbi"), source: try p.text("source", maxLength: 200)))
         }
         return prior
     }
@@ -280,6 +280,7 @@ public enum ExamFile {
             w.string("performedAt", p.performedAt.text)
             w.hundredths("rightAbi", p.rightAbi)
             w.hundredths("leftAbi", p.leftAbi)
+            if let source = p.source { w.string("source", source) }
             w.endObject()
         }
         w.endArray()

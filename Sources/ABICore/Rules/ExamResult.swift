@@ -81,7 +81,7 @@ public struct BrachialResult: Sendable, Hashable {
 
 /// Vitals from the brachial reading used as B (R17).
 public struct Vitals: Sendable, Hashable {
-    public enum MeanSource: String, Sendable, Hashable { case measured, estimated }
+    public enum MeanSource: String, Sendable, Hashable, CaseIterable { case measured, estimated }
 
     public var systolic: Int
     public var diastolic: Int

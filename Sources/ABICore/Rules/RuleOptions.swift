@@ -27,6 +27,10 @@ public struct RuleOptions: Sendable, Hashable, CustomStringConvertible {
     public var ankle: AnkleMethod
     public var severity: SeverityScheme
 
+    /// The version of the rule set a result was calculated with: the one in force, or for a
+    /// signed exam the one it was signed under.
+    public var version: Int = RuleSet.version
+
     public init(ankle: AnkleMethod = .higher, severity: SeverityScheme = .common) {
         self.ankle = ankle
         self.severity = severity
@@ -34,9 +38,9 @@ public struct RuleOptions: Sendable, Hashable, CustomStringConvertible {
 
     public static let standard = RuleOptions()
 
-    /// "acc-aha-2016 v1, ankle=higher, severity=common", with a non-standard label when it applies.
+    /// "acc-aha-2016 v2, ankle=higher, severity=common", with a non-standard label when it applies.
     public var description: String {
-        let label = "\(RuleSet.name) v\(RuleSet.version), ankle=\(ankle.rawValue), severity=\(severity.rawValue)"
+        let label = "\(RuleSet.name) v\(version), ankle=\(ankle.rawValue), severity=\(severity.rawValue)"
         return ankle.isStandard ? label : label + " (NON-STANDARD: lower ankle pressure, not the guideline method)"
     }
 }

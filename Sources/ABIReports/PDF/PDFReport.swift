@@ -74,6 +74,7 @@ public enum PDFReport {
 
         if let prior = report.priorExam {
             page.heading("Comparison with the prior exam")
+            if let words = report.priorWords { page.paragraph(words) }
             var rows = [["", prior.performedAt.datePart, exam.details.performedOnWords]]
             for side in [Side.right, .left] {
                 rows.append(["\(side.capitalized) ABI", prior.abi(side).map(Ratio.text) ?? "—", result.leg(side).abi.map(Ratio.text) ?? "—"])
