@@ -24,9 +24,33 @@ public struct ExamReport: Sendable {
         public var postExercise: Bool
     }
 
+    /// Where this version stands among the versions of the exam (abi exams amend).
+    public struct Revision: Sendable, Equatable {
+        /// This version amends an earlier report: "the report of 2026-11-29 (exam 1)", with the reason.
+        public var replaces: String?
+        public var reason: String?
+        /// A later version amends this one: "the amended report of 2026-11-30 (exam 8)".
+        public var supersededBy: String?
+
+        public init(replaces: String? = nil, reason: String? = nil, supersededBy: String? = nil) {
+            self.replaces = replaces
+            self.reason = reason
+            self.supersededBy = supersededBy
+        }
+
+        /// The notices every format shows near the top, in words.
+        public var notices: [String] {
+            var lines: [String] = []
+            if let supersededBy { lines.append("SUPERSEDED by \(supersededBy): do not use this report.") }
+            if let replaces { lines.append("AMENDED: replaces \(replaces)" + (reason.map { ". Reason: \($0)" } ?? "") + ".") }
+            return lines
+        }
+    }
+
     public let exam: Exam
     public let result: ExamResult
     public let status: Status
+    public let revision: Revision
     public let readings: [ReadingLine]
 
     public static let sources = [
@@ -39,10 +63,11 @@ public struct ExamReport: Sendable {
 
     /// - Parameter result: the result to report: a signed exam's, as frozen at its signature;
     ///   when nil, the rule set in force applied to the exam.
-    public init(exam: Exam, options: RuleOptions = .standard, status: Status = .preliminary, result: ExamResult? = nil) {
+    public init(exam: Exam, options: RuleOptions = .standard, status: Status = .preliminary, result: ExamResult? = nil, revision: Revision = Revision()) {
         self.exam = exam
         self.result = result ?? exam.result(options: options)
         self.status = status
+        self.revision = revision
         func lines(_ readings: [Reading], post: Bool) -> [ReadingLine] {
             var latest: [Site: Int] = [:]
             for r in readings where r.seq > latest[r.site, default: Int.min] { latest[r.site] = r.seq }

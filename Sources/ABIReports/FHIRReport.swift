@@ -67,7 +67,8 @@ public enum FHIRReport {
         init(_ report: ExamReport) {
             self.report = report
             seed = "\(report.exam.patient.id)|\(report.exam.details.performedAt?.text ?? "undated")"
-            status = report.status == .preliminary ? "preliminary" : "final"
+            // A signed version that amends an earlier report is `amended` (FHIR's word for it).
+            status = report.status == .preliminary ? "preliminary" : report.revision.replaces != nil ? "amended" : "final"
         }
 
         /// A stable `urn:uuid:` for a resource of this exam (the same exam gives the same ids).
@@ -473,7 +474,7 @@ public enum FHIRReport {
     /// The results, flags, patterns and rule set in a few plain sentences.
     static func conclusion(_ report: ExamReport) -> String {
         let result = report.result
-        var lines: [String] = []
+        var lines: [String] = report.revision.notices
         if let indication = report.exam.details.indication { lines.append("Indication: \(indication).") }
         for leg in [result.right, result.left] {
             var text = "\(leg.side.capitalized) ABI " + (leg.abi.map(Ratio.text) ?? "not calculable")

@@ -34,7 +34,8 @@ public enum HL7Report {
         case nil: ""
         }
         segments.append(["PID", "1", "", "\(e(p.id))^^^^MR", "", name, "", p.birthDate.map { $0.filter(\.isNumber) } ?? "", sex])
-        let status = report.status == .preliminary ? "P" : "F"
+        // A signed version that amends an earlier report is a correction: C.
+        let status = report.status == .preliminary ? "P" : report.revision.replaces != nil ? "C" : "F"
         segments.append(["OBR", "1", "", e(controlId), "ABI^Ankle-brachial index exam^L", "", "", exam.details.performedAt.map(ts) ?? "",
                          "", "", "", "", "", e(exam.details.indication ?? ""), "", "", "", "", "", "", "", "", "", "", "", status])
 
@@ -68,6 +69,8 @@ public enum HL7Report {
             add("TX", "FLAG^\(e(flag.code.rawValue))^L", flag.side?.rawValue ?? "patient", e("\(flag.level.rawValue.uppercased()): \(flag.message)"), "")
         }
         add("ST", "RULES^Rule set^L", "", e(result.options.description), "")
+        // The amendment notices, in words, right after the order (NTE follows OBR).
+        for (i, notice) in report.revision.notices.enumerated() { segments.append(["NTE", String(i + 1), "L", e(notice)]) }
         segments += obx
         return segments.map { $0.joined(separator: "|") }.joined(separator: "\r") + "\r"
     }

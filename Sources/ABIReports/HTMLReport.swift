@@ -27,6 +27,7 @@ public enum HTMLReport {
             .layout { display: flex; gap: 6mm; align-items: flex-start; }
             .diagram { flex: 0 0 62mm; }
             .note { color: #444; font-size: 9pt; }
+            .notice { border: 2px solid #b00020; color: #b00020; padding: 4pt 6pt; }
             @media print { .layout { break-inside: avoid; } h2 { break-after: avoid; } }
             </style>
             </head>
@@ -34,6 +35,7 @@ public enum HTMLReport {
 
             """
         h += "<h1><span>Ankle-brachial index report</span><span class=\"status\">\(e(report.status.words))</span></h1>\n"
+        for notice in report.revision.notices { h += "<p class=\"notice\"><strong>\(e(notice))</strong></p>\n" }
         h += "<table class=\"header\">\n"
         let p = exam.patient
         h += row("Patient", [p.id, p.name, p.birthDate.map { "born \($0)" }, p.sex?.rawValue, p.diabetes.map { $0 ? "diabetes" : "no diabetes" }].compactMap { $0 }.joined(separator: ", "))

@@ -12,6 +12,7 @@ public enum TextReport {
         let status = report.status.words.uppercased()
         out.append(title + String(repeating: " ", count: max(1, width - title.count - status.count)) + status)
         out.append(String(repeating: "=", count: width))
+        for notice in report.revision.notices { out += wrap(notice, indent: 2) }
 
         let p = exam.patient
         var who = "Patient      \(p.id)"

@@ -81,6 +81,12 @@ extension Store {
         public let discardReason: String?
         /// The result as signed, for a final exam signed since results are frozen.
         public let signedResult: ExamResult?
+        /// Why this version amends the one before.
+        public let amendReason: String?
+        /// When the version that amends this one was made.
+        public let amendedAt: String?
+        /// The date of the report this version replaces (its signature, else its making).
+        public let amendsReportOf: String?
 
         /// The exam's result: as signed for a final exam, else the rule set in force applied now.
         public var result: ExamResult { signedResult ?? exam.result(options: options) }
@@ -236,10 +242,28 @@ extension Store {
             guard old["patientId"] as String == exam.patient.id else {
                 throw StoreError(.invalid, "the amendment is for another patient than exam \(id)")
             }
+            guard let reason = reason?.trimmingCharacters(in: .whitespacesAndNewlines), !reason.isEmpty else {
+                throw StoreError(.invalid, "an amendment needs its reason (--reason TEXT): it is printed on the amended report")
+            }
+            // An amendment that changes nothing would only make a confusing new version.
+            guard let oldRow = try Row.fetchOne(db, sql: "SELECT e.*, NULL AS amendedBy FROM exams e WHERE id = ?", arguments: [id]) else {
+                throw StoreError(.notFound, "there is no exam \(id)")
+            }
+            let before = try Store.storedExam(oldRow, db).exam
+            func content(_ e: Exam) -> String {
+                var copy = e
+                copy.prior = []
+                copy.patient = Patient(id: e.patient.id)
+                return ExamFile.encode(copy)
+            }
+            if content(before) == content(exam) {
+                throw StoreError(.invalid, "the file changes nothing in exam \(id) (readings, symptoms and details are the same); no new version was made")
+            }
             let options = RuleOptions(ankle: AnkleMethod(rawValue: old["ankleMethod"]) ?? .higher, severity: SeverityScheme(rawValue: old["severityScheme"]) ?? .common)
             try Store.ensurePatient(exam.patient, actor: actor, db)
             let newId = try Store.insertExam(exam, status: .preliminary, options: options, version: (old["version"] as Int) + 1, amends: id, db)
-            try Store.audit(db, actor: actor, "exam-amended", patient: exam.patient.id, exam: newId, detail: "amends exam \(id)" + (reason.map { ": \($0)" } ?? ""))
+            try db.execute(sql: "UPDATE exams SET amendReason = ? WHERE id = ?", arguments: [reason, newId])
+            try Store.audit(db, actor: actor, "exam-amended", patient: exam.patient.id, exam: newId, detail: "amends exam \(id): \(reason)")
             return newId
         }
     }
@@ -354,7 +378,11 @@ extension Store {
     /// recent earlier exam of the patient in the store (its latest version).
     public func exam(_ id: Int64) throws(StoreError) -> StoredExam {
         try read("reading exam \(id)") { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT e.*, (SELECT id FROM exams n WHERE n.amends = e.id) AS amendedBy FROM exams e WHERE id = ?", arguments: [id]) else {
+            guard let row = try Row.fetchOne(db, sql: """
+                SELECT e.*, (SELECT id FROM exams n WHERE n.amends = e.id) AS amendedBy, (SELECT createdAt FROM exams n WHERE n.amends = e.id) AS amendedAt,
+                       (SELECT coalesce(signedAt, createdAt) FROM exams o WHERE o.id = e.amends) AS amendsReportOf
+                FROM exams e WHERE id = ?
+                """, arguments: [id]) else {
                 throw StoreError(.notFound, "there is no exam \(id) (abi exams list)")
             }
             return try Store.storedExam(row, db)
@@ -401,7 +429,8 @@ extension Store {
                           options: RuleOptions(ankle: AnkleMethod(rawValue: row["ankleMethod"]) ?? .higher,
                                                severity: SeverityScheme(rawValue: row["severityScheme"]) ?? .common),
                           signedBy: row["signedBy"], signedAt: row["signedAt"], discardReason: row["discardReason"],
-                          signedResult: try (row["signedResult"] as String?).map { text throws in try ResultFile.decode(Array(text.utf8)) })
+                          signedResult: try (row["signedResult"] as String?).map { text throws in try ResultFile.decode(Array(text.utf8)) },
+                          amendReason: row["amendReason"], amendedAt: row["amendedAt"], amendsReportOf: row["amendsReportOf"])
     }
 
     static func reading(_ r: Row) throws -> Reading {

@@ -213,13 +213,15 @@ enum Schema {
         BEGIN SELECT RAISE(ABORT, 'a discarded exam takes no readings'); END;
         """
 
-    /// The result as signed (abi-result/1 with what it leaves out) and the prior exams it was
-    /// compared with, written once at sign-off: a final exam's report never changes, whatever is
+    /// Why a version amends the one before (shown on its reports). The result as signed
+    /// (abi-result/1 with what it leaves out) and the prior exams it was compared with, written
+    /// once at sign-off: a final exam's report never changes, whatever is
     /// imported later or however the rules change. (Exams signed before this migration have
     /// none; they are reported as recalculated.)
     static let v4 = """
         ALTER TABLE exams ADD COLUMN signedResult TEXT CHECK (signedResult IS NULL OR json_valid(signedResult));
         ALTER TABLE exams ADD COLUMN signedPrior TEXT CHECK (signedPrior IS NULL OR json_valid(signedPrior));
+        ALTER TABLE exams ADD COLUMN amendReason TEXT CHECK (amendReason IS NULL OR length(amendReason) BETWEEN 1 AND 1000);
         CREATE TRIGGER signedResultOnlyWithTheSignature BEFORE UPDATE OF signedResult, signedPrior ON exams
             WHEN NEW.status IS NOT 'final' AND (NEW.signedResult IS NOT NULL OR NEW.signedPrior IS NOT NULL)
         BEGIN SELECT RAISE(ABORT, 'a result is frozen only when the exam is signed'); END;

@@ -164,7 +164,7 @@ extension ABI {
             if stored.discardReason != nil {
                 throw Failure(.dataError, "exam \(id) was discarded (abi exams show \(id)); it is kept in the store but not reported")
             }
-            return ExamReport(exam: stored.exam, options: stored.options, status: stored.reportStatus, result: stored.result)
+            return stored.report
         }
 
         func render(_ report: ExamReport) -> [UInt8] {

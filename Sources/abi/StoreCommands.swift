@@ -231,7 +231,7 @@ extension ABI {
                 let result = stored.result
                 if format == "text" {
                     Terminal.write("Exam \(stored.id), version \(stored.version), \(ExamLine.statusWords(stored))\n"
-                                   + TextReport.render(ExamReport(exam: stored.exam, options: stored.options, status: stored.reportStatus, result: stored.result)))
+                                   + TextReport.render(stored.report))
                 } else {
                     var text = "{\n  \"id\": \(stored.id),\n  \"status\": \"\(stored.status.rawValue)\",\n  \"version\": \(stored.version),\n"
                     if let amends = stored.amends { text += "  \"amends\": \(amends),\n" }
@@ -333,7 +333,7 @@ extension ABI {
             static let configuration = CommandConfiguration(abstract: "Store a corrected version of an exam; the old version is kept.")
             @Argument(help: "The exam id to amend.") var examId: Int64
             @Option(help: ArgumentHelp("The corrected exam file (for example an edited abi exams export).", valueName: "EXAM.json")) var from: String
-            @Option(help: "Why it is amended (kept in the audit trail).") var reason: String?
+            @Option(help: "Why it is amended: printed on the amended report (\"AMENDED: replaces the report of … Reason: …\") and kept in the audit trail.") var reason: String
             @OptionGroup var store: StoreArguments
 
             func run() throws {
@@ -473,6 +473,18 @@ extension Store.StoredExam {
     var reportStatus: ExamReport.Status {
         guard status == .final, let by = signedBy, let at = signedAt.flatMap(Timestamp.init) else { return .preliminary }
         return .final(signedBy: by, at: at)
+    }
+
+    /// Where this version stands among the exam's versions, for its reports.
+    var revision: ExamReport.Revision {
+        ExamReport.Revision(replaces: amends.map { "the report of \(amendsReportOf.map { String($0.prefix(10)) } ?? "an earlier date") (exam \($0))" },
+                            reason: amendReason,
+                            supersededBy: amendedBy.map { "the amended report of \(amendedAt.map { String($0.prefix(10)) } ?? "a later date") (exam \($0))" })
+    }
+
+    /// The report of this stored exam: its signed result and status, and its place among the versions.
+    var report: ExamReport {
+        ExamReport(exam: exam, options: options, status: reportStatus, result: result, revision: revision)
     }
 }
 

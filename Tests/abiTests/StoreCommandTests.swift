@@ -245,7 +245,11 @@ import Testing
         #expect(amended.status == 0 && amended.stdout == "3\n", "\(amended.stderr)")
         let after = try s.abi(["exams", "list", "--patient", "DEMO-0002"]).stdout
         #expect(after.contains("(amended by 3)") && after.contains("0.58 abnormal"))
-        #expect(try s.abi(["exams", "amend", "1", "--from", exported.path]).status == 65)
+        #expect(try s.abi(["exams", "amend", "1", "--from", exported.path, "--reason", "x"]).status == 65)  // exam 1 was amended already
+        let noReason = try s.abi(["exams", "amend", "3", "--from", exported.path])
+        #expect(noReason.status == 64 && noReason.stderr.contains("--reason"), "\(noReason.stderr)")
+        let noChange = try s.abi(["exams", "amend", "3", "--from", exported.path, "--reason", "again"])
+        #expect(noChange.status == 65 && noChange.stderr.contains("changes nothing"), "\(noChange.stderr)")
         #expect(try s.abi(["exams", "show", "99"]).status == 66)
 
         // A bad file among good ones stores nothing and is named.
@@ -317,6 +321,39 @@ import Testing
         let csv = try String(contentsOf: csvFile, encoding: .utf8)
         #expect(csv.split(separator: "\r\n").count == 1 + 2 * 2)
         #expect(try s.abi(["report", "--all", "--format", "csv"]).stdout == csv)
+    }
+
+    @Test("S2: an amendment says so in every format (AMENDED with the reason; the old version SUPERSEDED), FHIR amended and HL7 C once signed")
+    func amendmentsSaySo() throws {
+        let s = try Session()
+        #expect(try s.abi(["exams", "import", s.sample("pad")]).status == 0)
+        #expect(try s.abi(["exams", "finalize", "1", "--by", "Dr A. Smith"]).status == 0)
+        let exported = s.dir.appendingPathComponent("e1.exam.json")
+        #expect(try s.abi(["exams", "export", "1", "-o", exported.path]).status == 0)
+        try String(contentsOf: exported, encoding: .utf8).replacingOccurrences(of: "\"systolic\": 78", with: "\"systolic\": 84")
+            .write(to: exported, atomically: true, encoding: .utf8)
+        #expect(try s.abi(["exams", "amend", "1", "--from", exported.path, "--reason", "left DP transcription error"]).status == 0)
+        // The words, whatever the format's line breaks.
+        func words(_ text: String) -> String { text.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\r" }).joined(separator: " ").replacingOccurrences(of: "\\n", with: " ") }
+        for format in ["text", "html", "fhir", "hl7"] {
+            let new = words(try s.abi(["report", "2", "--format", format]).stdout)
+            #expect(new.contains("AMENDED: replaces the report of 20") && new.contains("(exam 1). Reason: left DP transcription error"), "\(format): \(new.prefix(600))")
+            let old = words(try s.abi(["report", "1", "--format", format]).stdout)
+            #expect(old.contains("SUPERSEDED by the amended report of 20") && old.contains("(exam 2): do not use this report"), "\(format)")
+        }
+        let pdf = s.dir.appendingPathComponent("old.pdf")
+        #expect(try s.abi(["report", "1", "--format", "pdf", "-o", pdf.path]).status == 0)
+        let text = try CommandTests.run(URL(fileURLWithPath: "/usr/bin/pdftotext"), [pdf.path, "-"]).stdout
+        #expect(text.contains("SUPERSEDED by the amended report"), "\(text.prefix(400))")
+        // Preliminary, the amendment is P; signed, it is a correction.
+        #expect(try s.abi(["report", "2", "--format", "hl7"]).stdout.split(separator: "\r").first { $0.hasPrefix("OBR|") }?.hasSuffix("|P") == true)
+        #expect(try s.abi(["exams", "finalize", "2", "--by", "Dr A. Smith"]).status == 0)
+        let hl7 = try s.abi(["report", "2", "--format", "hl7"]).stdout
+        let obr = hl7.split(separator: "\r").first { $0.hasPrefix("OBR|") }.map(String.init) ?? ""
+        #expect(obr.hasSuffix("|C"), "\(obr)")
+        #expect(hl7.split(separator: "\r").filter { $0.hasPrefix("OBX|") }.allSatisfy { $0.split(separator: "|", omittingEmptySubsequences: false)[11] == "C" })
+        #expect(try s.abi(["report", "2", "--format", "fhir"]).stdout.contains("\"status\": \"amended\""))
+        #expect(try s.abi(["report", "1", "--format", "hl7"]).stdout.contains("OBR|"))
     }
 }
 

@@ -18,6 +18,7 @@ public enum PDFReport {
             page.y += 24
             page.paragraph(status, size: statusSize)
         }
+        for notice in report.revision.notices { page.paragraph(notice, size: 11) }
 
         let p = exam.patient, d = exam.details
         var header: [(String, String)] = [
