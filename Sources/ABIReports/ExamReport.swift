@@ -6,15 +6,30 @@ import ABICore
 /// sources. Renderers only lay these out.
 public struct ExamReport: Sendable {
     public enum Status: Sendable, Equatable {
+        /// Complete and not signed.
         case preliminary
+        /// A capture still in progress: sites may be missing.
+        case incomplete
         case final(signedBy: String, at: Timestamp)
 
         public var words: String {
             switch self {
-            case .preliminary: "preliminary"
+            case .preliminary: "PRELIMINARY, not signed"
+            case .incomplete: "INCOMPLETE: capture in progress, not signed"
             case .final(let by, let at): "final, signed by \(by) at \(at.text)"
             }
         }
+
+        /// The one word across a report that is not signed (the PDF's watermark).
+        public var watermark: String? {
+            switch self {
+            case .preliminary: "PRELIMINARY"
+            case .incomplete: "INCOMPLETE"
+            case .final: nil
+            }
+        }
+
+        public var isSigned: Bool { if case .final = self { true } else { false } }
     }
 
     /// A reading as reported: the one used at its site, or one superseded by a later reading (R4).

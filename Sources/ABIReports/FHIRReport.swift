@@ -68,7 +68,7 @@ public enum FHIRReport {
             self.report = report
             seed = "\(report.exam.patient.id)|\(report.exam.details.performedAt?.text ?? "undated")"
             // A signed version that amends an earlier report is `amended` (FHIR's word for it).
-            status = report.status == .preliminary ? "preliminary" : report.revision.replaces != nil ? "amended" : "final"
+            status = !report.status.isSigned ? "preliminary" : report.revision.replaces != nil ? "amended" : "final"
         }
 
         /// A stable `urn:uuid:` for a resource of this exam (the same exam gives the same ids).

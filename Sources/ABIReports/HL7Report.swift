@@ -35,7 +35,7 @@ public enum HL7Report {
         }
         segments.append(["PID", "1", "", "\(e(p.id))^^^^MR", "", name, "", p.birthDate.map { $0.filter(\.isNumber) } ?? "", sex])
         // A signed version that amends an earlier report is a correction: C.
-        let status = report.status == .preliminary ? "P" : report.revision.replaces != nil ? "C" : "F"
+        let status = !report.status.isSigned ? "P" : report.revision.replaces != nil ? "C" : "F"
         segments.append(["OBR", "1", "", e(controlId), "ABI^Ankle-brachial index exam^L", "", "", exam.details.performedAt.map(ts) ?? "",
                          "", "", "", "", "", e(exam.details.indication ?? ""), "", "", "", "", "", "", "", "", "", "", "", status])
 

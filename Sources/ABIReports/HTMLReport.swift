@@ -35,6 +35,7 @@ public enum HTMLReport {
 
             """
         h += "<h1><span>Ankle-brachial index report</span><span class=\"status\">\(e(report.status.words))</span></h1>\n"
+        if !report.status.isSigned { h += "<p class=\"notice\"><strong>\(e(report.status.words)): this report may change until a clinician signs it.</strong></p>\n" }
         for notice in report.revision.notices { h += "<p class=\"notice\"><strong>\(e(notice))</strong></p>\n" }
         h += "<table class=\"header\">\n"
         let p = exam.patient

@@ -471,6 +471,7 @@ extension ABI {
 extension Store.StoredExam {
     /// The report's status line: preliminary (also while in progress), or final with its signature.
     var reportStatus: ExamReport.Status {
+        if status == .inProgress { return .incomplete }
         guard status == .final, let by = signedBy, let at = signedAt.flatMap(Timestamp.init) else { return .preliminary }
         return .final(signedBy: by, at: at)
     }

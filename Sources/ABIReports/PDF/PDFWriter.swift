@@ -91,6 +91,14 @@ public struct PDFWriter: Sendable {
         }
     }
 
+    /// Large light text across the page, under everything drawn on it (a watermark).
+    public mutating func watermark(_ string: String, page: Int) {
+        let op = Array((PDFNumber.colour("#e4e4e4", stroke: false)
+                        + "BT /\(Font.bold.resource) 64 Tf 0.8 0.6 -0.6 0.8 110 170 Tm (\(string.filter { $0.isASCII && $0 != "(" && $0 != ")" && $0 != "\\" })) Tj ET\n").utf8)
+        if pages.isEmpty { addPage() }
+        pages[page] = op + pages[page]
+    }
+
     private mutating func append(_ op: [UInt8], page: Int?) {
         if pages.isEmpty { addPage() }
         pages[page ?? pages.count - 1] += op
