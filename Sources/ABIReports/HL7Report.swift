@@ -14,7 +14,9 @@ public enum HL7Report {
     }
 
     /// - Parameters:
-    ///   - controlId: the message control id (MSH-10), unique per message.
+    ///   - controlId: the message control id (MSH-10), unique per message (`newControlId()`).
+    ///     The exam's own id (OBR-3, the filler order number) stays the same for every message
+    ///     about it, corrections included (`fillerId(for:)`).
     ///   - now: the message time (MSH-7).
     public static func render(_ report: ExamReport, sender: Sender = Sender(), controlId: String, now: Timestamp) -> String {
         let exam = report.exam, result = report.result
@@ -36,7 +38,7 @@ public enum HL7Report {
         segments.append(["PID", "1", "", "\(e(p.id))^^^^MR", "", name, "", p.birthDate.map { $0.filter(\.isNumber) } ?? "", sex])
         // A signed version that amends an earlier report is a correction: C.
         let status = !report.status.isSigned ? "P" : report.revision.replaces != nil ? "C" : "F"
-        segments.append(["OBR", "1", "", e(controlId), "ABI^Ankle-brachial index exam^L", "", "", exam.details.performedAt.map(ts) ?? "",
+        segments.append(["OBR", "1", "", e(fillerId(for: exam)), "ABI^Ankle-brachial index exam^L", "", "", exam.details.performedAt.map(ts) ?? "",
                          "", "", "", "", "", e(exam.details.indication ?? ""), "", "", "", "", "", "", "", "", "", "", "", status])
 
         var obx: [[String]] = []
@@ -78,7 +80,15 @@ public enum HL7Report {
     /// A message control id (MSH-10, at most 20 characters) that is the same for the same exam
     /// and differs between patients examined at the same moment: "ABI" and 16 hex digits of a
     /// 64-bit FNV-1a hash of the patient id and the exam time.
-    public static func controlId(for exam: Exam) -> String {
+    /// A message control id no other message has: "ABI" and 16 random hexadecimal digits.
+    public static func newControlId() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let hex = String(generator.next() as UInt64, radix: 16)
+        return "ABI" + String(repeating: "0", count: 16 - hex.count) + hex
+    }
+
+    /// The exam's id in HL7 (OBR-3): the same for every message about the exam and its versions.
+    public static func fillerId(for exam: Exam) -> String {
         var hash: UInt64 = 0xCBF2_9CE4_8422_2325
         for byte in "\(exam.patient.id)|\(exam.details.performedAt?.text ?? "undated")".utf8 {
             hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3

@@ -175,7 +175,7 @@ extension ABI {
             case .csv: Array((CSVReport.headerLine + CSVReport.rows(report)).utf8)
             case .fhir: Array(FHIRReport.render(report).utf8)
             case .hl7:
-                Array(HL7Report.render(report, controlId: HL7Report.controlId(for: report.exam), now: DeviceClock.now()).utf8)
+                Array(HL7Report.render(report, controlId: HL7Report.newControlId(), now: DeviceClock.now()).utf8)
             }
         }
 

@@ -109,14 +109,17 @@ import FoundationXML
         process.waitUntilExit()
         #expect(process.terminationStatus == 0, "\(text)")
 
-        // Control ids: stable for the same exam, different for another patient at the same time, ≤ 20 characters.
+        // The exam's id (OBR-3): stable for the same exam, different for another patient or time, ≤ 20 characters.
         var a = try ReportTests.exam(ReportTests.allVectors[0]), b = a
         b.patient.id += "-other"
-        #expect(HL7Report.controlId(for: a) == HL7Report.controlId(for: a))
-        #expect(HL7Report.controlId(for: a) != HL7Report.controlId(for: b))
-        #expect(HL7Report.controlId(for: a).count == 19)
+        #expect(HL7Report.fillerId(for: a) == HL7Report.fillerId(for: a))
+        #expect(HL7Report.fillerId(for: a) != HL7Report.fillerId(for: b))
+        #expect(HL7Report.fillerId(for: a).count == 19)
         a.details.performedAt = Timestamp("2026-11-27T09:30:00Z")!
-        #expect(HL7Report.controlId(for: a) != HL7Report.controlId(for: b))
+        #expect(HL7Report.fillerId(for: a) != HL7Report.fillerId(for: b))
+        // Message control ids (MSH-10): every message its own, 19 characters (MSH-10 takes 20).
+        let ids = Set((0..<1000).map { _ in HL7Report.newControlId() })
+        #expect(ids.count == 1000 && ids.allSatisfy { $0.count == 19 })
         #expect(text.split(separator: "\n").filter { $0.hasPrefix("OK ") }.count == files.count)
     }
 

@@ -353,7 +353,16 @@ import Testing
         #expect(obr.hasSuffix("|C"), "\(obr)")
         #expect(hl7.split(separator: "\r").filter { $0.hasPrefix("OBX|") }.allSatisfy { $0.split(separator: "|", omittingEmptySubsequences: false)[11] == "C" })
         #expect(try s.abi(["report", "2", "--format", "fhir"]).stdout.contains("\"status\": \"amended\""))
-        #expect(try s.abi(["report", "1", "--format", "hl7"]).stdout.contains("OBR|"))
+        // Every message its own MSH-10; the exam's OBR-3 the same for the original and the correction.
+        func field(_ message: String, _ segment: String, _ n: Int) -> String {
+            let line = message.split(separator: "\r").first { $0.hasPrefix(segment + "|") } ?? ""
+            let fields = line.split(separator: "|", omittingEmptySubsequences: false)
+            return fields.count > n ? String(fields[n]) : ""
+        }
+        let first = try s.abi(["report", "1", "--format", "hl7"]).stdout
+        let again = try s.abi(["report", "1", "--format", "hl7"]).stdout
+        #expect(field(first, "MSH", 9) != field(again, "MSH", 9) && field(first, "MSH", 9) != field(hl7, "MSH", 9))
+        #expect(field(first, "OBR", 3) == field(hl7, "OBR", 3) && !field(first, "OBR", 3).isEmpty)
     }
 }
 
