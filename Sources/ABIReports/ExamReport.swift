@@ -62,10 +62,22 @@ public struct ExamReport: Sendable {
         }
     }
 
+    /// The signer's interpretation and conclusion, and role, when signed.
+    public struct Signature: Sendable, Equatable {
+        public var role: String?
+        public var conclusion: String?
+
+        public init(role: String? = nil, conclusion: String? = nil) {
+            self.role = role
+            self.conclusion = conclusion
+        }
+    }
+
     public let exam: Exam
     public let result: ExamResult
     public let status: Status
     public let revision: Revision
+    public let signature: Signature
     public let readings: [ReadingLine]
 
     public static let sources = [
@@ -78,11 +90,13 @@ public struct ExamReport: Sendable {
 
     /// - Parameter result: the result to report: a signed exam's, as frozen at its signature;
     ///   when nil, the rule set in force applied to the exam.
-    public init(exam: Exam, options: RuleOptions = .standard, status: Status = .preliminary, result: ExamResult? = nil, revision: Revision = Revision()) {
+    public init(exam: Exam, options: RuleOptions = .standard, status: Status = .preliminary, result: ExamResult? = nil,
+                revision: Revision = Revision(), signature: Signature = Signature()) {
         self.exam = exam
         self.result = result ?? exam.result(options: options)
         self.status = status
         self.revision = revision
+        self.signature = signature
         func lines(_ readings: [Reading], post: Bool) -> [ReadingLine] {
             var latest: [Site: Int] = [:]
             for r in readings where r.seq > latest[r.site, default: Int.min] { latest[r.site] = r.seq }
@@ -96,6 +110,37 @@ public struct ExamReport: Sendable {
 
     /// The most recent earlier exam, for the comparison section.
     public var priorExam: PriorExam? { exam.mostRecentPrior }
+
+    /// The signature block: "Signed by Dr K. Wiśniewska, consultant angiologist, on 2026-11-29 at 12:37 UTC".
+    public var signatureLine: String? {
+        guard case .final(let by, let at) = status else { return nil }
+        return "Signed by \(by)" + (signature.role.map { ", \($0)" } ?? "") + ", on \(at.datePart) at \(at.text.dropFirst(11).prefix(5)) UTC."
+    }
+
+    /// A plain-language summary of the result, drafted for the signer to accept or replace:
+    /// "Right leg: moderate PAD, ABI 0.53, toe pressure 38 mmHg (TBI 0.26). …"
+    public static func draftConclusion(_ result: ExamResult) -> String {
+        var sentences: [String] = []
+        for leg in [result.right, result.left] {
+            var parts: [String] = []
+            switch (leg.status, leg.category) {
+            case (_, .abnormal?):
+                let severity = leg.severity.map { $0 == .mildModerate ? "mild to moderate" : $0.rawValue } ?? ""
+                parts.append("\(severity) peripheral artery disease, ABI \(leg.abi.map(Ratio.text) ?? "—")".trimmingLeadingSpaces)
+            case (_, .borderline?): parts.append("borderline ABI \(leg.abi.map(Ratio.text) ?? "—")")
+            case (_, .normal?): parts.append("no peripheral artery disease at rest, ABI \(leg.abi.map(Ratio.text) ?? "—")")
+            case (_, .noncompressible?): parts.append("noncompressible ankle arteries (ABI above 1.40, not a measure of perfusion)")
+            case (.absent, _): parts.append("no Doppler signal at the ankle")
+            default: parts.append("ABI not calculated")
+            }
+            if let toe = leg.toePressure { parts.append("toe pressure \(toe) mmHg" + (leg.tbi.map { " (TBI \(Ratio.text($0)))" } ?? "")) }
+            else if leg.toeAbsent { parts.append("no toe signal") }
+            sentences.append("\(leg.side.capitalized) leg: " + parts.joined(separator: ", ") + ".")
+        }
+        let pressing = result.flags.filter { $0.level == .emergency || $0.level == .urgent }
+        if !pressing.isEmpty { sentences.append(pressing.map(\.message).joined(separator: " ")) }
+        return sentences.joined(separator: " ")
+    }
 
     /// "Compared with exam 3 (signed 2026-05-12 by Dr A)", or the prior exam's date.
     public var priorWords: String? {

@@ -475,6 +475,8 @@ public enum FHIRReport {
     static func conclusion(_ report: ExamReport) -> String {
         let result = report.result
         var lines: [String] = report.revision.notices
+        if let conclusion = report.signature.conclusion { lines.append("Conclusion: \(conclusion)") }
+        if let line = report.signatureLine { lines.append(line) }
         if let indication = report.exam.details.indication { lines.append("Indication: \(indication).") }
         for leg in [result.right, result.left] {
             var text = "\(leg.side.capitalized) ABI " + (leg.abi.map(Ratio.text) ?? "not calculable")

@@ -72,7 +72,8 @@ public enum HL7Report {
         }
         add("ST", "RULES^Rule set^L", "", e(result.options.description), "")
         // The amendment notices, in words, right after the order (NTE follows OBR).
-        for (i, notice) in report.revision.notices.enumerated() { segments.append(["NTE", String(i + 1), "L", e(notice)]) }
+        let notes = report.revision.notices + [report.signature.conclusion.map { "Conclusion: \($0)" }, report.signatureLine].compactMap { $0 }
+        for (i, note) in notes.enumerated() { segments.append(["NTE", String(i + 1), "L", e(note)]) }
         segments += obx
         return segments.map { $0.joined(separator: "|") }.joined(separator: "\r") + "\r"
     }

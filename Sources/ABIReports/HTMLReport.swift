@@ -91,6 +91,11 @@ public enum HTMLReport {
             }
             h += "</table>\n"
         }
+        if report.signature.conclusion != nil || report.signatureLine != nil {
+            h += "<h2>Conclusion</h2>\n"
+            for paragraph in (report.signature.conclusion ?? "").split(separator: "\n") { h += "<p>\(e(String(paragraph)))</p>\n" }
+            if let line = report.signatureLine { h += "<p class=\"signature\"><strong>\(e(line))</strong></p>\n" }
+        }
         h += "<h2>Rules</h2>\n<p>\(e(report.rulesLine))</p>\n<ul class=\"note\">\n"
         for source in ExamReport.sources { h += "<li>\(e(source))</li>\n" }
         h += "</ul>\n</body>\n</html>\n"

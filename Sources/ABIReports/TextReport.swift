@@ -83,6 +83,14 @@ public enum TextReport {
                 out.append("  \(side.capitalized) ABI: \(before) on \(prior.performedAt.datePart), \(now) on \(exam.details.performedOnWords)")
             }
         }
+        if report.signature.conclusion != nil || report.signatureLine != nil {
+            out.append(rule)
+            out.append("CONCLUSION")
+            if let conclusion = report.signature.conclusion {
+                for paragraph in conclusion.split(separator: "\n", omittingEmptySubsequences: false) { out += wrap("  " + paragraph, indent: 2) }
+            }
+            if let line = report.signatureLine { out += wrap("  " + line, indent: 2) }
+        }
         out.append(rule)
         out += wrap(report.rulesLine, indent: 7)
         out.append("Sources:")

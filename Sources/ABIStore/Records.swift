@@ -87,6 +87,9 @@ extension Store {
         public let amendedAt: String?
         /// The date of the report this version replaces (its signature, else its making).
         public let amendsReportOf: String?
+        /// The signer's role and conclusion.
+        public let signerRole: String?
+        public let conclusion: String?
 
         /// The exam's result: as signed for a final exam, else the rule set in force applied now.
         public var result: ExamResult { signedResult ?? exam.result(options: options) }
@@ -269,7 +272,10 @@ extension Store {
     }
 
     /// Signs the exam off: it becomes final and can no longer change.
-    public func finalize(_ id: Int64, by name: String, actor: String) throws(StoreError) {
+    /// - Parameters:
+    ///   - role: the signer's role ("consultant angiologist"), shown in the signature block.
+    ///   - conclusion: the interpretation and conclusion the signer stands behind.
+    public func finalize(_ id: Int64, by name: String, role: String? = nil, conclusion: String? = nil, actor: String) throws(StoreError) {
         try write("finalizing exam \(id)") { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT status, patientId, signedBy, signedAt, discardedAt FROM exams WHERE id = ?", arguments: [id]) else {
                 throw StoreError(.notFound, "there is no exam \(id) (abi exams list)")
@@ -289,8 +295,8 @@ extension Store {
             }
             let stored = try Store.storedExam(examRow, db)
             let result = stored.exam.result(options: stored.options)
-            try db.execute(sql: "UPDATE exams SET status = 'final', signedBy = ?, signedAt = ?, signedResult = ?, signedPrior = ? WHERE id = ?",
-                           arguments: [name, Store.now(), ResultFile.snapshot(result), ExamFile.encodePrior(stored.exam.prior), id])
+            try db.execute(sql: "UPDATE exams SET status = 'final', signedBy = ?, signedAt = ?, signedResult = ?, signedPrior = ?, signerRole = ?, conclusion = ? WHERE id = ?",
+                           arguments: [name, Store.now(), ResultFile.snapshot(result), ExamFile.encodePrior(stored.exam.prior), role, conclusion, id])
             try Store.audit(db, actor: actor, "exam-finalized", patient: row["patientId"], exam: id, detail: "signed by \(name)")
         }
     }
@@ -430,7 +436,8 @@ extension Store {
                                                severity: SeverityScheme(rawValue: row["severityScheme"]) ?? .common),
                           signedBy: row["signedBy"], signedAt: row["signedAt"], discardReason: row["discardReason"],
                           signedResult: try (row["signedResult"] as String?).map { text throws in try ResultFile.decode(Array(text.utf8)) },
-                          amendReason: row["amendReason"], amendedAt: row["amendedAt"], amendsReportOf: row["amendsReportOf"])
+                          amendReason: row["amendReason"], amendedAt: row["amendedAt"], amendsReportOf: row["amendsReportOf"],
+                          signerRole: row["signerRole"], conclusion: row["conclusion"])
     }
 
     static func reading(_ r: Row) throws -> Reading {

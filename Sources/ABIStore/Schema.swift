@@ -213,7 +213,8 @@ enum Schema {
         BEGIN SELECT RAISE(ABORT, 'a discarded exam takes no readings'); END;
         """
 
-    /// Why a version amends the one before (shown on its reports). The result as signed
+    /// Why a version amends the one before (shown on its reports). The signer's conclusion and
+    /// role. The result as signed
     /// (abi-result/1 with what it leaves out) and the prior exams it was compared with, written
     /// once at sign-off: a final exam's report never changes, whatever is
     /// imported later or however the rules change. (Exams signed before this migration have
@@ -222,8 +223,10 @@ enum Schema {
         ALTER TABLE exams ADD COLUMN signedResult TEXT CHECK (signedResult IS NULL OR json_valid(signedResult));
         ALTER TABLE exams ADD COLUMN signedPrior TEXT CHECK (signedPrior IS NULL OR json_valid(signedPrior));
         ALTER TABLE exams ADD COLUMN amendReason TEXT CHECK (amendReason IS NULL OR length(amendReason) BETWEEN 1 AND 1000);
-        CREATE TRIGGER signedResultOnlyWithTheSignature BEFORE UPDATE OF signedResult, signedPrior ON exams
-            WHEN NEW.status IS NOT 'final' AND (NEW.signedResult IS NOT NULL OR NEW.signedPrior IS NOT NULL)
+        ALTER TABLE exams ADD COLUMN conclusion TEXT CHECK (conclusion IS NULL OR length(conclusion) BETWEEN 1 AND 20000);
+        ALTER TABLE exams ADD COLUMN signerRole TEXT CHECK (signerRole IS NULL OR length(signerRole) BETWEEN 1 AND 200);
+        CREATE TRIGGER signedResultOnlyWithTheSignature BEFORE UPDATE OF signedResult, signedPrior, conclusion, signerRole ON exams
+            WHEN NEW.status IS NOT 'final' AND (NEW.signedResult IS NOT NULL OR NEW.signedPrior IS NOT NULL OR NEW.conclusion IS NOT NULL OR NEW.signerRole IS NOT NULL)
         BEGIN SELECT RAISE(ABORT, 'a result is frozen only when the exam is signed'); END;
         """
 }

@@ -316,15 +316,68 @@ extension ABI {
         }
 
         struct Finalize: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Sign an exam off: it becomes final and can no longer change.")
+            static let configuration = CommandConfiguration(
+                abstract: "Sign an exam off with a conclusion: it becomes final, and its result as of now is the record.",
+                discussion: """
+                    The result is frozen at this moment (flags, the comparison with the prior signed exam, \
+                    the rule set and its version) and every later report of the exam shows it. The \
+                    conclusion is the signer's interpretation: --conclusion TEXT, or --conclusion-file FILE. \
+                    Without either, abi drafts one from the result ("Right leg: moderate peripheral artery \
+                    disease, ABI 0.53, …"); a terminal shows the draft to accept (Enter) or replace, and a \
+                    script uses it and prints it. Reports show the conclusion and a signature block with \
+                    --by, --role and the time.
+
+                    Example:
+                      abi exams finalize 12 --by "Dr K. Wiśniewska" --role "consultant angiologist" \\
+                        --conclusion "Moderate PAD of the right leg; refer to vascular clinic."
+                    """)
             @Argument(help: "The exam id.") var examId: Int64
-            @Option(help: ArgumentHelp("Who signs (name and role).", valueName: "NAME")) var by: String
+            @Option(help: ArgumentHelp("Who signs.", valueName: "NAME")) var by: String
+            @Option(help: ArgumentHelp("The signer's role, for the signature block.", valueName: "ROLE")) var role: String?
+            @Option(help: ArgumentHelp("The interpretation and conclusion.", valueName: "TEXT")) var conclusion: String?
+            @Option(help: ArgumentHelp("The conclusion from a text file (UTF-8).", valueName: "FILE")) var conclusionFile: String?
             @OptionGroup var store: StoreArguments
 
+            func validate() throws {
+                if by.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--by needs the name of who signs") }
+                if conclusion != nil && conclusionFile != nil { throw ValidationError("give --conclusion or --conclusion-file, not both") }
+                if let role, let problem = ManualEntry.freeTextProblem(role, max: 200) { throw ValidationError("--role: \(problem)") }
+                if let conclusion, let problem = Finalize.conclusionProblem(conclusion) { throw ValidationError("--conclusion: \(problem)") }
+            }
+
+            /// Why a conclusion cannot be kept: too long, empty, or control characters other than line breaks and tabs.
+            static func conclusionProblem(_ text: String) -> String? {
+                if text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { return "it is empty" }
+                if text.unicodeScalars.count > 20_000 { return "it is longer than 20000 characters" }
+                if text.unicodeScalars.contains(where: { ($0.value < 0x20 && $0 != "\n" && $0 != "\t") || $0.value == 0x7F }) { return "it contains a control character" }
+                return nil
+            }
+
             func run() throws {
-                guard !by.trimmingCharacters(in: " ").isEmpty else { throw Failure(.usage, "--by needs the name of who signs") }
                 let db = try store.open(.existing)
-                do { try db.finalize(examId, by: by, actor: store.actor) } catch { throw Failure(error) }
+                var text = conclusion
+                if let conclusionFile {
+                    let bytes = try Files.read(conclusionFile)
+                    let read = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+                    if let problem = Finalize.conclusionProblem(read) { throw Failure(.dataError, "\(conclusionFile): \(problem)") }
+                    text = read
+                }
+                if text == nil {
+                    let stored: Store.StoredExam
+                    do { stored = try db.exam(examId) } catch { throw Failure(error) }
+                    let draft = ExamReport.draftConclusion(stored.result)
+                    if Terminal.isTerminal(STDIN_FILENO) {
+                        Terminal.error("Draft conclusion:\n  \(draft)")
+                        Terminal.write("Enter to accept it, or type your conclusion: ", to: STDERR_FILENO)
+                        let answer = (readLine() ?? "").trimmingCharacters(in: .whitespaces)
+                        if let problem = answer.isEmpty ? nil : Finalize.conclusionProblem(answer) { throw Failure(.dataError, "the conclusion: \(problem)") }
+                        text = answer.isEmpty ? draft : answer
+                    } else {
+                        Terminal.error("abi: conclusion (drafted from the result; --conclusion to write your own): \(draft)")
+                        text = draft
+                    }
+                }
+                do { try db.finalize(examId, by: by, role: role, conclusion: text, actor: store.actor) } catch { throw Failure(error) }
                 Terminal.error("abi: exam \(examId) is final")
             }
         }
@@ -485,7 +538,8 @@ extension Store.StoredExam {
 
     /// The report of this stored exam: its signed result and status, and its place among the versions.
     var report: ExamReport {
-        ExamReport(exam: exam, options: options, status: reportStatus, result: result, revision: revision)
+        ExamReport(exam: exam, options: options, status: reportStatus, result: result, revision: revision,
+                   signature: ExamReport.Signature(role: signerRole, conclusion: conclusion))
     }
 }
 

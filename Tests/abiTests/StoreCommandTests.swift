@@ -364,6 +364,33 @@ import Testing
         #expect(field(first, "MSH", 9) != field(again, "MSH", 9) && field(first, "MSH", 9) != field(hl7, "MSH", 9))
         #expect(field(first, "OBR", 3) == field(hl7, "OBR", 3) && !field(first, "OBR", 3).isEmpty)
     }
+
+    @Test("Sign-off with a conclusion and a signature block in every format; without one, abi's draft from the result is used and said")
+    func conclusionAndSignature() throws {
+        let s = try Session()
+        #expect(try s.abi(["exams", "import", s.sample("pad"), s.sample("normal")]).status == 0)
+        let file = s.dir.appendingPathComponent("conclusion.txt")
+        try "Moderate PAD of the right leg with rest pain outside the CLTI range.\nRefer to the vascular clinic; lumbar spine review.\n".write(to: file, atomically: true, encoding: .utf8)
+        #expect(try s.abi(["exams", "finalize", "1", "--by", "Dr K. Wiśniewska", "--role", "consultant angiologist", "--conclusion", "x", "--conclusion-file", file.path]).status == 64)
+        let signed = try s.abi(["exams", "finalize", "1", "--by", "Dr K. Wiśniewska", "--role", "consultant angiologist", "--conclusion-file", file.path])
+        #expect(signed.status == 0, "\(signed.stderr)")
+        func words(_ text: String) -> String { text.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\r" }).joined(separator: " ").replacingOccurrences(of: "\\n", with: " ") }
+        for format in ["text", "html", "fhir", "hl7"] {
+            let report = words(try s.abi(["report", "1", "--format", format]).stdout)
+            #expect(report.contains("Refer to the vascular clinic; lumbar spine review."), "\(format)")
+            #expect(report.contains("Signed by Dr K. Wiśniewska, consultant angiologist, on 20"), "\(format)")
+        }
+        let pdf = s.dir.appendingPathComponent("signed.pdf")
+        #expect(try s.abi(["report", "1", "--format", "pdf", "-o", pdf.path]).status == 0)
+        #expect(words(try CommandTests.run(URL(fileURLWithPath: "/usr/bin/pdftotext"), [pdf.path, "-"]).stdout).contains("Refer to the vascular clinic"))
+        // No conclusion given: the draft from the result is used, and printed.
+        let drafted = try s.abi(["exams", "finalize", "2", "--by", "Dr B"])
+        #expect(drafted.status == 0 && drafted.stderr.contains("drafted from the result") && drafted.stderr.contains("Right leg: no peripheral artery disease at rest, ABI 1."), "\(drafted.stderr)")
+        #expect(try s.abi(["report", "2"]).stdout.contains("CONCLUSION"))
+        // A preliminary report has no signature block.
+        #expect(try s.abi(["exams", "import", s.vector("v01-normal-arms-equal")]).status == 0)
+        #expect(!(try s.abi(["report", "3"]).stdout.contains("Signed by")))
+    }
 }
 
 @Suite struct OutputFileTests {

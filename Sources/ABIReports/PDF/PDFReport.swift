@@ -82,6 +82,11 @@ public enum PDFReport {
             }
             page.table(columns: [120, 120, 120], rows: rows, boldFirstColumn: true, boldFirstRow: true)
         }
+        if report.signature.conclusion != nil || report.signatureLine != nil {
+            page.heading("Conclusion")
+            for paragraph in (report.signature.conclusion ?? "").split(separator: "\n") { page.paragraph(String(paragraph)) }
+            if let line = report.signatureLine { page.paragraph(line) }
+        }
         page.heading("Rules")
         page.paragraph(report.rulesLine)
         for source in ExamReport.sources { page.paragraph("• " + source, size: 8, indent: 8) }
