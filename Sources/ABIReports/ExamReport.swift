@@ -169,7 +169,7 @@ public struct ExamReport: Sendable {
     public var resultRows: [(label: String, right: String, left: String)] {
         var rows: [(String, String, String)] = []
         func both(_ label: String, _ value: (LegResult) -> String) { rows.append((label, value(result.right), value(result.left))) }
-        both("Status") { $0.status.rawValue }
+        both("Status") { $0.status.words }
         both("Ankle pressure") { leg in leg.anklePressure.map { "\($0) mmHg \(leg.ankleArtery == .dorsalisPedis ? "(DP)" : "(PT)")" } ?? "—" }
         both("ABI") { leg in leg.abi.map(Ratio.text) ?? (leg.status == .noncompressible ? "not reported" : "—") }
         both("Category") { $0.category?.rawValue ?? "—" }

@@ -151,7 +151,7 @@ public enum FHIRReport {
                     if let pressure = leg.anklePressure, let artery = leg.ankleArtery {
                         notes.append("Ankle pressure \(pressure) mmHg (\(artery == .dorsalisPedis ? "dorsalis pedis" : "posterior tibial")); brachial \(report.result.brachial.used.map { "\($0) mmHg" } ?? "none").")
                     }
-                    if leg.abi == nil { notes.append("No ABI: \(leg.status.rawValue).") }
+                    if leg.abi == nil { notes.append("No ABI: \(leg.status.words).") }
                     return notes
                 }
                 if leg.tbi != nil || leg.toePressure != nil || leg.toeAbsent {
@@ -484,8 +484,8 @@ public enum FHIRReport {
             if let severity = leg.severity { text += " (\(severity.rawValue), \(result.options.severity.rawValue) scheme)" }
             lines.append(text + ".")
         }
-        for f in result.flags { lines.append("\(f.level.rawValue.uppercased()) \(f.code.rawValue): \(f.message)") }
-        for p in result.patterns { lines.append("\(p.side.capitalized) leg fits the pattern of \(p.pattern.words): \(p.matched.joined(separator: ", ")).") }
+        for f in result.flags { lines.append(f.line) }
+        for p in result.patterns { lines.append("\(p.side.capitalized) leg fits the pattern of \(p.pattern.words): \(p.matchedWords.joined(separator: ", ")).") }
         lines.append(report.rulesLine + ".")
         return lines.joined(separator: "\n")
     }

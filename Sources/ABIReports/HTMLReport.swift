@@ -63,14 +63,14 @@ public enum HTMLReport {
         else {
             h += "<ul>\n"
             for f in result.flags {
-                h += "<li class=\"flag-\(f.level.rawValue)\">\(e(f.level.rawValue.uppercased())) — \(e(f.code.rawValue)): \(e(f.message))</li>\n"
+                h += "<li class=\"flag-\(f.level.rawValue)\">\(e(f.line))</li>\n"
             }
             h += "</ul>\n"
         }
         if !result.patterns.isEmpty {
             h += "<h2>Symptom patterns <span class=\"note\">(informational, never a diagnosis)</span></h2>\n<ul>\n"
             for pattern in result.patterns {
-                h += "<li>\(e(pattern.side.capitalized)) leg fits the pattern of \(e(pattern.pattern.words)): \(e(pattern.matched.joined(separator: ", ")))</li>\n"
+                h += "<li>\(e(pattern.side.capitalized)) leg fits the pattern of \(e(pattern.pattern.words)): \(e(pattern.matchedWords.joined(separator: ", ")))</li>\n"
             }
             h += "</ul>\n"
         }

@@ -64,13 +64,13 @@ public enum TextReport {
         out.append("FLAGS")
         if result.flags.isEmpty { out.append("  none") }
         for f in result.flags {
-            out += wrap("  \(f.level.rawValue.uppercased()) \(f.code.rawValue): \(f.message)", indent: 4)
+            out += wrap("  " + f.line, indent: 4)
         }
         if !result.patterns.isEmpty {
             out.append(rule)
             out.append("SYMPTOM PATTERNS (informational, never a diagnosis)")
             for pattern in result.patterns {
-                out += wrap("  \(pattern.side.capitalized) leg fits the pattern of \(pattern.pattern.words): \(pattern.matched.joined(separator: ", "))", indent: 4)
+                out += wrap("  \(pattern.side.capitalized) leg fits the pattern of \(pattern.pattern.words): \(pattern.matchedWords.joined(separator: ", "))", indent: 4)
             }
         }
         if let prior = report.priorExam {

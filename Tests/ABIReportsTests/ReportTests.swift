@@ -139,7 +139,14 @@ import FoundationXML
                 if let abi = leg.abi { #expect(text.contains(Ratio.text(abi)), "\(url.lastPathComponent) lacks ABI \(Ratio.text(abi))") }
                 if let tbi = leg.tbi { #expect(text.contains(Ratio.text(tbi))) }
             }
-            for flag in report.result.flags { #expect(text.contains(flag.code.rawValue)) }
+            // Flags, statuses and symptom features in words, never their codes (a person reads this).
+            let flowing = text.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+            for flag in report.result.flags {
+                #expect(flowing.contains(flag.line), "\(url.lastPathComponent): \(flag.line)")
+                #expect(!text.contains(flag.code.rawValue), "\(url.lastPathComponent) shows the code \(flag.code.rawValue)")
+            }
+            for pattern in report.result.patterns { for feature in pattern.matched where feature.contains(where: \.isUppercase) { #expect(!text.contains(feature), "\(feature)") } }
+            for leg in [report.result.right, report.result.left] where leg.status != .ok { #expect(text.contains(leg.status.words)) }
             #expect(text.contains("Rules: acc-aha-2016 v\(RuleSet.version), ankle=higher, severity=common"))
 
             let rows = ReportTests.parseCSV(CSVReport.headerLine + CSVReport.rows(report))
@@ -243,7 +250,8 @@ func runTool(_ path: String, _ arguments: [String]) throws -> (status: Int32, ou
             #expect(!values.isEmpty)
             for value in Set(values) { #expect(text.contains(value), "\(url.lastPathComponent): the PDF lacks \(value)") }
             #expect(text.contains(report.exam.patient.id))
-            for flag in report.result.flags { #expect(text.contains(flag.code.rawValue) && text.contains(flag.level.rawValue.uppercased())) }
+            let flowing = text.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+            for flag in report.result.flags { #expect(flowing.contains(flag.line.split(whereSeparator: \.isWhitespace).joined(separator: " ")), "\(url.lastPathComponent): \(flag.line)") }
             for pattern in report.result.patterns { #expect(text.contains("fits the pattern of \(pattern.pattern.words)")) }
             #expect(text.contains(report.rulesLine))
         }

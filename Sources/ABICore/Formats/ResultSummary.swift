@@ -64,15 +64,14 @@ public enum ResultSummary {
         } else {
             lines.append("Flags")
             for f in result.flags {
-                let level = f.level.rawValue.uppercased().padding(9)
-                lines.append("  \(level) \(f.code.rawValue): \(f.message)")
+                lines.append("  \(f.level.rawValue.uppercased().padding(9)) \(f.message)")
             }
         }
         if !result.patterns.isEmpty {
             lines.append("")
             lines.append("Symptom patterns (informational, never a diagnosis)")
             for p in result.patterns {
-                lines.append("  \(p.side.capitalized) leg fits the pattern of \(p.pattern.words): \(p.matched.joined(separator: ", "))")
+                lines.append("  \(p.side.capitalized) leg fits the pattern of \(p.pattern.words): \(p.matchedWords.joined(separator: ", "))")
             }
         }
         return lines.joined(separator: "\n") + "\n"

@@ -183,3 +183,38 @@ public struct ExamResult: Sendable, Hashable {
 
     public func leg(_ side: Side) -> LegResult { side == .right ? right : left }
 }
+
+// MARK: In words, for the formats people read (the data formats keep the codes).
+
+extension LegStatus {
+    /// "no signal at either ankle artery", not `absent`.
+    public var words: String {
+        switch self {
+        case .ok: "measured"
+        case .noncompressible: "noncompressible (calcified arteries)"
+        case .absent: "no signal at either ankle artery"
+        case .notMeasured: "not measured"
+        case .notCalculable: "not calculable"
+        }
+    }
+}
+
+extension Flag {
+    /// "URGENT: No Doppler signal at the right ankle arteries: …", without the code.
+    public var line: String { "\(level.rawValue.uppercased()): \(message)" }
+}
+
+extension PatternMatch {
+    /// The matched features in words: "starts at night, eased by dangling the leg", not `nightOnset`.
+    public var matchedWords: [String] {
+        matched.map { feature in
+            if let sign = LegSign(rawValue: feature) { return sign.words }
+            switch feature {
+            case "nonHealingWound": return "a wound open 2 weeks or more"
+            case "radiatesFromBack": return "pain starting in the back"
+            default: return feature
+            }
+        }
+    }
+}
+

@@ -52,12 +52,12 @@ public enum PDFReport {
         if result.flags.isEmpty { page.paragraph("None.") }
         for f in result.flags {
             let urgent = f.level == .emergency || f.level == .urgent
-            page.paragraph("\(f.level.rawValue.uppercased()) — \(f.code.rawValue): \(f.message)", font: urgent ? .bold : .regular, indent: 8)
+            page.paragraph(f.line, font: urgent ? .bold : .regular, indent: 8)
         }
         if !result.patterns.isEmpty {
             page.heading("Symptom patterns (informational, never a diagnosis)")
             for pattern in result.patterns {
-                page.paragraph("\(pattern.side.capitalized) leg fits the pattern of \(pattern.pattern.words): \(pattern.matched.joined(separator: ", "))", indent: 8)
+                page.paragraph("\(pattern.side.capitalized) leg fits the pattern of \(pattern.pattern.words): \(pattern.matchedWords.joined(separator: ", "))", indent: 8)
             }
         }
 
