@@ -142,6 +142,58 @@ public struct ExamReport: Sendable {
         return sentences.joined(separator: " ")
     }
 
+    /// Why a value is missing or comes from one side only, beside the result: "Brachial pressure
+    /// from the right arm only (left: not measured, mastectomy).", "Left dorsalis pedis not
+    /// measured: wound dressing."
+    public var resultNotes: [String] {
+        var notes: [String] = []
+        let latest = Dictionary(exam.readings.map { ($0.site, $0) }) { a, b in a.seq > b.seq ? a : b }
+        func why(_ site: Site) -> String? {
+            switch latest[site]?.state {
+            case .notMeasured(let reason)?: "not measured, \(reason)"
+            case .absent?: "no signal"
+            case .deviceError?: "device error"
+            case .noncompressible?: "noncompressible"
+            case nil: "not recorded"
+            case .numeric?: nil
+            }
+        }
+        let b = result.brachial
+        if (b.right == nil) != (b.left == nil), let side = b.usedSide {
+            notes.append("Brachial pressure from the \(side.word) arm only (\(side.other.word): \(why(.brachial(side.other)) ?? "not recorded")).")
+        }
+        for side in Side.allCases {
+            for artery in AnkleArtery.allCases {
+                if case .notMeasured(let reason)? = latest[.ankle(side, artery)]?.state {
+                    notes.append("\(Site.ankle(side, artery).words.capitalizedFirst) not measured: \(reason).")
+                }
+            }
+            if case .notMeasured(let reason)? = latest[.toe(side)]?.state { notes.append("\(side.capitalized) toe not measured: \(reason).") }
+        }
+        return notes
+    }
+
+    /// The recorded symptoms and signs in words, per leg then for the patient ("Right leg: rest
+    /// pain, starts at night; wound open 3 weeks; blue toes."); empty when none were recorded.
+    public var clinicalFindings: [String] {
+        guard let symptoms = exam.symptoms else { return [] }
+        var lines: [String] = []
+        for side in Side.allCases {
+            let leg = symptoms[side]
+            var parts = LegSign.allCases.filter(leg.has).map(\.words)
+            if let weeks = leg.woundWeeks { parts.append("a foot wound open \(weeks) weeks") }
+            if let distance = leg.walkingDistanceMeters { parts.append("claudication after \(distance) m") }
+            if let colour = leg.toeDiscoloration { parts.append("\(colour.rawValue) toes") }
+            lines.append("\(side.capitalized) leg: " + (parts.isEmpty ? "none recorded" : parts.joined(separator: ", ")) + ".")
+        }
+        var patient: [String] = []
+        if let days = symptoms.acuteOnsetDays { patient.append("sudden onset \(days) days ago") }
+        if symptoms.radiatesFromBack == true { patient.append("pain starting in the back") }
+        if let wells = symptoms.wellsScore { patient.append("Wells DVT score \(wells)") }
+        if !patient.isEmpty { lines.append(patient.joined(separator: "; ").capitalizedFirst + ".") }
+        return lines
+    }
+
     /// "Compared with exam 3 (signed 2026-05-12 by Dr A)", or the prior exam's date.
     public var priorWords: String? {
         priorExam.map { "Compared with " + ($0.source ?? "the exam of \($0.performedAt.datePart)") + "." }

@@ -56,7 +56,14 @@ public enum HTMLReport {
         for row in report.resultRows {
             h += "<tr><th>\(e(row.label.trimmingLeadingSpaces))</th><td>\(e(row.right))</td><td>\(e(row.left))</td></tr>\n"
         }
-        h += "</table>\n<p>Patient ABI: <b>\(result.patientAbi.map(Ratio.text) ?? "—")</b></p>\n</div>\n</div>\n"
+        h += "</table>\n<p>Patient ABI: <b>\(result.patientAbi.map(Ratio.text) ?? "—")</b></p>\n"
+        for note in report.resultNotes { h += "<p>\(e(note))</p>\n" }
+        h += "</div>\n</div>\n"
+        if !report.clinicalFindings.isEmpty {
+            h += "<h2>Clinical findings (as recorded)</h2>\n<ul>\n"
+            for line in report.clinicalFindings { h += "<li>\(e(line))</li>\n" }
+            h += "</ul>\n"
+        }
 
         h += "<h2>Flags</h2>\n"
         if result.flags.isEmpty { h += "<p>None.</p>\n" }
@@ -107,7 +114,7 @@ public enum HTMLReport {
     }
 
     /// Escapes text for HTML element content and attribute values.
-    static func e(_ text: String) -> String {
+    public static func e(_ text: String) -> String {
         var out = ""
         out.reserveCapacity(text.utf8.count)
         for c in text.unicodeScalars {

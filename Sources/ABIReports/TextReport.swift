@@ -59,6 +59,12 @@ public enum TextReport {
         out.append(column("", "Right leg", "Left leg"))
         for row in report.resultRows { out.append(column(row.label, row.right, row.left)) }
         out.append("Patient ABI: " + (result.patientAbi.map(Ratio.text) ?? "—"))
+        for note in report.resultNotes { out += wrap(note, indent: 2) }
+        if !report.clinicalFindings.isEmpty {
+            out.append(rule)
+            out.append("CLINICAL FINDINGS (as recorded)")
+            for line in report.clinicalFindings { out += wrap("  " + line, indent: 4) }
+        }
 
         out.append(rule)
         out.append("FLAGS")

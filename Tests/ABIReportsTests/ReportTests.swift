@@ -123,6 +123,27 @@ import FoundationXML
         #expect(text.split(separator: "\n").filter { $0.hasPrefix("OK ") }.count == files.count)
     }
 
+    @Test("The reason beside the result (one arm only, a site not measured) and the clinical findings in words, in text, HTML and PDF")
+    func reasonsAndFindings() throws {
+        let single = ExamReport(exam: try ReportTests.exam(ReportTests.vectors.appendingPathComponent("v22-single-arm-mastectomy.exam.json")))
+        #expect(single.resultNotes.first?.hasPrefix("Brachial pressure from the right arm only (left: not measured, ") == true, "\(single.resultNotes)")
+        let absent = ExamReport(exam: try ReportTests.exam(ReportTests.root.appendingPathComponent("samples/absent-signals.exam.json")))
+        #expect(absent.clinicalFindings.first == "Right leg: rest pain, starts at night, shiny, hairless skin, a foot wound open 5 weeks, black toes.")
+        #expect(absent.resultNotes == ["Left toe not measured: dressing on the left hallux."])
+        for report in [single, absent] {
+            let text = TextReport.render(report).split(whereSeparator: \.isWhitespace).joined(separator: " ")
+            let html = HTMLReport.render(report)
+            let pdf = try PDFReportTests.text(PDFReportTests.write(report, "notes.pdf"))
+            for line in report.resultNotes + report.clinicalFindings {
+                #expect(text.contains(line), "\(line)")
+                #expect(html.contains(HTMLReport.e(line)), "\(line)")
+                #expect(pdf.contains(line.split(whereSeparator: \.isWhitespace).joined(separator: " ")), "\(line)")
+            }
+        }
+        #expect(TextReport.render(absent).contains("CLINICAL FINDINGS"))
+        #expect(!TextReport.render(single).contains("CLINICAL FINDINGS"))
+    }
+
     static var allVectors: [URL] {
         ((try? FileManager.default.contentsOfDirectory(atPath: vectors.path)) ?? []).filter { $0.hasSuffix(".exam.json") }.sorted().map { vectors.appendingPathComponent($0) }
     }

@@ -187,12 +187,12 @@ public struct ExamResult: Sendable, Hashable {
 // MARK: In words, for the formats people read (the data formats keep the codes).
 
 extension LegStatus {
-    /// "no signal at either ankle artery", not `absent`.
+    /// "no ankle signal" (at either artery), not `absent`.
     public var words: String {
         switch self {
         case .ok: "measured"
         case .noncompressible: "noncompressible (calcified arteries)"
-        case .absent: "no signal at either ankle artery"
+        case .absent: "no ankle signal"
         case .notMeasured: "not measured"
         case .notCalculable: "not calculable"
         }

@@ -46,8 +46,13 @@ public enum PDFReport {
         page.table(columns: [label, leg, leg], rows: [["", "Right leg", "Left leg"]] + report.resultRows.map { [$0.label.trimmingLeadingSpaces, $0.right, $0.left] },
                    boldFirstColumn: true, boldFirstRow: true)
         page.paragraph("Patient ABI: " + (result.patientAbi.map(Ratio.text) ?? "—"), font: .bold, width: columnWidth)
+        for note in report.resultNotes { page.paragraph(note, width: columnWidth) }
         page.y = max(page.y, top + BodyDiagram.height * scale + 6)
 
+        if !report.clinicalFindings.isEmpty {
+            page.heading("Clinical findings (as recorded)")
+            for line in report.clinicalFindings { page.paragraph(line, indent: 8) }
+        }
         page.heading("Flags")
         if result.flags.isEmpty { page.paragraph("None.") }
         for f in result.flags {
