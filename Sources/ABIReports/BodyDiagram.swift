@@ -6,9 +6,10 @@ import ABICore
 /// them (colour is never the only label), ankle and toe pressures at their sites. The patient's
 /// right is on the viewer's left.
 public struct BodyDiagram {
-    static let width = 290.0
-    static let height = 330.0
-    static let fontSize = 10.0
+    public static let width = 360.0
+    public static let height = 430.0
+    /// Labels are 14.5 units high: at least 8 pt in the HTML (74 mm wide) and the PDF (200 pt wide).
+    public static let fontSize = 14.5
 
     struct Line {
         var points: [(x: Double, y: Double)]
@@ -23,10 +24,24 @@ public struct BodyDiagram {
         var y: Double
         var text: String
         var bold = false
+        /// Ends at `x` (the labels on the viewer's right), so that no label runs off the box.
+        var alignRight = false
     }
 
+    /// The colours and their meaning, worst first (the legend).
+    public static let legend: [(fill: String, words: String)] = [
+        (strongest, "severe or no signal"),
+        ("#e35d50", "moderate PAD"),
+        ("#f4b6b0", "mild PAD"),
+        ("#f6e7a8", "borderline"),
+        ("#cfe8cf", "normal"),
+        ("#c9c9e8", "noncompressible"),
+        ("#e6e6e6", "not calculated"),
+    ]
+    static let strongest = "#8e1b1b"
+
     var title: String
-    var head = (cx: 145.0, cy: 28.0, r: 16.0, fill: "#f2f2f2")
+    var head = (cx: 180.0, cy: 28.0, r: 16.0, fill: "#f2f2f2")
     var lines: [Line]
     var labels: [Label]
 
@@ -43,43 +58,76 @@ public struct BodyDiagram {
             case .deviceError: return "error"
             }
         }
-        let right = BodyDiagram.legStyle(r.right), left = BodyDiagram.legStyle(r.left)
+        /// Both ankle arteries not measured for an amputation: the leg is drawn as a stump.
+        func amputated(_ side: Side) -> Bool {
+            AnkleArtery.allCases.allSatisfy { artery in
+                if case .notMeasured(let reason)? = latest[.ankle(side, artery)] { reason.lowercased().contains("amput") } else { false }
+            }
+        }
+        let right = BodyDiagram.legStyle(r.right, amputated: amputated(.right)), left = BodyDiagram.legStyle(r.left, amputated: amputated(.left))
         let rightAbi = r.right.abi.map(Ratio.text) ?? "—", leftAbi = r.left.abi.map(Ratio.text) ?? "—"
         title = "Right ABI \(rightAbi) \(right.label); left ABI \(leftAbi) \(left.label)"
+        func leg(_ side: Side, _ style: (fill: String, label: String)) -> Line {
+            let x0 = side == .right ? 156.0 : 204.0, x1 = side == .right ? 160.0 : 200.0, foot = side == .right ? 148.0 : 212.0
+            let points: [(x: Double, y: Double)] = amputated(side) ? [(x0, 150), (x0 + (x1 - x0) * 0.45, 215)] : [(x0, 150), (x1, 290), (foot, 300)]
+            return Line(points: points, colour: style.fill, width: 14)
+        }
         lines = [
-            Line(points: [(123, 50), (167, 50), (171, 150), (119, 150)], closed: true, fill: "#f2f2f2"),  // trunk
-            Line(points: [(123, 54), (95, 110), (87, 150)]),  // right arm
-            Line(points: [(167, 54), (195, 110), (203, 150)]),  // left arm
-            Line(points: [(121, 150), (125, 290), (113, 300)], colour: right.fill, width: 14),  // right leg
-            Line(points: [(169, 150), (165, 290), (177, 300)], colour: left.fill, width: 14),  // left leg
+            Line(points: [(158, 50), (202, 50), (206, 150), (154, 150)], closed: true, fill: "#f2f2f2"),  // trunk
+            Line(points: [(158, 54), (130, 110), (122, 150)]),  // right arm
+            Line(points: [(202, 54), (230, 110), (238, 150)]),  // left arm
+            leg(.right, right),
+            leg(.left, left),
         ]
-        labels = [
+        func words(_ label: String) -> [String] {
+            // "abnormal, moderate" on two lines, so that it never runs into the leg.
+            label.split(separator: ",").map { String($0.drop(while: { $0 == " " })) }
+        }
+        var labels = [
             Label(x: 4, y: 100, text: "R arm \(pressure(.rightBrachial))"),
-            Label(x: 222, y: 100, text: "L arm \(pressure(.leftBrachial))"),
-            Label(x: 4, y: 200, text: "R ABI \(rightAbi)", bold: true),
-            Label(x: 4, y: 212, text: right.label),
-            Label(x: 200, y: 200, text: "L ABI \(leftAbi)", bold: true),
-            Label(x: 200, y: 212, text: left.label),
+            Label(x: 356, y: 100, text: "L arm \(pressure(.leftBrachial))", alignRight: true),
+            Label(x: 4, y: 190, text: "R ABI \(rightAbi)", bold: true),
+            Label(x: 356, y: 190, text: "L ABI \(leftAbi)", bold: true, alignRight: true),
             Label(x: 4, y: 276, text: "PT \(pressure(.rightPosteriorTibial)) DP \(pressure(.rightDorsalisPedis))"),
-            Label(x: 195, y: 276, text: "PT \(pressure(.leftPosteriorTibial)) DP \(pressure(.leftDorsalisPedis))"),
-            Label(x: 4, y: 320, text: "toe \(pressure(.rightToe))"),
-            Label(x: 222, y: 320, text: "toe \(pressure(.leftToe))"),
+            Label(x: 356, y: 276, text: "PT \(pressure(.leftPosteriorTibial)) DP \(pressure(.leftDorsalisPedis))", alignRight: true),
+            Label(x: 4, y: 318, text: "toe \(pressure(.rightToe))"),
+            Label(x: 356, y: 318, text: "toe \(pressure(.leftToe))", alignRight: true),
         ]
+        for (i, line) in words(right.label).enumerated() { labels.append(Label(x: 4, y: 207 + Double(i) * 17, text: line)) }
+        for (i, line) in words(left.label).enumerated() { labels.append(Label(x: 356, y: 207 + Double(i) * 17, text: line, alignRight: true)) }
+        // The legend: what each colour means (the labels above say it for each leg as well).
+        for (i, entry) in BodyDiagram.legend.enumerated() {
+            let column = Double(i / 4), row = Double(i % 4)
+            let x = 4 + column * 180, y = 350 + row * 19
+            lines.append(Line(points: [(x, y - 11), (x + 12, y - 11), (x + 12, y + 1), (x, y + 1)], closed: true, colour: "#555555", width: 0.5, fill: entry.fill))
+            labels.append(Label(x: x + 17, y: y, text: entry.words))
+        }
+        self.labels = labels
     }
 
-    /// The fill and the written label of a leg's category.
-    public static func legStyle(_ leg: LegResult) -> (fill: String, label: String) {
+    /// The fill and the written label of a leg: absent signals and an ABI below 0.40 in the
+    /// strongest colour, then moderate, mild, borderline, normal; an amputated leg says so.
+    public static func legStyle(_ leg: LegResult, amputated: Bool = false) -> (fill: String, label: String) {
+        if amputated { return ("#e6e6e6", "amputated") }
+        if leg.status == .absent { return (strongest, "no signal") }
         switch leg.category {
-        case .normal?: ("#cfe8cf", "normal")
-        case .borderline?: ("#f6e7a8", "borderline")
-        case .abnormal?: ("#f4b6b0", "abnormal\(leg.severity.map { ", \($0.rawValue)" } ?? "")")
-        case .noncompressible?: ("#c9c9e8", "noncompressible")
-        case nil: ("#e6e6e6", leg.status == .absent ? "no signal" : "not calculable")
+        case .normal?: return ("#cfe8cf", "normal")
+        case .borderline?: return ("#f6e7a8", "borderline")
+        case .abnormal?:
+            let label = "abnormal\(leg.severity.map { ", \($0 == .mildModerate ? "mild-moderate" : $0.rawValue)" } ?? "")"
+            if let abi = leg.abi, abi < 40 { return (strongest, label) }
+            switch leg.severity {
+            case .severe?: return (strongest, label)
+            case .moderate?: return ("#e35d50", label)
+            default: return ("#f4b6b0", label)
+            }
+        case .noncompressible?: return ("#c9c9e8", "noncompressible")
+        case nil: return ("#e6e6e6", "not calculable")
         }
     }
 
     /// The diagram as an inline SVG element, `width` wide.
-    func svg(width: String) -> String {
+    public func svg(width: String) -> String {
         func e(_ text: String) -> String { HTMLReport.e(text) }
         func number(_ v: Double) -> String { PDFNumber.text(v) }
         var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(Int(BodyDiagram.width)) \(Int(BodyDiagram.height))\" width=\"\(width)\" role=\"img\" aria-label=\"Body diagram with pressures\">\n"
@@ -92,7 +140,7 @@ public struct BodyDiagram {
         }
         s += "</g>\n<g font-size=\"\(number(BodyDiagram.fontSize))\" font-family=\"sans-serif\" fill=\"#111\">\n"
         for label in labels {
-            s += "<text x=\"\(number(label.x))\" y=\"\(number(label.y))\"\(label.bold ? " font-weight=\"bold\"" : "")>\(e(label.text))</text>\n"
+            s += "<text x=\"\(number(label.x))\" y=\"\(number(label.y))\"\(label.bold ? " font-weight=\"bold\"" : "")\(label.alignRight ? " text-anchor=\"end\"" : "")>\(e(label.text))</text>\n"
         }
         s += "</g>\n</svg>\n"
         return s

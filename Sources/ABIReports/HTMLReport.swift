@@ -25,7 +25,7 @@ public enum HTMLReport {
             .superseded { color: #777; text-decoration: line-through; }
             .flag-emergency, .flag-urgent { font-weight: bold; }
             .layout { display: flex; gap: 6mm; align-items: flex-start; }
-            .diagram { flex: 0 0 62mm; }
+            .diagram { flex: 0 0 74mm; }
             .note { color: #444; font-size: 9pt; }
             .notice { border: 2px solid #b00020; color: #b00020; padding: 4pt 6pt; }
             @media print { .layout { break-inside: avoid; } h2 { break-after: avoid; } }
@@ -45,7 +45,7 @@ public enum HTMLReport {
         if let indication = d.indication { h += row("Indication", indication) }
         h += "</table>\n"
 
-        h += "<h2>Results</h2>\n<div class=\"layout\">\n<div class=\"diagram\">\n\(BodyDiagram(report).svg(width: "62mm"))</div>\n<div>\n"
+        h += "<h2>Results</h2>\n<div class=\"layout\">\n<div class=\"diagram\">\n\(BodyDiagram(report).svg(width: "74mm"))</div>\n<div>\n"
         let b = result.brachial
         if let used = b.used, let side = b.usedSide {
             h += "<p>Brachial pressure used: <b>\(used) mmHg</b> (\(side.word) arm)" + (b.interArmDifference.map { "; inter-arm difference \($0) mmHg" } ?? "") + "</p>\n"

@@ -144,6 +144,28 @@ import FoundationXML
         #expect(!TextReport.render(single).contains("CLINICAL FINDINGS"))
     }
 
+    @Test("R2: the body diagram colours absent signals and ABI < 0.40 most strongly, has a legend, labels of at least 8 pt that stay inside it, and an amputated leg")
+    func bodyDiagram() throws {
+        let absent = ExamReport(exam: try ReportTests.exam(ReportTests.root.appendingPathComponent("samples/absent-signals.exam.json")))
+        #expect(BodyDiagram.legStyle(absent.result.right).fill == BodyDiagram.legend[0].fill)  // no signal: the strongest
+        let severe = ExamReport(exam: try ReportTests.exam(ReportTests.vectors.appendingPathComponent("v08-severe-clti-range.exam.json")))
+        #expect(BodyDiagram.legStyle(severe.result.right).fill == BodyDiagram.legend[0].fill)  // ABI 0.35
+        let svg = BodyDiagram(absent).svg(width: "74mm")
+        for entry in BodyDiagram.legend { #expect(svg.contains(">\(entry.words)</text>") && svg.contains("fill=\"\(entry.fill)\"")) }
+        // 14.5 units in a 360-unit box drawn 74 mm wide (HTML) or 200 pt wide (PDF): 8 pt or more.
+        #expect(BodyDiagram.fontSize * 74 / BodyDiagram.width * 72 / 25.4 >= 8)
+        #expect(BodyDiagram.fontSize * 200 / BodyDiagram.width >= 8)
+        #expect(svg.contains("text-anchor=\"end\">abnormal</text>"))  // the left leg's label ends inside the box
+        var amputee = try ReportTests.exam(ReportTests.vectors.appendingPathComponent("v01-normal-arms-equal.exam.json"))
+        amputee.readings = amputee.readings.map { r in
+            var r = r
+            if r.site == .leftPosteriorTibial || r.site == .leftDorsalisPedis { r.state = .notMeasured(reason: "below-knee amputation") }
+            return r
+        }
+        let stump = BodyDiagram(ExamReport(exam: amputee)).svg(width: "74mm")
+        #expect(stump.contains(">amputated</text>"))
+    }
+
     static var allVectors: [URL] {
         ((try? FileManager.default.contentsOfDirectory(atPath: vectors.path)) ?? []).filter { $0.hasSuffix(".exam.json") }.sorted().map { vectors.appendingPathComponent($0) }
     }
@@ -515,7 +537,8 @@ struct PPM {
                 #expect(text.contains(report.exam.patient.id))
                 for leg in [report.result.right, report.result.left] {
                     if let abi = leg.abi { #expect(text.contains(Ratio.text(abi))) }
-                    #expect(text.contains(BodyDiagram.legStyle(leg).label))
+                    // The label is written on two lines beside the leg ("abnormal" / "moderate").
+                    for part in BodyDiagram.legStyle(leg).label.split(separator: ",") { #expect(text.contains(part.drop(while: { $0 == " " }))) }
                 }
                 #expect(text.contains(report.rulesLine))
 

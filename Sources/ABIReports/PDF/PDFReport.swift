@@ -30,7 +30,7 @@ public enum PDFReport {
 
         // Results beside the diagram.
         page.heading("Results")
-        let diagramWidth = 170.0
+        let diagramWidth = 200.0
         let scale = diagramWidth / BodyDiagram.width
         page.needs(BodyDiagram.height * scale + 8)
         let top = page.y
@@ -179,7 +179,9 @@ public enum PDFReport {
                 writer.lines(line.points.map(point), closed: line.closed, colour: line.colour, width: line.width * scale, fill: line.fill)
             }
             for label in diagram.labels {
-                writer.text(label.text, x: x + label.x * scale, y: y + label.y * scale, font: label.bold ? .bold : .regular, size: BodyDiagram.fontSize * scale)
+                let size = BodyDiagram.fontSize * scale, font: PDFWriter.Font = label.bold ? .bold : .regular
+                let start = label.alignRight ? x + label.x * scale - PDFWriter.width(of: label.text, font: font, size: size) : x + label.x * scale
+                writer.text(label.text, x: start, y: y + label.y * scale, font: font, size: size)
             }
         }
 
