@@ -111,6 +111,12 @@ public struct ExamReport: Sendable {
     /// The most recent earlier exam, for the comparison section.
     public var priorExam: PriorExam? { exam.mostRecentPrior }
 
+    /// Who the report is about, for every page: "MRN-0042 · Kowalski, Jan · born 1950-03-02".
+    public var patientLine: String {
+        let p = exam.patient
+        return [p.id, p.name, p.birthDate.map { "born \($0)" }].compactMap { $0 }.joined(separator: " · ")
+    }
+
     /// The signature block: "Signed by Dr K. Wiśniewska, consultant angiologist, on 2026-11-29 at 12:37 UTC".
     public var signatureLine: String? {
         guard case .final(let by, let at) = status else { return nil }

@@ -28,12 +28,17 @@ public enum HTMLReport {
             .diagram { flex: 0 0 74mm; }
             .note { color: #444; font-size: 9pt; }
             .notice { border: 2px solid #b00020; color: #b00020; padding: 4pt 6pt; }
+            /* The patient on every printed page: a table header repeats at the top of each page. */
+            table.page, table.page > tbody > tr > td, table.page > thead > tr > td { border: 0; padding: 0; }
+            .running { font-size: 8pt; color: #444; border-bottom: 1px solid #ccc; padding-bottom: 1mm; }
+            @media screen { table.page > thead { display: none; } }
             @media print { .layout { break-inside: avoid; } h2 { break-after: avoid; } }
             </style>
             </head>
             <body>
 
             """
+        h += "<table class=\"page\"><thead><tr><td><div class=\"running\">ABI report · \(e(report.patientLine)) · exam \(e(exam.details.performedOnWords)) · \(e(report.status.words))</div></td></tr></thead>\n<tbody><tr><td>\n"
         h += "<h1><span>Ankle-brachial index report</span><span class=\"status\">\(e(report.status.words))</span></h1>\n"
         if !report.status.isSigned { h += "<p class=\"notice\"><strong>\(e(report.status.words)): this report may change until a clinician signs it.</strong></p>\n" }
         for notice in report.revision.notices { h += "<p class=\"notice\"><strong>\(e(notice))</strong></p>\n" }
@@ -105,7 +110,7 @@ public enum HTMLReport {
         }
         h += "<h2>Rules</h2>\n<p>\(e(report.rulesLine))</p>\n<ul class=\"note\">\n"
         for source in ExamReport.sources { h += "<li>\(e(source))</li>\n" }
-        h += "</ul>\n</body>\n</html>\n"
+        h += "</ul>\n</td></tr></tbody></table>\n</body>\n</html>\n"
         return h
     }
 

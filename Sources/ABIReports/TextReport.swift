@@ -9,8 +9,14 @@ public enum TextReport {
         let rule = String(repeating: "-", count: width)
         let exam = report.exam, result = report.result
         let title = "ANKLE-BRACHIAL INDEX REPORT"
-        let status = report.status.words.uppercased()
-        out.append(title + String(repeating: " ", count: max(1, width - title.count - status.count)) + status)
+        let status = report.status.words
+        // The status beside the title when it fits in 80 columns, else on its own lines below it.
+        if title.count + 2 + status.count <= width {
+            out.append(title + String(repeating: " ", count: width - title.count - status.count) + status)
+        } else {
+            out.append(title)
+            out += wrap(status, indent: 2)
+        }
         out.append(String(repeating: "=", count: width))
         for notice in report.revision.notices { out += wrap(notice, indent: 2) }
 

@@ -166,6 +166,22 @@ import FoundationXML
         #expect(stump.contains(">amputated</text>"))
     }
 
+    @Test("R4: every PDF page names the patient (id, name, birth date); a signed text report's header stays within 80 columns")
+    func pageIdentification() throws {
+        var exam = try ReportTests.exam(ReportTests.root.appendingPathComponent("samples/pad.exam.json"))
+        exam.details.indication = String(repeating: "a long indication that fills the first page ", count: 12)
+        let signed = ExamReport(exam: exam, status: .final(signedBy: "Dr K. Wiśniewska, consultant angiologist and head of department", at: Timestamp("2026-11-29T12:37:29.486Z")!))
+        for line in TextReport.render(signed).split(separator: "\n") { #expect(line.count <= 80, "\(line)") }
+        let pdf = try PDFReportTests.write(signed, "pages.pdf")
+        let info = String(decoding: try runTool("/usr/bin/pdfinfo", [pdf.path]).output, as: UTF8.self)
+        let pages = Int(info.split(separator: "\n").first { $0.hasPrefix("Pages:") }?.split(separator: " ").last ?? "1") ?? 1
+        #expect(pages == 2)
+        for page in 1...pages {
+            let text = String(decoding: try runTool("/usr/bin/pdftotext", ["-f", "\(page)", "-l", "\(page)", pdf.path, "-"]).output, as: UTF8.self)
+            #expect(text.contains("DEMO-0002 · Example, Claudicant · born 1949-08-02"), "page \(page)")
+        }
+    }
+
     static var allVectors: [URL] {
         ((try? FileManager.default.contentsOfDirectory(atPath: vectors.path)) ?? []).filter { $0.hasSuffix(".exam.json") }.sorted().map { vectors.appendingPathComponent($0) }
     }
@@ -535,6 +551,12 @@ struct PPM {
                 #expect(info.contains(paper == "A4" ? "(A4)" : "(letter)"), "\(info)")
                 let text = try PDFReportTests.text(pdf)
                 #expect(text.contains(report.exam.patient.id))
+                // Every printed page names the patient (a header that repeats on each page).
+                let pages = Int(info.split(separator: "\n").first { $0.hasPrefix("Pages:") }?.split(separator: " ").last ?? "1") ?? 1
+                for page in 1...pages {
+                    let pageText = String(decoding: try runTool("/usr/bin/pdftotext", ["-f", "\(page)", "-l", "\(page)", pdf.path, "-"]).output, as: UTF8.self)
+                    #expect(pageText.contains("ABI report · \(report.patientLine)"), "\(vector) on \(paper), page \(page)")
+                }
                 for leg in [report.result.right, report.result.left] {
                     if let abi = leg.abi { #expect(text.contains(Ratio.text(abi))) }
                     // The label is written on two lines beside the leg ("abnormal" / "moderate").

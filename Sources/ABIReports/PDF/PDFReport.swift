@@ -99,7 +99,7 @@ public enum PDFReport {
         // Footers, now that the number of pages is known.
         let count = page.writer.pageCount
         for i in 0..<count {
-            let footer = "ABI report · patient \(exam.patient.id) · \(exam.details.performedAtWords) · page \(i + 1) of \(count)"
+            let footer = "ABI report · \(report.patientLine) · exam \(exam.details.performedOnWords) · page \(i + 1) of \(count)"
             page.writer.text(Layout.fit(footer, font: .regular, size: 7.5, width: Layout.width), x: Layout.left, y: PDFWriter.pageHeight - 24,
                              size: 7.5, colour: "#555555", page: i)
             if let mark = report.status.watermark { page.writer.watermark(mark, page: i) }
