@@ -79,6 +79,8 @@ public struct ExamReport: Sendable {
     public let revision: Revision
     public let signature: Signature
     public let readings: [ReadingLine]
+    /// The site's letterhead and interface identifiers (abi-site/1); none by default.
+    public var site = SiteConfiguration()
 
     public static let sources = [
         "2016 AHA/ACC Guideline on Lower Extremity PAD (Circulation 2017;135:e726)",

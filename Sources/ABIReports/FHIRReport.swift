@@ -95,6 +95,7 @@ public enum FHIRReport {
                 j.beginObject("type")
                 FHIRReport.codings(&j, [("http://terminology.hl7.org/CodeSystem/v2-0203", "MR", "Medical record number")])
                 j.endObject()
+                if let system = report.site.patientIdentifierSystem { j.string("system", system) }
                 j.string("value", p.id)
                 j.endObject()
                 j.endArray()

@@ -5,7 +5,7 @@ import ABICore
 /// unit 266016 mmHg); the ABI, TBI and other derived values use local codes (`L`), since no
 /// verified LOINC code exists for them. Every field is escaped (\F\ \S\ \R\ \E\ \T\).
 public enum HL7Report {
-    public struct Sender: Sendable {
+    public struct Sender: Sendable, Equatable {
         public var application = "ABI"
         public var facility = "ABI"
         public var receivingApplication = ""
@@ -18,11 +18,12 @@ public enum HL7Report {
     ///     The exam's own id (OBR-3, the filler order number) stays the same for every message
     ///     about it, corrections included (`fillerId(for:)`).
     ///   - now: the message time (MSH-7).
-    public static func render(_ report: ExamReport, sender: Sender = Sender(), controlId: String, now: Timestamp) -> String {
-        let exam = report.exam, result = report.result
+    public static func render(_ report: ExamReport, controlId: String, now: Timestamp) -> String {
+        let exam = report.exam, result = report.result, sender = report.site.hl7
         var segments: [[String]] = []
+        // MSH-18: every text is UTF-8 (a Polish or Greek name stays as it is).
         segments.append(["MSH", "^~\\&", e(sender.application), e(sender.facility), e(sender.receivingApplication), e(sender.receivingFacility),
-                         ts(now), "", "ORU^R01^ORU_R01", e(controlId), "P", "2.5"])
+                         ts(now), "", "ORU^R01^ORU_R01", e(controlId), "P", "2.5", "", "", "", "", "", "UNICODE UTF-8"])
         let p = exam.patient
         let name = p.name.map { n -> String in
             let parts = n.split(separator: ",", maxSplits: 1).map { $0.trimmingSpaces }
@@ -35,7 +36,7 @@ public enum HL7Report {
         case .unknown?: "U"
         case nil: ""
         }
-        segments.append(["PID", "1", "", "\(e(p.id))^^^^MR", "", name, "", p.birthDate.map { $0.filter(\.isNumber) } ?? "", sex])
+        segments.append(["PID", "1", "", "\(e(p.id))^^^\(e(report.site.assigningAuthority ?? ""))^MR", "", name, "", p.birthDate.map { $0.filter(\.isNumber) } ?? "", sex])
         // A signed version that amends an earlier report is a correction: C.
         let status = !report.status.isSigned ? "P" : report.revision.replaces != nil ? "C" : "F"
         segments.append(["OBR", "1", "", e(fillerId(for: exam)), "ABI^Ankle-brachial index exam^L", "", "", exam.details.performedAt.map(ts) ?? "",

@@ -27,6 +27,8 @@ public enum HTMLReport {
             .layout { display: flex; gap: 6mm; align-items: flex-start; }
             .diagram { flex: 0 0 74mm; }
             .note { color: #444; font-size: 9pt; }
+            .letterhead { display: flex; gap: 4mm; align-items: center; margin-bottom: 3mm; font-size: 9.5pt; }
+            .letterhead img { max-height: 18mm; max-width: 50mm; }
             .notice { border: 2px solid #b00020; color: #b00020; padding: 4pt 6pt; }
             /* The patient on every printed page: a table header repeats at the top of each page. */
             table.page, table.page > tbody > tr > td, table.page > thead > tr > td { border: 0; padding: 0; }
@@ -39,6 +41,11 @@ public enum HTMLReport {
 
             """
         h += "<table class=\"page\"><thead><tr><td><div class=\"running\">ABI report · \(e(report.patientLine)) · exam \(e(exam.details.performedOnWords)) · \(e(report.status.words))</div></td></tr></thead>\n<tbody><tr><td>\n"
+        if !report.site.letterhead.isEmpty || report.site.logo != nil {
+            h += "<div class=\"letterhead\">"
+            if let logo = report.site.logo { h += "<img src=\"data:\(logo.mediaType);base64,\(Base64.encode(logo.bytes))\" alt=\"\(e(report.site.clinic ?? "logo"))\"/>" }
+            h += "<div>" + report.site.letterhead.enumerated().map { $0.offset == 0 ? "<strong>\(e($0.element))</strong>" : e($0.element) }.joined(separator: "<br/>") + "</div></div>\n"
+        }
         h += "<h1><span>Ankle-brachial index report</span><span class=\"status\">\(e(report.status.words))</span></h1>\n"
         if !report.status.isSigned { h += "<p class=\"notice\"><strong>\(e(report.status.words)): this report may change until a clinician signs it.</strong></p>\n" }
         for notice in report.revision.notices { h += "<p class=\"notice\"><strong>\(e(notice))</strong></p>\n" }

@@ -8,6 +8,7 @@ public enum TextReport {
         var out: [String] = []
         let rule = String(repeating: "-", count: width)
         let exam = report.exam, result = report.result
+        for line in report.site.letterhead { out += wrap(line, indent: 0) }
         let title = "ANKLE-BRACHIAL INDEX REPORT"
         let status = report.status.words
         // The status beside the title when it fits in 80 columns, else on its own lines below it.

@@ -1,4 +1,5 @@
 import ABICore
+import ABIReports
 import CShims
 
 #if canImport(Glibc)
@@ -194,6 +195,34 @@ final class PrivateFile {
         if fd >= 0 {
             close(fd)
             if !special { unlink(target) }
+        }
+    }
+}
+
+/// The site configuration (`abi-site/1`: letterhead, HL7 and FHIR identifiers): `$ABI_SITE`,
+/// else `$XDG_CONFIG_HOME/abi/site.json` (`~/.config/abi/site.json`), else `/etc/abi/site.json`;
+/// none is fine (reports then carry no letterhead).
+enum SiteFile {
+    nonisolated(unsafe) static var loaded = SiteConfiguration()
+
+    static func load() throws(Failure) {
+        let env = Environment.variables
+        var path: String?
+        if let named = env["ABI_SITE"], !named.isEmpty {
+            guard Files.exists(named) else { throw Failure(.noInput, "ABI_SITE names \(named), which does not exist") }
+            path = named
+        } else {
+            let config = env["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? (env["HOME"].map { $0 + "/.config" } ?? "")
+            path = [config + "/abi/site.json", "/etc/abi/site.json"].first { Files.exists($0) }
+        }
+        guard let path else { return }
+        let bytes = try Files.read(path)
+        do {
+            loaded = try SiteConfiguration.decode(bytes) { logo in
+                do { return try Files.read(logo) } catch { throw error }
+            }
+        } catch {
+            throw Failure(.dataError, "\(path): \(error)")
         }
     }
 }

@@ -76,6 +76,7 @@ extension ABI {
         }
 
         func run() throws {
+            try SiteFile.load()
             guard all, outDir != nil || format == .csv else {
                 let (report, stored) = try load(exam ?? "-")
                 var bytes = render(report)
@@ -167,8 +168,10 @@ extension ABI {
             return stored.report
         }
 
-        func render(_ report: ExamReport) -> [UInt8] {
-            switch format {
+        func render(_ unsited: ExamReport) -> [UInt8] {
+            var report = unsited
+            report.site = SiteFile.loaded
+            return switch format {
             case .text: Array(TextReport.render(report).utf8)
             case .html: Array(HTMLReport.render(report).utf8)
             case .pdf: PDFReport.render(report)

@@ -225,6 +225,7 @@ extension ABI {
 
             func run() throws {
                 guard ["text", "json"].contains(format) else { throw Failure(.usage, "--format: \(format) is not text or json") }
+                try SiteFile.load()
                 let db = try store.open(.readOnly)
                 let stored: Store.StoredExam
                 do { stored = try db.exam(examId) } catch { throw Failure(error) }
@@ -538,8 +539,10 @@ extension Store.StoredExam {
 
     /// The report of this stored exam: its signed result and status, and its place among the versions.
     var report: ExamReport {
-        ExamReport(exam: exam, options: options, status: reportStatus, result: result, revision: revision,
-                   signature: ExamReport.Signature(role: signerRole, conclusion: conclusion))
+        var report = ExamReport(exam: exam, options: options, status: reportStatus, result: result, revision: revision,
+                                signature: ExamReport.Signature(role: signerRole, conclusion: conclusion))
+        report.site = SiteFile.loaded
+        return report
     }
 }
 

@@ -296,6 +296,40 @@ import Testing
         #expect(shown.stdout.contains("\"status\": \"preliminary\""), "\(shown.stdout.prefix(300))")
     }
 
+    @Test("The site configuration (ABI_SITE, abi-site/1): letterhead and logo on the reports, HL7 MSH-3 to MSH-6, MSH-18 and PID-3's authority, the FHIR identifier system; a bad file is named")
+    func siteConfiguration() throws {
+        let dir = try CommandTests.temporaryDirectory()
+        let logo = dir.appendingPathComponent("logo.png")
+        try Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 1, 2, 3]).write(to: logo)
+        let site = dir.appendingPathComponent("site.json")
+        try """
+            {"format": "abi-site/1",
+             "clinic": {"name": "Vascular Lab, Szpital Miejski", "department": "Angiology", "address": "ul. Długa 1, Warszawa", "phone": "+48 22 000 00 00", "logo": "\(logo.path)"},
+             "hl7": {"sendingApplication": "ABI", "sendingFacility": "VASCLAB", "receivingApplication": "EPIC", "receivingFacility": "HOSP", "assigningAuthority": "HOSP-MRN"},
+             "fhir": {"patientIdentifierSystem": "urn:oid:1.2.3.4.5"}}
+            """.write(to: site, atomically: true, encoding: .utf8)
+        let exam = CommandTests.packageDirectory.appendingPathComponent("samples/pad.exam.json").path
+        func report(_ format: String, site path: String = site.path) throws -> Run {
+            try CommandTests.run(CommandTests.binary, ["report", exam, "--format", format], environment: ["ABI_SITE": path])
+        }
+        #expect(try report("text").stdout.hasPrefix("Vascular Lab, Szpital Miejski\nAngiology\nul. Długa 1, Warszawa\nPhone +48 22 000 00 00\n"))
+        let html = try report("html").stdout
+        #expect(html.contains("<strong>Vascular Lab, Szpital Miejski</strong>") && html.contains("src=\"data:image/png;base64,iVBORw0KGgoBAgM=\""))
+        let hl7 = try report("hl7").stdout
+        #expect(hl7.hasPrefix("MSH|^~\\&|ABI|VASCLAB|EPIC|HOSP|") && hl7.contains("||||||UNICODE UTF-8\r"), "\(hl7.prefix(200))")
+        #expect(hl7.contains("PID|1||DEMO-0002^^^HOSP-MRN^MR|"))
+        #expect(try report("fhir").stdout.contains("\"system\": \"urn:oid:1.2.3.4.5\""))
+        let pdf = dir.appendingPathComponent("r.pdf")
+        #expect(try CommandTests.run(CommandTests.binary, ["report", exam, "--format", "pdf", "-o", pdf.path], environment: ["ABI_SITE": site.path]).status == 0)
+        #expect(try CommandTests.run(URL(fileURLWithPath: "/usr/bin/pdftotext"), [pdf.path, "-"]).stdout.contains("Vascular Lab, Szpital Miejski"))
+        // Without a site file nothing changes; a bad one is named with its key; a missing one is 66.
+        #expect(try CommandTests.abi(["report", exam]).stdout.hasPrefix("ANKLE-BRACHIAL INDEX REPORT"))
+        try #"{"format": "abi-site/1", "hl7": {"sendingFacility": 7}}"#.write(to: site, atomically: true, encoding: .utf8)
+        let bad = try report("text")
+        #expect(bad.status == 65 && bad.stderr.contains("site.json: hl7.sendingFacility"), "\(bad.stderr)")
+        #expect(try report("text", site: dir.appendingPathComponent("none.json").path).status == 66)
+    }
+
     // MARK: abi report
 
     @Test("abi report writes text or CSV, to a 0600 file that is not overwritten without --force")

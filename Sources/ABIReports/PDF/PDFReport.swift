@@ -7,6 +7,7 @@ public enum PDFReport {
         var page = Layout()
         let exam = report.exam, result = report.result
 
+        for (i, line) in report.site.letterhead.enumerated() { page.paragraph(line, font: i == 0 ? .bold : .regular, size: 9.5) }
         page.writer.text("Ankle-brachial index report", x: Layout.left, y: page.y + 14, font: .bold, size: 15)
         let status = report.status.words
         let statusSize = 10.0

@@ -1,0 +1,68 @@
+import ABICore
+
+/// What a site sets once for all its reports (`abi-site/1`, docs/formats.md): the letterhead
+/// (clinic, department, address, phone, logo) and the identifiers its interfaces expect (HL7
+/// sender and receiver, the patient id's assigning authority, the FHIR identifier system).
+public struct SiteConfiguration: Sendable, Equatable {
+    public static let format = "abi-site/1"
+
+    public var clinic: String?
+    public var department: String?
+    public var address: String?
+    public var phone: String?
+    /// The logo's bytes and media type (`image/png` or `image/svg+xml`), for the HTML report.
+    public var logo: (bytes: [UInt8], mediaType: String)?
+    public var hl7 = HL7Report.Sender()
+    /// PID-3's assigning authority (HL7) for the clinic's record numbers.
+    public var assigningAuthority: String?
+    /// The FHIR `Patient.identifier.system` of the clinic's record numbers.
+    public var patientIdentifierSystem: String?
+
+    public init() {}
+
+    public static func == (a: SiteConfiguration, b: SiteConfiguration) -> Bool {
+        a.letterhead == b.letterhead && a.logo?.bytes == b.logo?.bytes && a.hl7 == b.hl7
+            && a.assigningAuthority == b.assigningAuthority && a.patientIdentifierSystem == b.patientIdentifierSystem
+    }
+
+    /// The letterhead's lines, clinic first; empty when the site set none.
+    public var letterhead: [String] {
+        [clinic, department, address, phone.map { "Phone \($0)" }].compactMap { $0 }
+    }
+
+    /// Reads a site configuration.
+    /// - Parameter logo: reads the logo file the configuration names (a path).
+    /// - Throws: `InputError` naming the key.
+    public static func decode(_ bytes: some Collection<UInt8>, logo load: (String) throws -> [UInt8]) throws(InputError) -> SiteConfiguration {
+        let r = try ObjectReader(try InputError.parsingJSON(bytes), at: "", what: "a site configuration object")
+        guard try r.string("format") == format else { throw InputError(path: "format", "is required and must be \"\(format)\"") }
+        var site = SiteConfiguration()
+        if let c = try r.object("clinic") {
+            site.clinic = try c.text("name", maxLength: 200)
+            site.department = try c.text("department", maxLength: 200)
+            site.address = try c.text("address", maxLength: 500)
+            site.phone = try c.text("phone", maxLength: 100)
+            if let path = try c.text("logo", maxLength: 4096) {
+                let lower = path.lowercased()
+                let type = lower.hasSuffix(".png") ? "image/png" : lower.hasSuffix(".svg") ? "image/svg+xml" : nil
+                guard let type else { throw InputError(path: c.childPath("logo"), "must be a .png or .svg file") }
+                let data: [UInt8]
+                do { data = try load(path) } catch { throw InputError(path: c.childPath("logo"), "cannot be read: \(error)") }
+                guard data.count <= 2_000_000 else { throw InputError(path: c.childPath("logo"), "is larger than 2 MB") }
+                if type == "image/png", !data.starts(with: [0x89, 0x50, 0x4E, 0x47]) { throw InputError(path: c.childPath("logo"), "is not a PNG image") }
+                site.logo = (data, type)
+            }
+        }
+        if let h = try r.object("hl7") {
+            site.hl7.application = try h.text("sendingApplication", maxLength: 180) ?? site.hl7.application
+            site.hl7.facility = try h.text("sendingFacility", maxLength: 180) ?? site.hl7.facility
+            site.hl7.receivingApplication = try h.text("receivingApplication", maxLength: 180) ?? ""
+            site.hl7.receivingFacility = try h.text("receivingFacility", maxLength: 180) ?? ""
+            site.assigningAuthority = try h.text("assigningAuthority", maxLength: 180)
+        }
+        if let f = try r.object("fhir") {
+            site.patientIdentifierSystem = try f.text("patientIdentifierSystem", maxLength: 500)
+        }
+        return site
+    }
+}
