@@ -2,7 +2,8 @@ import ABICore
 
 /// The report as CSV (RFC 4180): one row per leg per exam, for research export.
 ///
-/// Columns, in order: patient_id, performed_at, side, status, ankle_pressure_mmhg, ankle_artery,
+/// Columns, in order: patient_id (or its keyed pseudonym), exam_id, version, exam_status,
+/// performed_at (UTC), age_at_exam, sex, diabetes, side, status, ankle_pressure_mmhg, ankle_artery,
 /// abi, category, severity, severity_scheme, toe_pressure_mmhg, tbi, tbi_abnormal,
 /// wifi_ischemia_grade, brachial_used_mmhg, brachial_side, inter_arm_difference_mmhg,
 /// exercise_abi, exercise_abi_drop_percent, exercise_ankle_pressure_drop_mmhg,
@@ -10,7 +11,7 @@ import ABICore
 /// rule_set, ankle_method. Empty cells are values that do not apply; never 0.
 public enum CSVReport {
     public static let header = [
-        "patient_id", "performed_at", "side", "status", "ankle_pressure_mmhg", "ankle_artery", "abi", "category",
+        "patient_id", "exam_id", "version", "exam_status", "performed_at", "age_at_exam", "sex", "diabetes", "side", "status", "ankle_pressure_mmhg", "ankle_artery", "abi", "category",
         "severity", "severity_scheme", "toe_pressure_mmhg", "tbi", "tbi_abnormal", "wifi_ischemia_grade",
         "brachial_used_mmhg", "brachial_side", "inter_arm_difference_mmhg", "exercise_abi", "exercise_abi_drop_percent",
         "exercise_ankle_pressure_drop_mmhg", "exercise_positive_by_abi", "exercise_positive_by_pressure", "flags",
@@ -27,7 +28,10 @@ public enum CSVReport {
             let e = leg.exercise
             let flags = r.flags.filter { $0.side == leg.side || $0.side == nil }.map(\.code.rawValue).joined(separator: ";")
             let cells: [String] = [
-                text(report.exam.patient.id), report.exam.details.performedAt?.text ?? "", leg.side.rawValue, leg.status.rawValue,
+                text(report.pseudonym ?? report.exam.patient.id), number(report.record.map { Int($0.examId) }), number(report.record?.version),
+                examStatus(report.status), report.exam.details.performedAt.map { Timestamp(millisecondsSinceEpoch: $0.millisecondsSinceEpoch).text } ?? "",
+                number(report.ageAtExam), report.exam.patient.sex?.rawValue ?? "", bool(report.exam.patient.diabetes),
+                leg.side.rawValue, leg.status.rawValue,
                 number(leg.anklePressure), leg.ankleArtery?.rawValue ?? "", leg.abi.map(Ratio.text) ?? "", leg.category?.rawValue ?? "",
                 leg.severity?.rawValue ?? "", r.options.severity.rawValue, number(leg.toePressure), leg.tbi.map(Ratio.text) ?? "",
                 bool(leg.tbiAbnormal), number(leg.wifiIschemiaGrade), number(r.brachial.used), r.brachial.usedSide?.rawValue ?? "",
@@ -41,6 +45,13 @@ public enum CSVReport {
     }
 
     static func number(_ v: Int?) -> String { v.map(String.init) ?? "" }
+    static func examStatus(_ status: ExamReport.Status) -> String {
+        switch status {
+        case .preliminary: "preliminary"
+        case .incomplete: "in-progress"
+        case .final: "final"
+        }
+    }
     static func bool(_ v: Bool?) -> String { v.map { $0 ? "true" : "false" } ?? "" }
 
     /// Free text from a user: a leading = + - @ would run as a formula in a spreadsheet, so such a

@@ -81,6 +81,19 @@ public struct ExamReport: Sendable {
     public let readings: [ReadingLine]
     /// The site's letterhead and interface identifiers (abi-site/1); none by default.
     public var site = SiteConfiguration()
+    /// The exam's id and version in the store, for a stored exam.
+    public var record: (examId: Int64, version: Int)?
+    /// The research export writes this instead of the patient id (a keyed pseudonym).
+    public var pseudonym: String?
+
+    /// Whole years from the birth date to the exam's date, when both are known.
+    public var ageAtExam: Int? {
+        guard let born = exam.patient.birthDate, let at = exam.details.performedAt.map({ Timestamp(millisecondsSinceEpoch: $0.millisecondsSinceEpoch).datePart }) else { return nil }
+        func parts(_ d: String) -> [Int] { d.split(separator: "-").compactMap { Int($0) } }
+        let b = parts(born), e = parts(at)
+        guard b.count == 3, e.count == 3 else { return nil }
+        return e[0] - b[0] - ((e[1], e[2]) < (b[1], b[2]) ? 1 : 0)
+    }
 
     public static let sources = [
         "2016 AHA/ACC Guideline on Lower Extremity PAD (Circulation 2017;135:e726)",

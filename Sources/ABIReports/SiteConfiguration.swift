@@ -17,12 +17,14 @@ public struct SiteConfiguration: Sendable, Equatable {
     public var assigningAuthority: String?
     /// The FHIR `Patient.identifier.system` of the clinic's record numbers.
     public var patientIdentifierSystem: String?
+    /// The key of the research export's pseudonyms (`abi report --all --format csv --pseudonymise`).
+    public var pseudonymKey: String?
 
     public init() {}
 
     public static func == (a: SiteConfiguration, b: SiteConfiguration) -> Bool {
         a.letterhead == b.letterhead && a.logo?.bytes == b.logo?.bytes && a.hl7 == b.hl7
-            && a.assigningAuthority == b.assigningAuthority && a.patientIdentifierSystem == b.patientIdentifierSystem
+            && a.assigningAuthority == b.assigningAuthority && a.patientIdentifierSystem == b.patientIdentifierSystem && a.pseudonymKey == b.pseudonymKey
     }
 
     /// The letterhead's lines, clinic first; empty when the site set none.
@@ -62,6 +64,10 @@ public struct SiteConfiguration: Sendable, Equatable {
         }
         if let f = try r.object("fhir") {
             site.patientIdentifierSystem = try f.text("patientIdentifierSystem", maxLength: 500)
+        }
+        if let research = try r.object("research"), let key = try research.text("pseudonymKey", maxLength: 1000) {
+            guard key.unicodeScalars.count >= 16 else { throw InputError(path: research.childPath("pseudonymKey"), "must be at least 16 characters") }
+            site.pseudonymKey = key
         }
         return site
     }

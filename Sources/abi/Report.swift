@@ -65,6 +65,9 @@ extension ABI {
         @ArgumentParser.Flag(help: "Replace output files that exist.")
         var force = false
 
+        @ArgumentParser.Flag(help: "CSV: write a keyed pseudonym (P-…) instead of each patient id, with the key of the site configuration (research.pseudonymKey).")
+        var pseudonymise = false
+
         @OptionGroup var rules: RuleArguments
         @OptionGroup var store: StoreArguments
 
@@ -73,10 +76,14 @@ extension ABI {
             if !all && outDir != nil { throw ValidationError("--out-dir goes with --all.") }
             if all && format != .csv && output != nil { throw ValidationError("-o is for one report or the CSV of --all; use --out-dir.") }
             if !all && exam == nil { throw ValidationError("Name an exam file, - for standard input, or a stored exam id; or use --all.") }
+            if pseudonymise && format != .csv { throw ValidationError("--pseudonymise is for --format csv.") }
         }
 
         func run() throws {
             try SiteFile.load()
+            if pseudonymise && SiteFile.loaded.pseudonymKey == nil {
+                throw Failure(.usage, "--pseudonymise needs research.pseudonymKey in the site configuration (abi-site/1: $ABI_SITE, ~/.config/abi/site.json or /etc/abi/site.json)")
+            }
             guard all, outDir != nil || format == .csv else {
                 let (report, stored) = try load(exam ?? "-")
                 var bytes = render(report)
@@ -130,7 +137,7 @@ extension ABI {
                     continue
                 }
                 if format == .csv {
-                    try emitCSV(CSVReport.rows(report))
+                    try emitCSV(CSVReport.rows(sited(report)))
                     continue
                 }
                 let file = Report.fileName(report, format, taken: &usedNames, in: outDir!, replace: force)
@@ -168,9 +175,16 @@ extension ABI {
             return stored.report
         }
 
-        func render(_ unsited: ExamReport) -> [UInt8] {
+        /// The report with the site's letterhead and identifiers, and the pseudonym when asked for.
+        func sited(_ unsited: ExamReport) -> ExamReport {
             var report = unsited
             report.site = SiteFile.loaded
+            if pseudonymise, let key = report.site.pseudonymKey { report.pseudonym = Pseudonym.of(report.exam.patient.id, key: key) }
+            return report
+        }
+
+        func render(_ unsited: ExamReport) -> [UInt8] {
+            let report = sited(unsited)
             return switch format {
             case .text: Array(TextReport.render(report).utf8)
             case .html: Array(HTMLReport.render(report).utf8)

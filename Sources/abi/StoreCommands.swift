@@ -542,6 +542,7 @@ extension Store.StoredExam {
         var report = ExamReport(exam: exam, options: options, status: reportStatus, result: result, revision: revision,
                                 signature: ExamReport.Signature(role: signerRole, conclusion: conclusion))
         report.site = SiteFile.loaded
+        report.record = (id, version)
         return report
     }
 }

@@ -85,7 +85,7 @@ import FoundationXML
             }
             let message = HL7Report.render(ExamReport(exam: exam), controlId: "T\(i)", now: now)
             #expect(message.hasPrefix("MSH|^~\\&|ABI|"))
-            #expect(message.contains("|ORU^R01^ORU_R01|T\(i)|P|2.5\r"))
+            #expect(message.contains("|ORU^R01^ORU_R01|T\(i)|P|2.5||||||UNICODE UTF-8\r"))
             let file = dir.appendingPathComponent("\(i).hl7")
             try message.write(to: file, atomically: true, encoding: .utf8)
             files.append(file.path)
@@ -182,6 +182,22 @@ import FoundationXML
         }
     }
 
+    @Test("Pseudonyms: SHA-256 and HMAC-SHA-256 give the published test vectors; one patient, one pseudonym, which another key changes")
+    func pseudonyms() {
+        func hex(_ bytes: [UInt8]) -> String { bytes.map { String($0 >> 4, radix: 16) + String($0 & 0x0F, radix: 16) }.joined() }
+        #expect(hex(Pseudonym.sha256(Array("abc".utf8))) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(hex(Pseudonym.sha256([])) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        #expect(hex(Pseudonym.sha256(Array(String(repeating: "a", count: 1000).utf8))) == "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3")
+        // RFC 4231, test case 2.
+        #expect(hex(Pseudonym.hmacSHA256(key: Array("Jefe".utf8), message: Array("what do ya want for nothing?".utf8)))
+                == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
+        let key = "a long secret key of the clinic"
+        #expect(Pseudonym.of("MRN-0042", key: key) == Pseudonym.of("MRN-0042", key: key))
+        #expect(Pseudonym.of("MRN-0042", key: key) != Pseudonym.of("MRN-0043", key: key))
+        #expect(Pseudonym.of("MRN-0042", key: key) != Pseudonym.of("MRN-0042", key: key + "!"))
+        #expect(Pseudonym.of("MRN-0042", key: key).count == 18)
+    }
+
     static var allVectors: [URL] {
         ((try? FileManager.default.contentsOfDirectory(atPath: vectors.path)) ?? []).filter { $0.hasSuffix(".exam.json") }.sorted().map { vectors.appendingPathComponent($0) }
     }
@@ -211,8 +227,9 @@ import FoundationXML
             let rows = ReportTests.parseCSV(CSVReport.headerLine + CSVReport.rows(report))
             #expect(rows.count == 3)
             #expect(rows.allSatisfy { $0.count == CSVReport.header.count })
-            #expect(rows[1][2] == "right" && rows[2][2] == "left")
-            #expect(rows[1][6] == (report.result.right.abi.map(Ratio.text) ?? ""))
+            let side = CSVReport.header.firstIndex(of: "side")!, abi = CSVReport.header.firstIndex(of: "abi")!
+            #expect(rows[1][side] == "right" && rows[2][side] == "left")
+            #expect(rows[1][abi] == (report.result.right.abi.map(Ratio.text) ?? ""))
         }
     }
 

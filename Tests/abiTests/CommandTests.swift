@@ -344,7 +344,7 @@ import Testing
         let csv = try CommandTests.abi(["report", exam, "--format", "csv", "-o", out])
         #expect(csv.status == 0)
         #expect(try CommandTests.mode(out) == 0o600)
-        #expect(try String(contentsOfFile: out, encoding: .utf8).hasPrefix("patient_id,performed_at,side,"))
+        #expect(try String(contentsOfFile: out, encoding: .utf8).hasPrefix("patient_id,exam_id,version,exam_status,performed_at,age_at_exam,sex,diabetes,side,"))
         #expect(try CommandTests.abi(["report", exam, "--format", "csv", "-o", out]).status == 73)
         #expect(try CommandTests.abi(["report", exam, "--format", "csv", "-o", out, "--force"]).status == 0)
         #expect(try CommandTests.abi(["report", dir.appendingPathComponent("none.json").path]).status == 66)

@@ -391,6 +391,31 @@ import Testing
         #expect(try s.abi(["exams", "import", s.vector("v01-normal-arms-equal")]).status == 0)
         #expect(!(try s.abi(["report", "3"]).stdout.contains("Signed by")))
     }
+
+    @Test("R5: the research CSV has exam id, version, status, age, sex and diabetes, times in UTC, no discarded or superseded exam, and --pseudonymise writes no MRN")
+    func researchCSV() throws {
+        let s = try Session()
+        let offset = s.dir.appendingPathComponent("offset.exam.json")
+        try String(contentsOfFile: s.sample("normal"), encoding: .utf8).replacingOccurrences(of: "2026-11-26T08:45:00Z", with: "2026-11-26T09:45:00+01:00")
+            .write(to: offset, atomically: true, encoding: .utf8)
+        #expect(try s.abi(["exams", "import", s.sample("pad"), offset.path, s.sample("absent-signals")]).status == 0)
+        #expect(try s.abi(["exams", "discard", "3", "--reason", "wrong patient"]).status == 0)
+        let site = s.dir.appendingPathComponent("site.json")
+        try #"{"format": "abi-site/1", "research": {"pseudonymKey": "a long secret key of the clinic"}}"#.write(to: site, atomically: true, encoding: .utf8)
+        let run = try CommandTests.run(CommandTests.binary, ["report", "--all", "--format", "csv", "--pseudonymise"],
+                                       environment: ["ABI_DB": s.db, "ABI_SITE": site.path])
+        #expect(run.status == 0, "\(run.stderr)")
+        let rows = run.stdout.split(separator: "\r\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        #expect(rows[0].prefix(8) == ["patient_id", "exam_id", "version", "exam_status", "performed_at", "age_at_exam", "sex", "diabetes"])
+        #expect(rows.count == 5)  // the header, two legs of two exams (the discarded one left out)
+        #expect(!run.stdout.contains("DEMO-"))
+        #expect(rows[1][0].hasPrefix("P-") && rows[1][0] == rows[2][0] && rows[1][0] != rows[3][0])
+        #expect(rows.dropFirst().allSatisfy { $0[4].hasSuffix("Z") })
+        #expect(rows.contains { $0[4] == "2026-11-26T08:45:00.000Z" })  // 09:45 +01:00 in UTC
+        #expect(rows.dropFirst().allSatisfy { Int($0[5]) != nil && ["1", "2"].contains($0[1]) && $0[2] == "1" && $0[3] == "preliminary" })
+        let plain = try s.abi(["report", "--all", "--format", "csv", "--pseudonymise"])
+        #expect(plain.status == 64 && plain.stderr.contains("research.pseudonymKey"))
+    }
 }
 
 @Suite struct OutputFileTests {
