@@ -25,8 +25,20 @@ public enum FHIRReport {
     static let absentSystem = "http://terminology.hl7.org/CodeSystem/data-absent-reason"
     static let categorySystem = "http://terminology.hl7.org/CodeSystem/observation-category"
 
-    public static func render(_ report: ExamReport) -> String {
-        var bundle = Builder(report)
+    /// How the resources travel: a `collection` to file, or a `transaction` to POST to a FHIR
+    /// server, where every resource is a conditional update on its business identifier, so that a
+    /// resend updates instead of duplicating.
+    public enum BundleType: String, Sendable, CaseIterable {
+        case collection, transaction
+    }
+
+    /// The business identifiers' system of the exam's resources (the patient's comes from the site).
+    public static let resourceIdentifierSystem = "urn:ietf:rfc:3986"
+    /// The patient's identifier system when the site configures none.
+    public static let defaultPatientSystem = "urn:abi:patient-id"
+
+    public static func render(_ report: ExamReport, bundle type: BundleType = .collection) -> String {
+        var bundle = Builder(report, type: type)
         return bundle.render()
     }
 
@@ -64,9 +76,13 @@ public enum FHIRReport {
         let seed: String
         let status: String
 
-        init(_ report: ExamReport) {
+        let type: BundleType
+
+        init(_ report: ExamReport, type: BundleType = .collection) {
             self.report = report
-            seed = "\(report.exam.patient.id)|\(report.exam.details.performedAt?.text ?? "undated")"
+            self.type = type
+            // One set of ids per exam version: a resend of the same version updates those resources.
+            seed = "\(report.exam.patient.id)|\(report.exam.details.performedAt?.text ?? "undated")" + (report.record.map { $0.version > 1 ? "|v\($0.version)" : "" } ?? "")
             // A signed version that amends an earlier report is `amended` (FHIR's word for it).
             status = !report.status.isSigned ? "preliminary" : report.revision.replaces != nil ? "amended" : "final"
         }
@@ -82,20 +98,19 @@ public enum FHIRReport {
             json.string("system", "urn:ietf:rfc:3986")
             json.string("value", url("bundle"))
             json.endObject()
-            json.string("type", "collection")
+            json.string("type", type.rawValue)
             json.beginArray("entry")
 
             // Patient
-            entry("patient") { j in
+            entry("patient", "Patient") { j in
                 let p = exam.patient
-                j.string("resourceType", "Patient")
                 j.beginArray("identifier")
                 j.beginObject()
                 j.string("use", "usual")
                 j.beginObject("type")
                 FHIRReport.codings(&j, [("http://terminology.hl7.org/CodeSystem/v2-0203", "MR", "Medical record number")])
                 j.endObject()
-                if let system = report.site.patientIdentifierSystem { j.string("system", system) }
+                j.string("system", report.site.patientIdentifierSystem ?? FHIRReport.defaultPatientSystem)
                 j.string("value", p.id)
                 j.endObject()
                 j.endArray()
@@ -122,14 +137,14 @@ public enum FHIRReport {
             var results: [String] = []
             for (i, line) in report.readings.enumerated() {
                 let key = "reading-\(i)"
-                if !line.superseded {
-                    used[(line.postExercise ? "post:" : "") + line.reading.site.rawValue] = url(key)
-                    results.append(url(key))
-                }
+                // A superseded reading is not a result (R4): it stays in the text report, not in the resources.
+                if line.superseded { continue }
+                used[(line.postExercise ? "post:" : "") + line.reading.site.rawValue] = url(key)
+                results.append(url(key))
                 reading(line, key: key)
                 if case .numeric(let p) = line.reading.state, let pulse = p.pulse {
                     pulseRate(pulse.perMinute, line: line, key: key + "-pulse")
-                    if !line.superseded { results.append(url(key + "-pulse")) }
+                    results.append(url(key + "-pulse"))
                 }
             }
 
@@ -194,12 +209,31 @@ public enum FHIRReport {
 
         // MARK: Resources
 
-        mutating func entry(_ key: String, _ body: (inout JSONWriter) -> Void) {
+        /// One resource. Every resource but the Patient carries the business identifier of its
+        /// key; in a transaction, each is a conditional update (PUT) on that identifier.
+        mutating func entry(_ key: String, _ resourceType: String, _ body: (inout JSONWriter) -> Void) {
+            let patientSystem = report.site.patientIdentifierSystem ?? FHIRReport.defaultPatientSystem
             json.beginObject()
             json.string("fullUrl", url(key))
             json.beginObject("resource")
+            json.string("resourceType", resourceType)
+            if resourceType != "Patient" {
+                json.beginArray("identifier")
+                json.beginObject()
+                json.string("system", FHIRReport.resourceIdentifierSystem)
+                json.string("value", url(key))
+                json.endObject()
+                json.endArray()
+            }
             body(&json)
             json.endObject()
+            if type == .transaction {
+                json.beginObject("request")
+                json.string("method", "PUT")
+                let identifier = resourceType == "Patient" ? "\(patientSystem)|\(report.exam.patient.id)" : "\(FHIRReport.resourceIdentifierSystem)|\(url(key))"
+                json.string("url", "\(resourceType)?identifier=" + FHIRReport.queryEscaped(identifier))
+                json.endObject()
+            }
             json.endObject()
         }
 
@@ -210,8 +244,7 @@ public enum FHIRReport {
             let patient = url("patient"), status = status
             let performed = time ?? report.exam.details.performedAt?.text
             let operatorName = report.exam.details.operator
-            entry(key) { j in
-                j.string("resourceType", "Observation")
+            entry(key, "Observation") { j in
                 // The vital-signs profile requires a time: an undated exam does not claim it.
                 if let profile, performed != nil {
                     j.beginObject("meta")
@@ -324,8 +357,7 @@ public enum FHIRReport {
 
         mutating func diagnosticReport(results: [String]) {
             let exam = report.exam, patient = url("patient"), status = status, report = report
-            entry("report") { j in
-                j.string("resourceType", "DiagnosticReport")
+            entry("report", "DiagnosticReport") { j in
                 j.string("status", status)
                 j.beginObject("code")
                 FHIRReport.codings(&j, [(FHIRReport.sct, "401221002", "Ankle brachial pressure index")])
@@ -489,6 +521,21 @@ public enum FHIRReport {
         for p in result.patterns { lines.append("\(p.side.capitalized) leg fits the pattern of \(p.pattern.words): \(p.matchedWords.joined(separator: ", ")).") }
         lines.append(report.rulesLine + ".")
         return lines.joined(separator: "\n")
+    }
+
+    /// Percent-encodes a search parameter's value (`|`, `:` and the like stay readable where allowed).
+    static func queryEscaped(_ text: String) -> String {
+        var out = ""
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"), UInt8(ascii: ":"), UInt8(ascii: "|"):
+                out.unicodeScalars.append(Unicode.Scalar(byte))
+            default:
+                out += "%" + (byte < 16 ? "0" : "") + String(byte, radix: 16, uppercase: true)
+            }
+        }
+        return out
     }
 
     /// A version-8 (RFC 9562, custom) UUID from two 64-bit FNV-1a hashes of `text`, each

@@ -65,6 +65,9 @@ extension ABI {
         @ArgumentParser.Flag(help: "Replace output files that exist.")
         var force = false
 
+        @Option(help: ArgumentHelp("FHIR: collection (a file), or transaction (POST it to a FHIR server: each resource a conditional update on its identifier, so a resend updates).", valueName: "collection|transaction"))
+        var bundle: String = "collection"
+
         @ArgumentParser.Flag(help: "CSV: write a keyed pseudonym (P-…) instead of each patient id, with the key of the site configuration (research.pseudonymKey).")
         var pseudonymise = false
 
@@ -77,6 +80,8 @@ extension ABI {
             if all && format != .csv && output != nil { throw ValidationError("-o is for one report or the CSV of --all; use --out-dir.") }
             if !all && exam == nil { throw ValidationError("Name an exam file, - for standard input, or a stored exam id; or use --all.") }
             if pseudonymise && format != .csv { throw ValidationError("--pseudonymise is for --format csv.") }
+            guard let type = FHIRReport.BundleType(rawValue: bundle) else { throw ValidationError("--bundle: collection or transaction.") }
+            if type != .collection && format != .fhir { throw ValidationError("--bundle is for --format fhir.") }
         }
 
         func run() throws {
@@ -190,7 +195,7 @@ extension ABI {
             case .html: Array(HTMLReport.render(report).utf8)
             case .pdf: PDFReport.render(report)
             case .csv: Array((CSVReport.headerLine + CSVReport.rows(report)).utf8)
-            case .fhir: Array(FHIRReport.render(report).utf8)
+            case .fhir: Array(FHIRReport.render(report, bundle: FHIRReport.BundleType(rawValue: bundle) ?? .collection).utf8)
             case .hl7:
                 Array(HL7Report.render(report, controlId: HL7Report.newControlId(), now: DeviceClock.now()).utf8)
             }

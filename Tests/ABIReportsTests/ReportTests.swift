@@ -436,11 +436,14 @@ struct PPM {
                 exam.details.indication = "pain </div> & more"
             }
             let report = ExamReport(exam: exam)
-            let file = dir.appendingPathComponent("\(i).json")
-            try FHIRReport.render(report).write(to: file, atomically: true, encoding: .utf8)
-            files.append(file.path)
             func abi(_ leg: LegResult) -> String { leg.abi.map(Ratio.text) ?? "-" }
-            expected.append("right=\(abi(report.result.right)) left=\(abi(report.result.left))")
+            // Both kinds of bundle: a collection (a file), and a transaction (for a FHIR server).
+            for type in FHIRReport.BundleType.allCases {
+                let file = dir.appendingPathComponent("\(i)-\(type.rawValue).json")
+                try FHIRReport.render(report, bundle: type).write(to: file, atomically: true, encoding: .utf8)
+                files.append(file.path)
+                expected.append("right=\(abi(report.result.right)) left=\(abi(report.result.left))")
+            }
         }
         // Broken on purpose: the validator must reject them, or its approval means nothing.
         let good = try String(contentsOfFile: files[0], encoding: .utf8)
@@ -450,14 +453,42 @@ struct PPM {
         try good.replacingOccurrences(of: "\"status\": \"preliminary\"", with: "\"status\": \"guessed\"").write(to: badStatus, atomically: true, encoding: .utf8)
         try good.replacingOccurrences(of: "\"code\": \"{ratio}\"\n", with: "\"code\": \"{ratio}\"\n}, \"valueString\": \"x\", \"z\": {\n").write(to: badValue, atomically: true, encoding: .utf8)
 
-        let run = try runTool(FHIRReportTests.python, [FHIRReportTests.validator] + files + [badStatus.path, badValue.path, badElement.path])
+        let badRequest = dir.appendingPathComponent("bad-request.json")
+        try String(contentsOfFile: files[1], encoding: .utf8).replacingOccurrences(of: "\"method\": \"PUT\"", with: "\"method\": \"POST\"")
+            .write(to: badRequest, atomically: true, encoding: .utf8)
+
+        let run = try runTool(FHIRReportTests.python, [FHIRReportTests.validator] + files + [badStatus.path, badValue.path, badElement.path, badRequest.path])
         let lines = String(decoding: run.output, as: UTF8.self).split(separator: "\n").map(String.init)
         #expect(run.status == 1)
-        #expect(lines.count == files.count + 3)
+        #expect(lines.count == files.count + 4)
         for (i, line) in lines.prefix(files.count).enumerated() {
             #expect(line.hasPrefix("OK ") && line.hasSuffix(expected[i]), "\(line) (expected \(expected[i]))")
         }
-        #expect(lines.suffix(3).allSatisfy { $0.hasPrefix("INVALID ") }, "\(lines.suffix(3))")
+        #expect(lines.suffix(4).allSatisfy { $0.hasPrefix("INVALID ") }, "\(lines.suffix(4))")
+    }
+
+    @Test("I2: a transaction bundle updates instead of duplicating: a resend has the same conditional PUTs and identifiers, another version other ones; superseded readings are left out")
+    func transaction() throws {
+        let url = ReportTests.vectors.appendingPathComponent("v19-first-arm-repeat-missing.exam.json")
+        var exam = try ReportTests.exam(url)
+        exam.readings.append(Reading(site: .rightPosteriorTibial, seq: 99, state: .numeric(try NumericPressure(systolic: Pressure(mmHg: 101)!))))
+        var report = ExamReport(exam: exam)
+        func requests(_ text: String) throws -> [String] {
+            let json = try JSONSerialization.jsonObject(with: Data(text.utf8)) as! [String: Any]
+            #expect(json["type"] as? String == "transaction")
+            return (json["entry"] as! [[String: Any]]).compactMap { ($0["request"] as? [String: Any])?["url"] as? String }
+        }
+        let first = try requests(FHIRReport.render(report, bundle: .transaction))
+        let again = try requests(FHIRReport.render(report, bundle: .transaction))
+        #expect(first == again && first.count > 5)
+        #expect(first[0] == "Patient?identifier=urn:abi:patient-id|\(exam.patient.id)")
+        #expect(first.dropFirst().allSatisfy { $0.contains("?identifier=urn:ietf:rfc:3986|urn:uuid:") })
+        report.record = (7, 2)
+        let amended = try requests(FHIRReport.render(report, bundle: .transaction))
+        #expect(Set(amended.dropFirst()).isDisjoint(with: Set(first.dropFirst())))
+        // The superseded right PT reading is not a resource; its replacement is.
+        let text = FHIRReport.render(report)
+        #expect(text.contains("\"value\": 101") && !text.contains("Superseded by a later reading"))
     }
 
     @Test("ABI per leg: SNOMED 446841001, laterality in bodySite, {ratio}, interpretation incl. borderline and noncompressible")

@@ -34,8 +34,15 @@ def codes(concept, system):
 
 def check(bundle, raw):
     problems = []
-    if bundle.type != "collection":
-        problems.append("the bundle is not a collection")
+    if bundle.type not in ("collection", "transaction"):
+        problems.append("the bundle is neither a collection nor a transaction")
+    if bundle.type == "transaction":
+        for entry in bundle.entry:
+            request = entry.request
+            if request is None or request.method != "PUT" or not request.url.startswith(entry.resource.resource_type + "?identifier="):
+                problems.append(f"{entry.fullUrl}: a transaction entry needs a conditional PUT on its identifier")
+    elif any(e.request is not None for e in bundle.entry):
+        problems.append("a collection carries no requests")
     urls = {e.fullUrl for e in bundle.entry}
     if len(urls) != len(bundle.entry):
         problems.append("fullUrls are not unique")
