@@ -358,6 +358,17 @@ public enum FHIRReport {
         mutating func diagnosticReport(results: [String]) {
             let exam = report.exam, patient = url("patient"), status = status, report = report
             entry("report", "DiagnosticReport") { j in
+                // The order it answers, by its placer number (a logical reference).
+                if let placer = exam.order?.placerNumber {
+                    j.beginArray("basedOn")
+                    j.beginObject()
+                    j.string("type", "ServiceRequest")
+                    j.beginObject("identifier")
+                    j.string("value", placer)
+                    j.endObject()
+                    j.endObject()
+                    j.endArray()
+                }
                 j.string("status", status)
                 j.beginObject("code")
                 FHIRReport.codings(&j, [(FHIRReport.sct, "401221002", "Ankle brachial pressure index")])

@@ -39,8 +39,15 @@ public enum HL7Report {
         segments.append(["PID", "1", "", "\(e(p.id))^^^\(e(report.site.assigningAuthority ?? ""))^MR", "", name, "", p.birthDate.map { $0.filter(\.isNumber) } ?? "", sex])
         // A signed version that amends an earlier report is a correction: C.
         let status = !report.status.isSigned ? "P" : report.revision.replaces != nil ? "C" : "F"
-        segments.append(["OBR", "1", "", e(fillerId(for: exam)), "ABI^Ankle-brachial index exam^L", "", "", exam.details.performedAt.map(ts) ?? "",
-                         "", "", "", "", "", e(exam.details.indication ?? ""), "", "", "", "", "", "", "", "", "", "", "", status])
+        // The order the exam answers: ORC, and the placer, filler and ordering provider in OBR.
+        let order = exam.order
+        let filler = e(order?.fillerNumber ?? fillerId(for: exam)), placer = e(order?.placerNumber ?? "")
+        let provider = e(order?.orderingProvider ?? "")
+        segments.append(["ORC", "RE", placer, filler, "", "", "", "", "", "", "", "", provider])
+        var obr = ["OBR", "1", placer, filler, "ABI^Ankle-brachial index exam^L", "", "", exam.details.performedAt.map(ts) ?? ""]
+        obr += Array(repeating: "", count: 5) + [e(exam.details.indication ?? ""), "", "", provider]  // OBR-13, OBR-16
+        obr += Array(repeating: "", count: 25 - obr.count) + [status]  // OBR-25
+        segments.append(obr)
 
         var obx: [[String]] = []
         func add(_ type: String, _ code: String, _ sub: String, _ value: String, _ unit: String) {

@@ -341,6 +341,7 @@ extension Store {
                              exam.prior.isEmpty ? nil : ExamFile.encodePrior(exam.prior),
                              "\(RuleSet.name) v\(RuleSet.version)", options.ankle.rawValue, options.severity.rawValue, Store.now()])
         let id = db.lastInsertedRowID
+        if let order = exam.order { try db.execute(sql: "UPDATE exams SET orderInfo = ? WHERE id = ?", arguments: [ExamFile.encodeOrder(order), id]) }
         for r in exam.readings { try insertReading(r, exam: id, postExercise: false, db) }
         for r in exam.postExercise?.readings ?? [] { try insertReading(r, exam: id, postExercise: true, db) }
         try updateResult(id, exam, options, db)
@@ -423,13 +424,14 @@ extension Store {
             prior.append(PriorExam(performedAt: at, rightAbi: previous["rightAbi"], leftAbi: previous["leftAbi"],
                                    source: "exam \(previous["id"] as Int64) of \(at.datePart)\(signed)"))
         }
-        let exam = Exam(
+        var exam = Exam(
             patient: patient(patientRow),
             details: ExamDetails(performedAt: performedAt, indication: row["indication"], operator: row["operator"], position: row["position"], restMinutes: row["restMinutes"]),
             readings: rest,
             postExercise: (row["postExercise"] as Bool) ? PostExercise(minutesAfter: row["postExerciseMinutes"], readings: post) : nil,
             symptoms: try (row["symptoms"] as String?).map { text throws in try ExamFile.decodeSymptoms(Array(text.utf8)) },
             prior: prior)
+        exam.order = try (row["orderInfo"] as String?).map { text throws in try ExamFile.decodeOrder(Array(text.utf8)) }
         return StoredExam(id: id, exam: exam, status: Status(rawValue: row["status"]) ?? .preliminary, version: row["version"],
                           amends: row["amends"], amendedBy: row["amendedBy"],
                           options: RuleOptions(ankle: AnkleMethod(rawValue: row["ankleMethod"]) ?? .higher,

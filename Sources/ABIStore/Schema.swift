@@ -225,6 +225,7 @@ enum Schema {
         ALTER TABLE exams ADD COLUMN amendReason TEXT CHECK (amendReason IS NULL OR length(amendReason) BETWEEN 1 AND 1000);
         ALTER TABLE exams ADD COLUMN conclusion TEXT CHECK (conclusion IS NULL OR length(conclusion) BETWEEN 1 AND 20000);
         ALTER TABLE exams ADD COLUMN signerRole TEXT CHECK (signerRole IS NULL OR length(signerRole) BETWEEN 1 AND 200);
+        ALTER TABLE exams ADD COLUMN orderInfo TEXT CHECK (orderInfo IS NULL OR json_valid(orderInfo));
         CREATE TRIGGER signedResultOnlyWithTheSignature BEFORE UPDATE OF signedResult, signedPrior, conclusion, signerRole ON exams
             WHEN NEW.status IS NOT 'final' AND (NEW.signedResult IS NOT NULL OR NEW.signedPrior IS NOT NULL OR NEW.conclusion IS NOT NULL OR NEW.signerRole IS NOT NULL)
         BEGIN SELECT RAISE(ABORT, 'a result is frozen only when the exam is signed'); END;

@@ -198,6 +198,24 @@ import FoundationXML
         #expect(Pseudonym.of("MRN-0042", key: key).count == 18)
     }
 
+    @Test("I1: the order travels: exam file round trip, HL7 ORC and OBR-2/3/16, FHIR basedOn; hl7apy accepts it")
+    func orderAndBodySite() throws {
+        var exam = try ReportTests.exam(ReportTests.root.appendingPathComponent("samples/pad.exam.json"))
+        exam.order = Order(placerNumber: "PL-2026-0042", fillerNumber: "VL-77", orderingProvider: "Dr O. Rder")
+        #expect(try ExamFile.decode(Array(ExamFile.encode(exam).utf8)).order == exam.order)
+        let message = HL7Report.render(ExamReport(exam: exam), controlId: "T1", now: Timestamp("2026-11-29T10:00:00Z")!)
+        let segments = message.split(separator: "\r").map { $0.split(separator: "|", omittingEmptySubsequences: false).map(String.init) }
+        let orc = try #require(segments.first { $0[0] == "ORC" }), obr = try #require(segments.first { $0[0] == "OBR" })
+        #expect(orc[1] == "RE" && orc[2] == "PL-2026-0042" && orc[3] == "VL-77" && orc[12] == "Dr O. Rder")
+        #expect(obr[2] == "PL-2026-0042" && obr[3] == "VL-77" && obr[16] == "Dr O. Rder" && obr[25] == "P")
+        #expect(FHIRReport.render(ExamReport(exam: exam)).contains("\"value\": \"PL-2026-0042\""))
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("abi-order-\(UUID().uuidString).hl7")
+        try message.write(to: file, atomically: true, encoding: .utf8)
+        let python = ReportTests.root.appendingPathComponent(".build-python/bin/python3").path
+        let run = try runTool(python, [ReportTests.root.appendingPathComponent("Tests/ABIReportsTests/Validators/hl7_validate.py").path, file.path])
+        #expect(run.status == 0, "\(String(decoding: run.output, as: UTF8.self))")
+    }
+
     static var allVectors: [URL] {
         ((try? FileManager.default.contentsOfDirectory(atPath: vectors.path)) ?? []).filter { $0.hasSuffix(".exam.json") }.sorted().map { vectors.appendingPathComponent($0) }
     }

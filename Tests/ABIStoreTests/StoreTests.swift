@@ -555,4 +555,14 @@ import Testing
         }
         #expect(try store.exam(id).result.options.description.hasPrefix("acc-aha-2016 v1,"))
     }
+
+    @Test("The order an exam answers is kept with it (import, read back, export)")
+    func orderIsKept() throws {
+        let store = try StoreTests.newStore()
+        var exam = try StoreTests.exam("pad")
+        exam.order = Order(placerNumber: "PL-1", fillerNumber: nil, orderingProvider: "Dr O")
+        let id = try store.importExam(exam, actor: "t")
+        #expect(try store.exam(id).exam.order == exam.order)
+        #expect(ExamFile.encode(try store.exam(id).exam).contains("\"placerNumber\": \"PL-1\""))
+    }
 }

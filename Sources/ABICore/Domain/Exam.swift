@@ -149,6 +149,20 @@ public struct Symptoms: Sendable, Hashable {
     }
 }
 
+/// The order an exam answers: the placer's (the ordering system's) number, the filler's (the
+/// lab's) number, and who ordered it.
+public struct Order: Sendable, Hashable {
+    public var placerNumber: String?
+    public var fillerNumber: String?
+    public var orderingProvider: String?
+
+    public init(placerNumber: String? = nil, fillerNumber: String? = nil, orderingProvider: String? = nil) {
+        self.placerNumber = placerNumber
+        self.fillerNumber = fillerNumber
+        self.orderingProvider = orderingProvider
+    }
+}
+
 /// The ABIs of an earlier exam of the same patient, for R18.
 public struct PriorExam: Sendable, Hashable {
     public var performedAt: Timestamp
@@ -177,6 +191,8 @@ public struct Exam: Sendable, Hashable {
     public var postExercise: PostExercise?
     public var symptoms: Symptoms?
     public var prior: [PriorExam]
+    /// The request the exam answers (HL7 ORC/OBR order numbers, FHIR basedOn), when known.
+    public var order: Order?
 
     /// The most recent prior exam before this one (R18); every listed prior exam counts as
     /// earlier when this exam has no date.

@@ -65,8 +65,10 @@ public enum ExamFile {
         let symptoms = try root.object("symptoms").map { s throws(InputError) in try decodeSymptoms(s) }
         let prior = try decodePrior(try root.array("prior") ?? [], at: "prior", ledger: ledger)
 
-        return Exam(patient: patient, details: details, readings: readings, postExercise: postExercise,
-                    symptoms: symptoms, prior: prior)
+        var exam = Exam(patient: patient, details: details, readings: readings, postExercise: postExercise,
+                        symptoms: symptoms, prior: prior)
+        if let o = try root.object("order") { exam.order = try decodeOrder(o) }
+        return exam
     }
 
     private static func birthDate(_ patient: ObjectReader) throws(InputError) -> String? {
@@ -242,6 +244,30 @@ public enum ExamFile {
         try decodeSymptoms(try ObjectReader(try InputError.parsingJSON(bytes), at: "symptoms", what: "a symptoms object"))
     }
 
+    static func decodeOrder(_ o: ObjectReader) throws(InputError) -> Order {
+        Order(placerNumber: try o.text("placerNumber", maxLength: 199), fillerNumber: try o.text("fillerNumber", maxLength: 199),
+              orderingProvider: try o.text("orderingProvider", maxLength: 250))
+    }
+
+    private static func writeOrder(_ o: Order, _ key: String?, _ w: inout JSONWriter) {
+        w.beginObject(key)
+        if let v = o.placerNumber { w.string("placerNumber", v) }
+        if let v = o.fillerNumber { w.string("fillerNumber", v) }
+        if let v = o.orderingProvider { w.string("orderingProvider", v) }
+        w.endObject()
+    }
+
+    /// The `order` object of an exam file on its own (the store keeps it as text).
+    public static func encodeOrder(_ o: Order) -> String {
+        var w = JSONWriter()
+        writeOrder(o, nil, &w)
+        return w.text
+    }
+
+    public static func decodeOrder(_ bytes: some Collection<UInt8>) throws(InputError) -> Order {
+        try decodeOrder(try ObjectReader(try InputError.parsingJSON(bytes), at: "order"))
+    }
+
     /// The `prior` array of an exam file on its own.
     public static func encodePrior(_ prior: [PriorExam]) -> String {
         var w = JSONWriter()
@@ -313,6 +339,7 @@ public enum ExamFile {
         }
         if let s = exam.symptoms { writeSymptoms(s, "symptoms", &w) }
         if !exam.prior.isEmpty { writePrior(exam.prior, "prior", &w) }
+        if let o = exam.order { writeOrder(o, "order", &w) }
         w.endObject()
         return w.text + "\n"
     }
