@@ -126,7 +126,16 @@ public struct ExamReport: Sendable {
     /// The most recent earlier exam, for the comparison section.
     public var priorExam: PriorExam? { exam.mostRecentPrior }
 
-    /// Who the report is about, for every page: "MRN-0042 · Kowalski, Jan · born 1950-03-02".
+    /// When the exam was done, in the site's local time ("date not recorded" without a date).
+    public var performedWords: String { exam.details.performedAt.map(site.local) ?? ExamDetails.dateNotRecorded }
+
+    /// The status in words, with the signature's local time.
+    public var statusWords: String {
+        if case .final(let by, let at) = status { return "final, signed by \(by) at \(site.local(at))" }
+        return status.words
+    }
+
+        /// Who the report is about, for every page: "MRN-0042 · Kowalski, Jan · born 1950-03-02".
     public var patientLine: String {
         let p = exam.patient
         return [p.id, p.name, p.birthDate.map { "born \($0)" }].compactMap { $0 }.joined(separator: " · ")
@@ -135,7 +144,7 @@ public struct ExamReport: Sendable {
     /// The signature block: "Signed by Dr K. Wiśniewska, consultant angiologist, on 2026-11-29 at 12:37 UTC".
     public var signatureLine: String? {
         guard case .final(let by, let at) = status else { return nil }
-        return "Signed by \(by)" + (signature.role.map { ", \($0)" } ?? "") + ", on \(at.datePart) at \(at.text.dropFirst(11).prefix(5)) UTC."
+        return "Signed by \(by)" + (signature.role.map { ", \($0)" } ?? "") + ", \(site.local(at))."
     }
 
     /// A plain-language summary of the result, drafted for the signer to accept or replace:

@@ -40,20 +40,20 @@ public enum HTMLReport {
             <body>
 
             """
-        h += "<table class=\"page\"><thead><tr><td><div class=\"running\">ABI report · \(e(report.patientLine)) · exam \(e(exam.details.performedOnWords)) · \(e(report.status.words))</div></td></tr></thead>\n<tbody><tr><td>\n"
+        h += "<table class=\"page\"><thead><tr><td><div class=\"running\">ABI report · \(e(report.patientLine)) · exam \(e(exam.details.performedOnWords)) · \(e(report.statusWords))</div></td></tr></thead>\n<tbody><tr><td>\n"
         if !report.site.letterhead.isEmpty || report.site.logo != nil {
             h += "<div class=\"letterhead\">"
             if let logo = report.site.logo { h += "<img src=\"data:\(logo.mediaType);base64,\(Base64.encode(logo.bytes))\" alt=\"\(e(report.site.clinic ?? "logo"))\"/>" }
             h += "<div>" + report.site.letterhead.enumerated().map { $0.offset == 0 ? "<strong>\(e($0.element))</strong>" : e($0.element) }.joined(separator: "<br/>") + "</div></div>\n"
         }
-        h += "<h1><span>Ankle-brachial index report</span><span class=\"status\">\(e(report.status.words))</span></h1>\n"
-        if !report.status.isSigned { h += "<p class=\"notice\"><strong>\(e(report.status.words)): this report may change until a clinician signs it.</strong></p>\n" }
+        h += "<h1><span>Ankle-brachial index report</span><span class=\"status\">\(e(report.statusWords))</span></h1>\n"
+        if !report.status.isSigned { h += "<p class=\"notice\"><strong>\(e(report.statusWords)): this report may change until a clinician signs it.</strong></p>\n" }
         for notice in report.revision.notices { h += "<p class=\"notice\"><strong>\(e(notice))</strong></p>\n" }
         h += "<table class=\"header\">\n"
         let p = exam.patient
         h += row("Patient", [p.id, p.name, p.birthDate.map { "born \($0)" }, p.sex?.rawValue, p.diabetes.map { $0 ? "diabetes" : "no diabetes" }].compactMap { $0 }.joined(separator: ", "))
         let d = exam.details
-        h += row("Exam", [d.performedAtWords, d.position, d.restMinutes.map { "\($0) min rest" }, d.operator.map { "operator \($0)" }].compactMap { $0 }.joined(separator: ", "))
+        h += row("Exam", [report.performedWords, d.position, d.restMinutes.map { "\($0) min rest" }, d.operator.map { "operator \($0)" }].compactMap { $0 }.joined(separator: ", "))
         if let indication = d.indication { h += row("Indication", indication) }
         h += "</table>\n"
 

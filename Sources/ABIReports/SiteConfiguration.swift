@@ -1,4 +1,5 @@
 import ABICore
+import Foundation
 
 /// What a site sets once for all its reports (`abi-site/1`, docs/formats.md): the letterhead
 /// (clinic, department, address, phone, logo) and the identifiers its interfaces expect (HL7
@@ -17,6 +18,8 @@ public struct SiteConfiguration: Sendable, Equatable {
     public var assigningAuthority: String?
     /// The FHIR `Patient.identifier.system` of the clinic's record numbers.
     public var patientIdentifierSystem: String?
+    /// The clinic's time zone (IANA, "Europe/Warsaw"): reports show local times in it; UTC by default.
+    public var timeZone: String?
     /// The key of the research export's pseudonyms (`abi report --all --format csv --pseudonymise`).
     public var pseudonymKey: String?
 
@@ -24,7 +27,7 @@ public struct SiteConfiguration: Sendable, Equatable {
 
     public static func == (a: SiteConfiguration, b: SiteConfiguration) -> Bool {
         a.letterhead == b.letterhead && a.logo?.bytes == b.logo?.bytes && a.hl7 == b.hl7
-            && a.assigningAuthority == b.assigningAuthority && a.patientIdentifierSystem == b.patientIdentifierSystem && a.pseudonymKey == b.pseudonymKey
+            && a.assigningAuthority == b.assigningAuthority && a.patientIdentifierSystem == b.patientIdentifierSystem && a.pseudonymKey == b.pseudonymKey && a.timeZone == b.timeZone
     }
 
     /// The letterhead's lines, clinic first; empty when the site set none.
@@ -44,6 +47,10 @@ public struct SiteConfiguration: Sendable, Equatable {
             site.department = try c.text("department", maxLength: 200)
             site.address = try c.text("address", maxLength: 500)
             site.phone = try c.text("phone", maxLength: 100)
+            if let zone = try c.text("timeZone", maxLength: 100) {
+                guard TimeZone(identifier: zone) != nil else { throw InputError(path: c.childPath("timeZone"), "\"\(zone)\" is not a time zone (e.g. Europe/Warsaw)") }
+                site.timeZone = zone
+            }
             if let path = try c.text("logo", maxLength: 4096) {
                 let lower = path.lowercased()
                 let type = lower.hasSuffix(".png") ? "image/png" : lower.hasSuffix(".svg") ? "image/svg+xml" : nil
@@ -72,3 +79,24 @@ public struct SiteConfiguration: Sendable, Equatable {
         return site
     }
 }
+
+extension SiteConfiguration {
+    /// A moment as people at the site read it: "2026-11-26 10:30 CET (UTC+01:00)", or
+    /// "2026-11-26 09:30 UTC" when the site names no time zone. The data formats keep UTC.
+    public func local(_ t: Timestamp) -> String {
+        let date = Date(timeIntervalSince1970: Double(t.millisecondsSinceEpoch) / 1000)
+        guard let id = timeZone, let zone = TimeZone(identifier: id) else {
+            let utc = Timestamp(millisecondsSinceEpoch: t.millisecondsSinceEpoch).text
+            return "\(utc.prefix(10)) \(utc.dropFirst(11).prefix(5)) UTC"
+        }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = zone
+        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute], from: date)
+        func two(_ n: Int?) -> String { let v = n ?? 0; return v < 10 ? "0\(v)" : "\(v)" }
+        let offset = zone.secondsFromGMT(for: date) / 60
+        let sign = offset < 0 ? "-" : "+", hours = abs(offset) / 60, minutes = abs(offset) % 60
+        let name = zone.abbreviation(for: date) ?? id
+        return "\(c.year ?? 0)-\(two(c.month))-\(two(c.day)) \(two(c.hour)):\(two(c.minute)) \(name) (UTC\(sign)\(two(hours)):\(two(minutes)))"
+    }
+}
+

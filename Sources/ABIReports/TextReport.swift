@@ -10,7 +10,7 @@ public enum TextReport {
         let exam = report.exam, result = report.result
         for line in report.site.letterhead { out += wrap(line, indent: 0) }
         let title = "ANKLE-BRACHIAL INDEX REPORT"
-        let status = report.status.words
+        let status = report.statusWords
         // The status beside the title when it fits in 80 columns, else on its own lines below it.
         if title.count + 2 + status.count <= width {
             out.append(title + String(repeating: " ", count: width - title.count - status.count) + status)
@@ -31,7 +31,7 @@ public enum TextReport {
         if let d = p.diabetes { facts.append(d ? "diabetes" : "no diabetes") }
         if !facts.isEmpty { out += wrap("             " + facts.joined(separator: ", "), indent: 13) }
         let d = exam.details
-        var how = "Exam         \(d.performedAtWords)"
+        var how = "Exam         \(report.performedWords)"
         if let position = d.position { how += ", \(position)" }
         if let rest = d.restMinutes { how += ", \(rest) min rest" }
         if let op = d.operator { how += ", operator \(op)" }

@@ -304,7 +304,7 @@ import Testing
         let site = dir.appendingPathComponent("site.json")
         try """
             {"format": "abi-site/1",
-             "clinic": {"name": "Vascular Lab, Szpital Miejski", "department": "Angiology", "address": "ul. Długa 1, Warszawa", "phone": "+48 22 000 00 00", "logo": "\(logo.path)"},
+             "clinic": {"name": "Vascular Lab, Szpital Miejski", "department": "Angiology", "address": "ul. Długa 1, Warszawa", "phone": "+48 22 000 00 00", "logo": "\(logo.path)", "timeZone": "Europe/Warsaw"},
              "hl7": {"sendingApplication": "ABI", "sendingFacility": "VASCLAB", "receivingApplication": "EPIC", "receivingFacility": "HOSP", "assigningAuthority": "HOSP-MRN"},
              "fhir": {"patientIdentifierSystem": "urn:oid:1.2.3.4.5"}}
             """.write(to: site, atomically: true, encoding: .utf8)
@@ -313,6 +313,10 @@ import Testing
             try CommandTests.run(CommandTests.binary, ["report", exam, "--format", format], environment: ["ABI_SITE": path])
         }
         #expect(try report("text").stdout.hasPrefix("Vascular Lab, Szpital Miejski\nAngiology\nul. Długa 1, Warszawa\nPhone +48 22 000 00 00\n"))
+        // Times in the clinic's zone on the human reports (09:30 UTC is 10:30 in Warsaw in November); UTC in the data.
+        let local = try report("text").stdout
+        #expect(local.contains("Exam         2026-11-26 10:30 ") && local.contains("(UTC+01:00)"), "\(local.prefix(700))")
+        #expect(try report("fhir").stdout.contains("\"effectiveDateTime\": \"2026-11-26T09:30:00Z\""))
         let html = try report("html").stdout
         #expect(html.contains("<strong>Vascular Lab, Szpital Miejski</strong>") && html.contains("src=\"data:image/png;base64,iVBORw0KGgoBAgM=\""))
         let hl7 = try report("hl7").stdout

@@ -9,7 +9,7 @@ public enum PDFReport {
 
         for (i, line) in report.site.letterhead.enumerated() { page.paragraph(line, font: i == 0 ? .bold : .regular, size: 9.5) }
         page.writer.text("Ankle-brachial index report", x: Layout.left, y: page.y + 14, font: .bold, size: 15)
-        let status = report.status.words
+        let status = report.statusWords
         let statusSize = 10.0
         let statusWidth = PDFWriter.width(of: status, font: .regular, size: statusSize)
         if statusWidth < Layout.width - 230 {
@@ -24,7 +24,7 @@ public enum PDFReport {
         let p = exam.patient, d = exam.details
         var header: [(String, String)] = [
             ("Patient", [p.id, p.name, p.birthDate.map { "born \($0)" }, p.sex?.rawValue, p.diabetes.map { $0 ? "diabetes" : "no diabetes" }].compactMap { $0 }.joined(separator: ", ")),
-            ("Exam", [d.performedAtWords, d.position, d.restMinutes.map { "\($0) min rest" }, d.operator.map { "operator \($0)" }].compactMap { $0 }.joined(separator: ", ")),
+            ("Exam", [report.performedWords, d.position, d.restMinutes.map { "\($0) min rest" }, d.operator.map { "operator \($0)" }].compactMap { $0 }.joined(separator: ", ")),
         ]
         if let indication = d.indication { header.append(("Indication", indication)) }
         page.table(columns: [70, Layout.width - 70], rows: header.map { [$0.0, $0.1] }, boldFirstColumn: true)
