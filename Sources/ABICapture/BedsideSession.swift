@@ -540,6 +540,13 @@ public final class BedsideSession {
         while phase == .measuring {
             let step = self.step
             guard let site = step.site else {
+                // Noncompressible ankles say nothing about perfusion: the toe pressure does (TBI).
+                if !symptomsAsked {
+                    let result = Exam(patient: Patient(id: "-"), details: ExamDetails(performedAt: nil), readings: recorder.readings).result()
+                    for leg in [result.right, result.left] where leg.category == .noncompressible && !recorder.readings.contains(where: { $0.site == .toe(leg.side) }) {
+                        events.append(.note("The \(leg.side.word) ankle arteries are noncompressible: the ABI says nothing about perfusion. Measure the \(leg.side.word) toe pressure now with r \(BedsideSession.code(.toe(leg.side))) (TBI)."))
+                    }
+                }
                 if plan.asksSymptoms && !symptomsAsked {
                     symptomsAsked = true
                     questions = SymptomQuestions(starting: recorder.symptoms)

@@ -326,6 +326,19 @@ import Testing
         #expect(b.latest[.rightPosteriorTibial]?.systolic == 69 && b.latest[.leftBrachial]?.systolic == 126)
     }
 
+    @Test("C10: noncompressible ankles without --toes: the session says to take that toe now, and r RT takes it")
+    func noncompressibleOffersTheToe() throws {
+        let b = try Self.bench()
+        var said: [BedsideEvent] = []
+        for value in ["120/80", "n 250", "n 250", "118", "116", "122/80"] { said += try b.line(value) }
+        #expect(said.contains(.note("The right ankle arteries are noncompressible: the ABI says nothing about perfusion. Measure the right toe pressure now with r RT (TBI).")))
+        #expect(!said.contains { if case .note(let t) = $0 { t.contains("left ankle arteries") } else { false } })
+        try b.line("n")
+        try b.line("r RT")
+        try b.line("64")
+        #expect(b.latest[.rightToe]?.systolic == 64 && b.session.phase == .review)
+    }
+
     // MARK: Rule 10 — manual entry checks (E4)
 
     @Test("Rule 10 / E4: no diastolic outside the arms; a number as a reason is questioned; the pulse survives the R5 repeat")
