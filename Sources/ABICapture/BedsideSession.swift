@@ -228,7 +228,7 @@ public final class BedsideSession {
     /// - Parameter typedAt: the site shown when the operator began typing it (nil when piped).
     public func handle(line raw: String, typedAt: Site? = nil) throws -> [BedsideEvent] {
         var events: [BedsideEvent] = []
-        let line = raw.trimmedBlanks
+        let line = raw.trimmed
         switch phase {
         case .measuring: try measuring(line, typedAt: typedAt, &events)
         case .symptoms: try symptoms(line, &events)
@@ -631,7 +631,7 @@ public final class BedsideSession {
         var lines = ["Review before saving:"]
         for (site, reading) in sites {
             let value = reading.map { BedsideSession.describe($0.state) } ?? "—"
-            lines.append("  \(BedsideSession.code(site).columnPadded(3)) \(site.words.columnPadded(22)) \(value)")
+            lines.append("  \(BedsideSession.code(site).padding(3)) \(site.words.padding(22)) \(value)")
         }
         lines.append("Enter saves the exam; r SITE measures a site again (r RPT); q stops and keeps it in progress.")
         return lines.joined(separator: "\n")
@@ -731,7 +731,7 @@ enum BedsideCommand: Equatable {
     init(_ line: String) {
         let words = line.split(separator: " ", maxSplits: 1).map(String.init)
         guard let first = words.first else { self = .none; return }
-        let rest = words.count > 1 ? words[1].trimmedBlanks : ""
+        let rest = words.count > 1 ? words[1].trimmed : ""
         switch first.lowercased() {
         case "value", "v": self = .value(rest)
         case "mark", "m": self = .mark
@@ -750,15 +750,4 @@ enum BedsideCommand: Equatable {
             self = first.first?.isNumber == true ? .value(line) : .unknown(first)
         }
     }
-}
-
-extension String {
-    /// Without leading and trailing spaces, tabs and line endings.
-    var trimmedBlanks: String {
-        let blank: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" }
-        guard let start = firstIndex(where: { !blank($0) }), let end = lastIndex(where: { !blank($0) }) else { return "" }
-        return String(self[start...end])
-    }
-
-    func columnPadded(_ width: Int) -> String { count >= width ? self : self + String(repeating: " ", count: width - count) }
 }

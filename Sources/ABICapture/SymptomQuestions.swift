@@ -68,7 +68,7 @@ public struct SymptomQuestions: Sendable {
     /// Takes the answer to the current question.
     public mutating func answer(_ raw: String) -> Outcome {
         guard let question = queue.first else { return .next }
-        let text = raw.trimmedBlanks
+        let text = raw.trimmed
         switch question {
         case .record:
             guard let yes = SymptomQuestions.yesNo(text) else { return .again("Type y or n.") }

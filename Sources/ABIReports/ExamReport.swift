@@ -178,19 +178,10 @@ public struct ExamReport: Sendable {
     public var resultNotes: [String] {
         var notes: [String] = []
         let latest = Dictionary(exam.readings.map { ($0.site, $0) }) { a, b in a.seq > b.seq ? a : b }
-        func why(_ site: Site) -> String? {
-            switch latest[site]?.state {
-            case .notMeasured(let reason)?: "not measured, \(reason)"
-            case .absent?: "no signal"
-            case .deviceError?: "device error"
-            case .noncompressible?: "noncompressible"
-            case nil: "not recorded"
-            case .numeric?: nil
-            }
-        }
+        func why(_ site: Site) -> String { latest[site].map { ExamSiteWords.reason($0.state) } ?? "not recorded" }
         let b = result.brachial
         if (b.right == nil) != (b.left == nil), let side = b.usedSide {
-            notes.append("Brachial pressure from the \(side.word) arm only (\(side.other.word): \(why(.brachial(side.other)) ?? "not recorded")).")
+            notes.append("Brachial pressure from the \(side.word) arm only (\(side.other.word): \(why(.brachial(side.other)))).")
         }
         for side in Side.allCases {
             for artery in AnkleArtery.allCases {

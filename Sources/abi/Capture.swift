@@ -84,9 +84,7 @@ extension ABI {
         @OptionGroup var store: StoreArguments
         @OptionGroup(title: "Port settings") var serial: SerialOverrides
 
-        var dvtSides: Set<Side> {
-            Set(dvt.flatMap { $0 == "both" ? Side.allCases : [Side(rawValue: $0)].compactMap { $0 } })
-        }
+        var dvtSides: Set<Side> { Side.legs(dvt) }
 
         func validate() throws {
             if !resume && patient == nil { throw ValidationError("--patient ID is needed (or --resume).") }
@@ -218,6 +216,13 @@ struct MethodArguments: ParsableArguments {
         if let ankleMethod { m.ankles = ankleMethod }
         if let toeMethod { m.toes = toeMethod }
         return m
+    }
+}
+
+extension Side {
+    /// The legs named by `--dvt right|left|both` options.
+    static func legs(_ options: [String]) -> Set<Side> {
+        Set(options.flatMap { $0 == "both" ? Side.allCases : [Side(rawValue: $0)].compactMap { $0 } })
     }
 }
 

@@ -81,7 +81,7 @@ extension ABI {
         @OptionGroup var rules: RuleArguments
         @OptionGroup var store: StoreArguments
 
-        var dvtSides: Set<Side> { Set(dvt.flatMap { $0 == "both" ? Side.allCases : [Side(rawValue: $0)].compactMap { $0 } }) }
+        var dvtSides: Set<Side> { Side.legs(dvt) }
 
         func validate() throws {
             if let patient, let problem = ManualEntry.patientIdProblem(patient) { throw ValidationError("--patient: \(problem)") }

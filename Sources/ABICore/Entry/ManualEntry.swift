@@ -112,7 +112,7 @@ public enum ManualEntry {
 
 extension String {
     /// Without leading and trailing spaces, tabs and line endings.
-    var trimmed: String {
+    public var trimmed: String {
         let scalars = unicodeScalars
         guard let start = scalars.firstIndex(where: { !ManualEntry.isBlank($0) }) else { return "" }
         let end = scalars.lastIndex(where: { !ManualEntry.isBlank($0) })!

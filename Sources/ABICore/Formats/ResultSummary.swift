@@ -96,7 +96,8 @@ public enum ResultSummary {
 }
 
 extension String {
-    func padding(_ width: Int) -> String {
+    /// Padded with spaces to `width` characters (unchanged when already that long).
+    public func padding(_ width: Int) -> String {
         count >= width ? self : self + String(repeating: " ", count: width - count)
     }
 }

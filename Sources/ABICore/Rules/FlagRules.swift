@@ -208,8 +208,9 @@ public enum AbiChange {
 }
 
 /// How a site's reading reads in a flag message.
-enum ExamSiteWords {
-    static func reason(_ state: ReadingState) -> String {
+public enum ExamSiteWords {
+    /// Why a site gives no pressure, in words ("not measured, mastectomy", "no signal"), or its pressure.
+    public static func reason(_ state: ReadingState) -> String {
         switch state {
         case .notMeasured(let reason): "not measured, \(reason)"
         case .absent: "no signal"
