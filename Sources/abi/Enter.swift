@@ -41,7 +41,8 @@ extension ABI {
                 oscillometric arms, Doppler ankles, PPG toes (--arm-method, --ankle-method, --toe-method, \
                 or --method for all). Input that ends after the sites saves the exam.
 
-                Answers can be piped in, one per line:
+                Answers can be piped in, one per line (MRN-0042 in the store; a new patient needs \
+                --new-patient --name … --birth-date … --sex … --diabetes …):
                   printf '%s\\n' 132/80 110 a 126 124 128 n '' | abi enter --patient MRN-0042
                   printf '%s\\n' 132/80 110 a 126 124 128 n '' | abi enter --patient MRN-0042 -o exam.json
                 """
