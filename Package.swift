@@ -20,8 +20,8 @@ let package = Package(
         .target(name: "ABICore"),
         // Device ingest: protocol codecs, line profiles, device readings (abi-reading/1).
         .target(name: "ABIDevices", dependencies: ["ABICore", "CUdev", "CShims", "CPCRE2"]),
-        // Per-patient reports: text, HTML, PDF (own small writer), CSV, FHIR R4, HL7 v2.
-        .target(name: "ABIReports", dependencies: ["ABICore"]),
+        // Per-patient reports: text, HTML, PDF (Cairo and Pango), CSV, FHIR R4, HL7 v2.
+        .target(name: "ABIReports", dependencies: ["ABICore", "CCairo", "CRsvg"]),
         // The patient store: patients, exams, every reading, the raw device journal, audit events.
         .target(name: "ABIStore", dependencies: ["ABICore", .product(name: "GRDB", package: "GRDB.swift"),
                                                 .product(name: "GRDBSQLite", package: "GRDB.swift")]),
@@ -32,6 +32,11 @@ let package = Package(
         .systemLibrary(name: "CUdev", pkgConfig: "libudev", providers: [.apt(["libudev-dev"])]),
         // PCRE2, the regular-expression engine of line profiles: bounded matching (apt: libpcre2-dev).
         .systemLibrary(name: "CPCRE2", pkgConfig: "libpcre2-8", providers: [.apt(["libpcre2-dev"])]),
+        // Cairo and Pango, for the PDF report: text layout in every script with font fallback
+        // through fontconfig, fonts embedded and subset (apt: libcairo2-dev, libpango1.0-dev).
+        .systemLibrary(name: "CCairo", pkgConfig: "pangocairo", providers: [.apt(["libcairo2-dev", "libpango1.0-dev"])]),
+        // librsvg, for an SVG logo in the PDF's letterhead, drawn as vectors (apt: librsvg2-dev).
+        .systemLibrary(name: "CRsvg", pkgConfig: "librsvg-2.0", providers: [.apt(["librsvg2-dev"])]),
         // Fixed-signature wrappers for C calls Swift cannot make directly (variadic ioctl, ptys).
         .target(name: "CShims"),
         // The command-line tool: argument parsing and terminal/file I/O over ABICore.

@@ -54,7 +54,7 @@ public func fuzzReports(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let html = HTMLReport.render(report)
     let csv = CSVReport.rows(report)
     let fhir = FHIRReport.render(report)
-    let hl7 = HL7Report.render(report, controlId: HL7Report.controlId(for: exam), now: Timestamp(secondsSinceEpoch: 0))
+    let hl7 = HL7Report.render(report, controlId: HL7Report.newControlId(), now: Timestamp(secondsSinceEpoch: 0))
     let pdf = PDFReport.render(report)
     if text.isEmpty || !html.hasSuffix("</html>\n") || csv.isEmpty || pdf.count < 100 { fatalError("a renderer gave an incomplete report") }
     if (try? InputError.parsingJSON(Array(fhir.utf8))) == nil { fatalError("the FHIR bundle is not valid JSON") }

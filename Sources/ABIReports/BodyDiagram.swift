@@ -1,7 +1,7 @@
 import ABICore
 
-/// The body diagram of a report, as shapes and labels in a 290 × 330 box (y down), so that the
-/// HTML (as SVG) and the PDF (as vector paths) draw the same picture. A front view: arms with the
+/// The body diagram of a report, as shapes and labels in a 360 × 430 box (y down), so that the
+/// HTML (as SVG) and the PDF (drawn with Cairo) draw the same picture. A front view: arms with the
 /// brachial pressures, legs coloured by category with the ABI and the category written beside
 /// them (colour is never the only label), ankle and toe pressures at their sites. The patient's
 /// right is on the viewer's left.
@@ -129,7 +129,6 @@ public struct BodyDiagram {
     /// The diagram as an inline SVG element, `width` wide.
     public func svg(width: String) -> String {
         func e(_ text: String) -> String { HTMLReport.e(text) }
-        func number(_ v: Double) -> String { PDFNumber.text(v) }
         var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(Int(BodyDiagram.width)) \(Int(BodyDiagram.height))\" width=\"\(width)\" role=\"img\" aria-label=\"Body diagram with pressures\">\n"
         s += "<title>\(e(title))</title>\n"
         s += "<g stroke-linejoin=\"round\">\n"
@@ -145,4 +144,14 @@ public struct BodyDiagram {
         s += "</g>\n</svg>\n"
         return s
     }
+}
+
+/// Numbers as SVG writes them: at most two decimals, no exponent, no trailing zeros.
+func number(_ value: Double) -> String {
+    let hundredths = Int((value * 100).rounded())
+    let sign = hundredths < 0 ? "-" : ""
+    let whole = abs(hundredths) / 100, fraction = abs(hundredths) % 100
+    if fraction == 0 { return sign + String(whole) }
+    let digits = fraction < 10 ? "0\(fraction)" : String(fraction)
+    return sign + "\(whole)." + (digits.hasSuffix("0") ? String(digits.dropLast()) : digits)
 }

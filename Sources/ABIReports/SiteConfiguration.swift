@@ -11,7 +11,7 @@ public struct SiteConfiguration: Sendable, Equatable {
     public var department: String?
     public var address: String?
     public var phone: String?
-    /// The logo's bytes and media type (`image/png` or `image/svg+xml`), for the HTML report.
+    /// The logo's bytes and media type (`image/png` or `image/svg+xml`), for the HTML and PDF reports.
     public var logo: (bytes: [UInt8], mediaType: String)?
     public var hl7 = HL7Report.Sender()
     /// PID-3's assigning authority (HL7) for the clinic's record numbers.
@@ -58,7 +58,11 @@ public struct SiteConfiguration: Sendable, Equatable {
                 let data: [UInt8]
                 do { data = try load(path) } catch { throw InputError(path: c.childPath("logo"), "cannot be read: \(error)") }
                 guard data.count <= 2_000_000 else { throw InputError(path: c.childPath("logo"), "is larger than 2 MB") }
-                if type == "image/png", !data.starts(with: [0x89, 0x50, 0x4E, 0x47]) { throw InputError(path: c.childPath("logo"), "is not a PNG image") }
+                // Decoded once here (Cairo for PNG, librsvg for SVG), so that a broken logo is
+                // named now and not left out of a report later.
+                guard PDFImage(data, mediaType: type) != nil else {
+                    throw InputError(path: c.childPath("logo"), type == "image/png" ? "is not a PNG image that can be read" : "is not an SVG image that can be read (it needs a width and height or a viewBox)")
+                }
                 site.logo = (data, type)
             }
         }

@@ -363,6 +363,97 @@ func runTool(_ path: String, _ arguments: [String]) throws -> (status: Int32, ou
         #expect(text.replacingOccurrences(of: " ", with: "").contains(String(repeating: "X", count: 200)))
     }
 
+    /// Names in five scripts, each as a patient would be registered.
+    static let names = [
+        ("Polish", "Żółć, Łukasz"), ("Greek", "Παπαδόπουλος, Γιώργος"), ("Cyrillic", "Иванова, Ольга Сергеевна"),
+        ("Chinese", "王小明"), ("Arabic", "محمد عبد الله"),
+    ]
+
+    @Test("Every script: pdftotext gives back the exact name, every font is embedded, qpdf --check passes, and the name is drawn")
+    func unicodeNames() throws {
+        for (script, name) in PDFReportTests.names {
+            var exam = try ReportTests.exam(ReportTests.root.appendingPathComponent("samples/pad.exam.json"))
+            var nameless = exam
+            nameless.patient.name = ""
+            exam.patient.name = name
+            let pdf = try PDFReportTests.write(ExamReport(exam: exam), "\(script).pdf")
+            #expect(try runTool("/usr/bin/qpdf", ["--check", pdf.path]).status == 0, "\(script)")
+            // poppler marks a right-to-left run with U+202B … U+202C; they are not part of the name.
+            let text = try PDFReportTests.text(pdf).unicodeScalars.filter { !(0x202A...0x202E).contains($0.value) }
+            #expect(String(String.UnicodeScalarView(text)).contains("\(exam.patient.id), \(name), born"), "\(script): \(String(String.UnicodeScalarView(text)).prefix(200))")
+            #expect(!String(String.UnicodeScalarView(text)).contains("?"), "\(script): a character was replaced")
+            // pdffonts: every font embedded (the "emb" column), none left to the reader's machine.
+            let fonts = String(decoding: try runTool("/usr/bin/pdffonts", [pdf.path]).output, as: UTF8.self).split(separator: "\n").dropFirst(2)
+            #expect(!fonts.isEmpty)
+            for font in fonts {
+                let columns = font.split(separator: " ", omittingEmptySubsequences: true)
+                #expect(columns.count >= 7 && columns[columns.count - 5] == "yes", "\(script): \(font)")
+            }
+            if script == "Chinese" { #expect(fonts.contains { $0.contains("CJK") }, "\(script): no CJK font: \(fonts)") }
+            // The picture: poppler draws the name from the embedded fonts. The patient's row has
+            // more ink with the name than the same report has without it.
+            #expect(try PDFReportTests.patientRowInk(pdf) > PDFReportTests.patientRowInk(try PDFReportTests.write(ExamReport(exam: nameless), "nameless.pdf")) + 6 * name.count,
+                    "\(script): the name is not drawn")
+        }
+    }
+
+    /// Dark pixels in the patient's row (the line with "born") of page 1, drawn at 100 dpi.
+    static func patientRowInk(_ pdf: URL) throws -> Int {
+        let boxes = String(decoding: try runTool("/usr/bin/pdftotext", ["-bbox", "-f", "1", "-l", "1", pdf.path, "-"]).output, as: UTF8.self)
+        guard let line = boxes.split(separator: "\n").first(where: { $0.hasSuffix(">born</word>") }),
+              let yMin = Double(line.split(separator: "\"")[3]), let yMax = Double(line.split(separator: "\"")[7]) else { return 0 }
+        let prefix = pdf.deletingPathExtension().path + "-row"
+        let top = Int(yMin * 100 / 72), height = Int((yMax - yMin) * 100 / 72) + 1
+        #expect(try runTool("/usr/bin/pdftoppm", ["-r", "100", "-f", "1", "-l", "1", "-singlefile", "-x", "0", "-y", "\(top)", "-W", "827", "-H", "\(height)", pdf.path, prefix]).status == 0)
+        return try PPM(Data(contentsOf: URL(fileURLWithPath: prefix + ".ppm"))).pixels(near: "#111111", tolerance: 90).count
+    }
+
+    @Test("The letterhead's logo in the PDF: an SVG drawn as vectors, a PNG as an image, both at the top right; a broken one is refused")
+    func logo() throws {
+        let svg = Array(##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 120 40"><rect x="0" y="0" width="120" height="40" fill="#0a7f3f"/></svg>"##.utf8)
+        // A 2 × 2 PNG, every pixel #0a7f3f.
+        let png = [UInt8](Data(base64Encoded: "iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAEElEQVR4nGPgqrcHIgYIBQAVGgMhqaQHfwAAAABJRU5ErkJggg==")!)
+        for (file, bytes, images) in [("logo.svg", svg, 0), ("logo.png", png, 1)] {
+            let config = Array(#"{"format": "abi-site/1", "clinic": {"name": "Vascular Lab", "logo": "\#(file)"}}"#.utf8)
+            var report = ExamReport(exam: try ReportTests.exam(ReportTests.root.appendingPathComponent("samples/pad.exam.json")))
+            report.site = try SiteConfiguration.decode(config) { _ in bytes }
+            let pdf = try PDFReportTests.write(report, "logo.pdf")
+            let list = String(decoding: try runTool("/usr/bin/pdfimages", ["-list", pdf.path]).output, as: UTF8.self)
+            #expect(list.split(separator: "\n").count == 2 + images, "\(file): \(list)")
+            let prefix = pdf.deletingPathExtension().path
+            #expect(try runTool("/usr/bin/pdftoppm", ["-r", "50", "-f", "1", "-l", "1", "-singlefile", pdf.path, prefix]).status == 0)
+            let logo = try PPM(Data(contentsOf: URL(fileURLWithPath: prefix + ".ppm"))).pixels(near: "#0a7f3f", tolerance: 12)
+            #expect(logo.count > 300, "\(file): \(logo.count) pixels of the logo")
+            #expect(logo.allSatisfy { $0.0 > 413 / 2 && $0.1 < 64 }, "\(file): the logo is not at the top right")
+        }
+        #expect(throws: InputError.self) { try SiteConfiguration.decode(Array(#"{"format": "abi-site/1", "clinic": {"logo": "x.svg"}}"#.utf8)) { _ in Array("<svg".utf8) } }
+    }
+
+    @Test("The reference list never sits alone on a page, however long the report before it")
+    func referencesKeepCompany() throws {
+        // The indication grows a line at a time, so that the end of the report crosses the foot
+        // of the first page.
+        var seenBreak = false
+        for findings in 0..<48 {
+            var exam = try ReportTests.exam(ReportTests.vectors.appendingPathComponent("v01-normal-arms-equal.exam.json"))
+            exam.details.indication = String(repeating: "a long indication that takes room on the page, ", count: findings * 2)
+            let report = ExamReport(exam: exam, status: .final(signedBy: "Dr K. Wiśniewska", at: Timestamp("2026-11-29T12:37:29.486Z")!))
+            let pdf = try PDFReportTests.write(report, "references.pdf")
+            let info = String(decoding: try runTool("/usr/bin/pdfinfo", [pdf.path]).output, as: UTF8.self)
+            let pages = Int(info.split(separator: "\n").first { $0.hasPrefix("Pages:") }?.split(separator: " ").last ?? "1") ?? 1
+            let last = String(decoding: try runTool("/usr/bin/pdftotext", ["-f", "\(pages)", "-l", "\(pages)", pdf.path, "-"]).output, as: UTF8.self)
+            guard let rules = last.range(of: "Rules\n") else {
+                Issue.record("no Rules heading on the last page (\(findings))")
+                continue
+            }
+            // Before the heading on its page: more than the repeated patient footer.
+            let before = last[..<rules.lowerBound].split(whereSeparator: \.isNewline).filter { !$0.hasPrefix("ABI report ·") && !$0.isEmpty }
+            #expect(!before.isEmpty, "\(findings): the references stand alone on page \(pages)")
+            if pages > 1 { seenBreak = true }
+        }
+        #expect(seenBreak)
+    }
+
     @Test("The picture: pdftoppm renders the page; each leg has its category's colour, the right leg on the viewer's left")
     func picture() throws {
         for (vector, right, left) in [("v07-absent-dp", "#f4b6b0", "#cfe8cf"), ("v05-1.41-noncompressible-with-toe", "#c9c9e8", "#cfe8cf")] {

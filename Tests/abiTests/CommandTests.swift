@@ -300,7 +300,9 @@ import Testing
     func siteConfiguration() throws {
         let dir = try CommandTests.temporaryDirectory()
         let logo = dir.appendingPathComponent("logo.png")
-        try Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 1, 2, 3]).write(to: logo)
+        // A real PNG (1 × 1 pixel).
+        let png = Data(base64Encoded: "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==")!
+        try png.write(to: logo)
         let site = dir.appendingPathComponent("site.json")
         try """
             {"format": "abi-site/1",
@@ -318,7 +320,7 @@ import Testing
         #expect(local.contains("Exam         2026-11-26 10:30 ") && local.contains("(UTC+01:00)"), "\(local.prefix(700))")
         #expect(try report("fhir").stdout.contains("\"effectiveDateTime\": \"2026-11-26T09:30:00Z\""))
         let html = try report("html").stdout
-        #expect(html.contains("<strong>Vascular Lab, Szpital Miejski</strong>") && html.contains("src=\"data:image/png;base64,iVBORw0KGgoBAgM=\""))
+        #expect(html.contains("<strong>Vascular Lab, Szpital Miejski</strong>") && html.contains("src=\"data:image/png;base64,\(png.base64EncodedString())\""))
         let hl7 = try report("hl7").stdout
         #expect(hl7.hasPrefix("MSH|^~\\&|ABI|VASCLAB|EPIC|HOSP|") && hl7.contains("||||||UNICODE UTF-8\r"), "\(hl7.prefix(200))")
         #expect(hl7.contains("PID|1||DEMO-0002^^^HOSP-MRN^MR|"))
@@ -326,6 +328,13 @@ import Testing
         let pdf = dir.appendingPathComponent("r.pdf")
         #expect(try CommandTests.run(CommandTests.binary, ["report", exam, "--format", "pdf", "-o", pdf.path], environment: ["ABI_SITE": site.path]).status == 0)
         #expect(try CommandTests.run(URL(fileURLWithPath: "/usr/bin/pdftotext"), [pdf.path, "-"]).stdout.contains("Vascular Lab, Szpital Miejski"))
+        // The logo is in the PDF as an image.
+        let images = try CommandTests.run(URL(fileURLWithPath: "/usr/bin/pdfimages"), ["-list", pdf.path]).stdout
+        #expect(images.split(separator: "\n").count == 3 && images.contains(" image "), "\(images)")
+        // A file that is not a PNG is named as the logo.
+        try Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 1, 2, 3]).write(to: logo)
+        let broken = try report("text")
+        #expect(broken.status == 65 && broken.stderr.contains("clinic.logo: is not a PNG image that can be read"), "\(broken.stderr)")
         // Without a site file nothing changes; a bad one is named with its key; a missing one is 66.
         #expect(try CommandTests.abi(["report", exam]).stdout.hasPrefix("ANKLE-BRACHIAL INDEX REPORT"))
         try #"{"format": "abi-site/1", "hl7": {"sendingFacility": 7}}"#.write(to: site, atomically: true, encoding: .utf8)

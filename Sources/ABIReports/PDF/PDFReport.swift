@@ -1,23 +1,50 @@
 import ABICore
+import Foundation
 
-/// The report as a PDF of one or two A4 pages: the same facts, in the same order, as the HTML
-/// report, with the body diagram drawn as vector paths and every word set as real text.
+/// The report as a PDF of A4 pages: the same facts, in the same order, as the HTML report, with
+/// the body diagram drawn as vector paths and every word set as real text by Pango (any script,
+/// the fonts embedded) and drawn by Cairo.
+///
+/// The page is laid out first, as marks on pages, and drawn after, so that the footer of each
+/// page can say "page 1 of 2" and a section can be moved to the next page to keep the reference
+/// list company.
 public enum PDFReport {
     public static func render(_ report: ExamReport) -> [UInt8] {
-        var page = Layout()
+        var missing = 0
+        return render(report, missingCharacters: &missing)
+    }
+
+    /// The PDF, and in `missingCharacters` how many characters of it no installed font could
+    /// draw (shown as boxes with their code: the machine needs more fonts).
+    public static func render(_ report: ExamReport, missingCharacters: inout Int) -> [UInt8] {
+        let page = Layout()
         let exam = report.exam, result = report.result
 
-        for (i, line) in report.site.letterhead.enumerated() { page.paragraph(line, font: i == 0 ? .bold : .regular, size: 9.5) }
-        page.writer.text("Ankle-brachial index report", x: Layout.left, y: page.y + 14, font: .bold, size: 15)
-        let status = report.statusWords
-        let statusSize = 10.0
-        let statusWidth = PDFWriter.width(of: status, font: .regular, size: statusSize)
-        if statusWidth < Layout.width - 230 {
-            page.writer.text(status, x: Layout.right - statusWidth, y: page.y + 14, size: statusSize)
-            page.y += 24
+        // Letterhead, with the logo at the right.
+        let logo = report.site.logo.flatMap { PDFTypesetter.current.logo($0.bytes, mediaType: $0.mediaType) }
+        let logoTop = page.y
+        var logoBox: (width: Double, height: Double)?
+        if let logo {
+            let scale = min(44 / logo.height, 150 / logo.width)
+            logoBox = (logo.width * scale, logo.height * scale)
+        }
+        let letterheadWidth = Layout.width - (logoBox.map { $0.width + 12 } ?? 0)
+        for (i, line) in report.site.letterhead.enumerated() { page.paragraph(line, bold: i == 0, size: 9.5, width: letterheadWidth) }
+        if let logo, let box = logoBox {
+            page.marks[page.current].append(.image(logo, x: Layout.right - box.width, y: logoTop, width: box.width, height: box.height))
+            page.y = max(page.y, logoTop + box.height + 4)
+        }
+
+        let title = page.text("Ankle-brachial index report", bold: true, size: 15)
+        let status = page.text(report.statusWords, size: 10)
+        if status.width < Layout.width - title.width - 20 {
+            page.place(title, x: Layout.left, y: page.y)
+            page.place(status, x: Layout.right - status.width, y: page.y + title.baseline - status.baseline)
+            page.y += title.height + 6
         } else {
-            page.y += 24
-            page.paragraph(status, size: statusSize)
+            page.place(title, x: Layout.left, y: page.y)
+            page.y += title.height + 4
+            page.paragraph(report.statusWords, size: 10)
         }
         for notice in report.revision.notices { page.paragraph(notice, size: 11) }
 
@@ -34,21 +61,21 @@ public enum PDFReport {
         let diagramWidth = 200.0
         let scale = diagramWidth / BodyDiagram.width
         page.needs(BodyDiagram.height * scale + 8)
-        let top = page.y
+        let top = page.y, diagramPage = page.current
         page.draw(BodyDiagram(report), x: Layout.right - diagramWidth, y: top, scale: scale)
         let columnWidth = Layout.width - diagramWidth - 12
         let b = result.brachial
         if let used = b.used, let side = b.usedSide {
             page.paragraph("Brachial pressure used: \(used) mmHg (\(side.word) arm)" + (b.interArmDifference.map { "; inter-arm difference \($0) mmHg" } ?? ""), width: columnWidth)
         } else {
-            page.paragraph("No brachial pressure: no ABI or TBI can be calculated.", font: .bold, width: columnWidth)
+            page.paragraph("No brachial pressure: no ABI or TBI can be calculated.", bold: true, width: columnWidth)
         }
         let label = 118.0, leg = (columnWidth - label) / 2
         page.table(columns: [label, leg, leg], rows: [["", "Right leg", "Left leg"]] + report.resultRows.map { [$0.label.trimmingLeadingSpaces, $0.right, $0.left] },
                    boldFirstColumn: true, boldFirstRow: true)
-        page.paragraph("Patient ABI: " + (result.patientAbi.map(Ratio.text) ?? "—"), font: .bold, width: columnWidth)
+        page.paragraph("Patient ABI: " + (result.patientAbi.map(Ratio.text) ?? "—"), bold: true, width: columnWidth)
         for note in report.resultNotes { page.paragraph(note, width: columnWidth) }
-        page.y = max(page.y, top + BodyDiagram.height * scale + 6)
+        if page.current == diagramPage { page.y = max(page.y, top + BodyDiagram.height * scale + 6) }
 
         if !report.clinicalFindings.isEmpty {
             page.heading("Clinical findings (as recorded)")
@@ -57,8 +84,7 @@ public enum PDFReport {
         page.heading("Flags")
         if result.flags.isEmpty { page.paragraph("None.") }
         for f in result.flags {
-            let urgent = f.level == .emergency || f.level == .urgent
-            page.paragraph(f.line, font: urgent ? .bold : .regular, indent: 8)
+            page.paragraph(f.line, bold: f.level == .emergency || f.level == .urgent, indent: 8)
         }
         if !result.patterns.isEmpty {
             page.heading("Symptom patterns (informational, never a diagnosis)")
@@ -89,134 +115,186 @@ public enum PDFReport {
             page.table(columns: [120, 120, 120], rows: rows, boldFirstColumn: true, boldFirstRow: true)
         }
         if report.signature.conclusion != nil || report.signatureLine != nil {
-            page.heading("Conclusion")
-            for paragraph in (report.signature.conclusion ?? "").split(separator: "\n") { page.paragraph(String(paragraph)) }
-            if let line = report.signatureLine { page.paragraph(line) }
+            // The conclusion and the signature stay together on one page.
+            let paragraphs = (report.signature.conclusion ?? "").split(separator: "\n").map { page.text(String($0), size: 9.5, width: Layout.width) }
+                + [report.signatureLine.map { page.text($0, size: 9.5, width: Layout.width) }].compactMap { $0 }
+            page.heading("Conclusion", keepingWith: paragraphs.map { $0.height + 4 }.reduce(0, +))
+            for text in paragraphs { page.paragraph(text) }
         }
-        page.heading("Rules")
-        page.paragraph(report.rulesLine)
-        for source in ExamReport.sources { page.paragraph("• " + source, size: 8, indent: 8) }
 
-        // Footers, now that the number of pages is known.
-        let count = page.writer.pageCount
-        for i in 0..<count {
-            let footer = "ABI report · \(report.patientLine) · exam \(exam.details.performedOnWords) · page \(i + 1) of \(count)"
-            page.writer.text(Layout.fit(footer, font: .regular, size: 7.5, width: Layout.width), x: Layout.left, y: PDFWriter.pageHeight - 24,
-                             size: 7.5, colour: "#555555", page: i)
-            if let mark = report.status.watermark { page.writer.watermark(mark, page: i) }
+        // The references go with what comes before them: never alone on a page.
+        let rules = [page.text(report.rulesLine, size: 9.5, width: Layout.width)]
+            + ExamReport.sources.map { page.text("• " + $0, size: 8, width: Layout.width - 8) }
+        page.keepWithPrevious(Layout.headingHeight + rules.map { $0.height * Layout.leading + 2 }.reduce(0, +))
+        page.heading("Rules")
+        page.paragraph(rules[0])
+        for source in rules.dropFirst() { page.paragraph(source, indent: 8) }
+
+        let canvas = PDFCanvas(title: "ABI report \(exam.patient.id) \(exam.details.performedOnWords)")
+        let count = page.marks.count
+        for (i, marks) in page.marks.enumerated() {
+            if i > 0 { canvas.nextPage() }
+            if let mark = report.status.watermark {
+                // Under everything else on the page, across it from the lower left.
+                canvas.text(page.text(mark, bold: true, size: 64, colour: "#e4e4e4"), baselineX: 110, baselineY: PDFCanvas.pageHeight - 170, angle: atan2(0.6, 0.8))
+            }
+            for mark in marks { mark.draw(on: canvas) }
+            let footer = page.text("ABI report · \(report.patientLine) · exam \(exam.details.performedOnWords) · page \(i + 1) of \(count)",
+                                   size: 7.5, width: Layout.width, ellipsize: true, colour: "#555555")
+            canvas.text(footer, x: Layout.left, y: PDFCanvas.pageHeight - 24 - footer.baseline)
         }
-        return page.writer.document(title: "ABI report \(exam.patient.id) \(exam.details.performedOnWords)")
+        missingCharacters = page.missingCharacters
+        return canvas.finish()
     }
 
-    /// Flowing layout: a cursor that moves down the page and starts a new page when full.
-    struct Layout {
-        static let left = 45.0
-        static let right = PDFWriter.pageWidth - 45
-        static let width = right - left
-        static let top = 42.0
-        static let bottom = PDFWriter.pageHeight - 48
+    /// One thing drawn on a page, placed by the layout.
+    enum Mark {
+        case line(PDFText, Int, x: Double, y: Double)
+        case text(PDFText, x: Double, y: Double)
+        case path([(x: Double, y: Double)], closed: Bool, stroke: String?, width: Double, fill: String?)
+        case circle(cx: Double, cy: Double, r: Double, stroke: String?, width: Double, fill: String?)
+        case image(PDFImage, x: Double, y: Double, width: Double, height: Double)
 
-        var writer = PDFWriter()
-        var y = top
-
-        init() { writer.addPage() }
-
-        /// Starts a new page unless `height` more points fit on this one.
-        mutating func needs(_ height: Double) {
-            if y + height > Layout.bottom {
-                writer.addPage()
-                y = Layout.top
+        func draw(on canvas: PDFCanvas) {
+            switch self {
+            case .line(let text, let i, let x, let y): canvas.line(text, i, x: x, y: y)
+            case .text(let text, let x, let y): canvas.text(text, x: x, y: y)
+            case .path(let points, let closed, let stroke, let width, let fill): canvas.path(points, closed: closed, stroke: stroke, width: width, fill: fill)
+            case .circle(let cx, let cy, let r, let stroke, let width, let fill): canvas.circle(cx: cx, cy: cy, r: r, stroke: stroke, width: width, fill: fill)
+            case .image(let image, let x, let y, let width, let height): canvas.image(image, x: x, y: y, width: width, height: height)
             }
         }
 
-        mutating func heading(_ text: String) {
-            needs(40)  // a heading never ends a page
+        /// The same mark `dy` points lower.
+        func moved(by dy: Double) -> Mark {
+            switch self {
+            case .line(let text, let i, let x, let y): .line(text, i, x: x, y: y + dy)
+            case .text(let text, let x, let y): .text(text, x: x, y: y + dy)
+            case .path(let points, let closed, let stroke, let width, let fill): .path(points.map { ($0.x, $0.y + dy) }, closed: closed, stroke: stroke, width: width, fill: fill)
+            case .circle(let cx, let cy, let r, let stroke, let width, let fill): .circle(cx: cx, cy: cy + dy, r: r, stroke: stroke, width: width, fill: fill)
+            case .image(let image, let x, let y, let width, let height): .image(image, x: x, y: y + dy, width: width, height: height)
+            }
+        }
+    }
+
+    /// Flowing layout: a cursor that moves down the page and starts a new page when full.
+    final class Layout {
+        static let left = 45.0
+        static let right = PDFCanvas.pageWidth - 45
+        static let width = right - left
+        static let top = 42.0
+        static let bottom = PDFCanvas.pageHeight - 48
+        static let headingHeight = 28.0
+        /// Line advance in a paragraph, as a multiple of the font's own line height.
+        static let leading = 1.12
+
+        let typesetter = PDFTypesetter.current
+        var marks: [[Mark]] = [[]]
+        var y = top
+        var current: Int { marks.count - 1 }
+        /// Where the last section (from its heading) and the last paragraph or table row began.
+        private var sectionStart: (index: Int, y: Double)?
+        private var blockStart: (index: Int, y: Double)?
+
+        /// Characters of the texts set so far that no installed font has.
+        var missingCharacters = 0
+
+        func text(_ string: String, bold: Bool = false, size: Double, width: Double? = nil, ellipsize: Bool = false, colour: String = "#111111") -> PDFText {
+            let text = typesetter.text(string, bold: bold, size: size, width: width, ellipsize: ellipsize, colour: colour)
+            missingCharacters += text.missingCharacters
+            return text
+        }
+
+        func place(_ text: PDFText, x: Double, y: Double) { marks[current].append(.text(text, x: x, y: y)) }
+
+        /// Starts a new page unless `height` more points fit on this one.
+        func needs(_ height: Double) {
+            if y + height > Layout.bottom { newPage() }
+        }
+
+        private func newPage() {
+            marks.append([])
+            y = Layout.top
+            sectionStart = nil
+            blockStart = nil
+        }
+
+        /// Makes room for `height` points that must not start a page alone: when they do not fit,
+        /// the last section (or, when that is long, its last paragraph or row) moves with them to
+        /// the next page.
+        func keepWithPrevious(_ height: Double) {
+            guard y + height > Layout.bottom, height < Layout.bottom - Layout.top else { return }
+            let limit = (Layout.bottom - Layout.top) / 3
+            let start = [sectionStart, blockStart].compactMap { $0 }.first { y - $0.y <= limit && y - $0.y + height <= Layout.bottom - Layout.top }
+            let moved = start.map { Array(marks[current][$0.index...]) } ?? []
+            if let start { marks[current].removeSubrange(start.index...) }
+            let shift = start.map { Layout.top - $0.y } ?? 0
+            let end = y
+            newPage()
+            marks[current] = moved.map { $0.moved(by: shift) }
+            y = start == nil ? Layout.top : end + shift
+        }
+
+        func heading(_ text: String, keepingWith following: Double = 12) {
+            needs(Layout.headingHeight + max(12, following))  // a heading never ends a page
+            sectionStart = (marks[current].count, y)
             y += 8
-            writer.text(text, x: Layout.left, y: y + 11, font: .bold, size: 11.5)
-            writer.lines([(Layout.left, y + 15), (Layout.right, y + 15)], colour: "#999999", width: 0.6)
+            place(self.text(text, bold: true, size: 11.5), x: Layout.left, y: y)
+            marks[current].append(.path([(Layout.left, y + 15), (Layout.right, y + 15)], closed: false, stroke: "#999999", width: 0.6, fill: nil))
             y += 20
         }
 
-        mutating func paragraph(_ text: String, font: PDFWriter.Font = .regular, size: Double = 9.5, indent: Double = 0, width: Double = Layout.width) {
-            for line in Layout.wrap(text, font: font, size: size, width: width - indent) {
-                needs(size * 1.35)
-                writer.text(line, x: Layout.left + indent, y: y + size, font: font, size: size)
-                y += size * 1.35
+        func paragraph(_ string: String, bold: Bool = false, size: Double = 9.5, indent: Double = 0, width: Double = Layout.width) {
+            paragraph(text(string, bold: bold, size: size, width: width - indent), indent: indent)
+        }
+
+        /// A measured text, line by line, each line where it fits.
+        func paragraph(_ text: PDFText, indent: Double = 0) {
+            blockStart = (marks[current].count, y)
+            for (i, line) in text.lines.enumerated() {
+                needs(line.height * Layout.leading)
+                marks[current].append(.line(text, i, x: Layout.left + indent, y: y))
+                y += line.height * Layout.leading
             }
             y += 2
         }
 
-        mutating func table(columns: [Double], rows: [[String]], size: Double = 9, boldFirstColumn: Bool = false,
-                            boldFirstRow: Bool = false, greyRows: Set<Int> = []) {
-            let leading = size * 1.3
+        func table(columns: [Double], rows: [[String]], size: Double = 9, boldFirstColumn: Bool = false,
+                   boldFirstRow: Bool = false, greyRows: Set<Int> = []) {
             for (r, row) in rows.enumerated() {
-                var cells: [[String]] = []
-                for (c, cell) in row.enumerated() {
-                    let font: PDFWriter.Font = (boldFirstRow && r == 0) || (boldFirstColumn && c == 0) ? .bold : .regular
-                    cells.append(Layout.wrap(cell, font: font, size: size, width: columns[c] - 6))
+                let cells = row.indices.map { c in
+                    text(row[c], bold: (boldFirstRow && r == 0) || (boldFirstColumn && c == 0), size: size, width: columns[c] - 6,
+                         colour: greyRows.contains(r) ? "#666666" : "#111111")
                 }
-                let height = Double(cells.map(\.count).max() ?? 1) * leading + 4
-                needs(height)
+                let height = (cells.map(\.height).max() ?? size) + 4
+                // The first row never stays apart from what introduces the table.
+                if r == 0 { keepWithPrevious(height) } else { needs(height) }
+                blockStart = (marks[current].count, y)
                 var x = Layout.left
-                for (c, lines) in cells.enumerated() {
-                    let font: PDFWriter.Font = (boldFirstRow && r == 0) || (boldFirstColumn && c == 0) ? .bold : .regular
-                    for (i, line) in lines.enumerated() {
-                        writer.text(line, x: x, y: y + size + 1 + Double(i) * leading, font: font, size: size,
-                                    colour: greyRows.contains(r) ? "#666666" : "#111111")
-                    }
+                for (c, cell) in cells.enumerated() {
+                    if !row[c].isEmpty { place(cell, x: x, y: y + 2) }
                     x += columns[c]
                 }
                 y += height
-                writer.lines([(Layout.left, y - 1), (Layout.left + columns.reduce(0, +) - 6, y - 1)], colour: "#dddddd", width: 0.5)
+                marks[current].append(.path([(Layout.left, y - 1), (Layout.left + columns.reduce(0, +) - 6, y - 1)], closed: false,
+                                            stroke: "#dddddd", width: 0.5, fill: nil))
             }
             y += 4
         }
 
-        mutating func draw(_ diagram: BodyDiagram, x: Double, y: Double, scale: Double) {
+        /// The body diagram, its box `BodyDiagram.width × scale` wide, at (x, y).
+        func draw(_ diagram: BodyDiagram, x: Double, y: Double, scale: Double) {
             func point(_ p: (x: Double, y: Double)) -> (x: Double, y: Double) { (x + p.x * scale, y + p.y * scale) }
             let head = diagram.head
-            writer.circle(cx: x + head.cx * scale, cy: y + head.cy * scale, r: head.r * scale, width: 2 * scale, fill: head.fill)
+            marks[current].append(.circle(cx: x + head.cx * scale, cy: y + head.cy * scale, r: head.r * scale, stroke: "#333333", width: 2 * scale, fill: head.fill))
             for line in diagram.lines {
-                writer.lines(line.points.map(point), closed: line.closed, colour: line.colour, width: line.width * scale, fill: line.fill)
+                marks[current].append(.path(line.points.map(point), closed: line.closed, stroke: line.colour, width: line.width * scale, fill: line.fill))
             }
             for label in diagram.labels {
-                let size = BodyDiagram.fontSize * scale, font: PDFWriter.Font = label.bold ? .bold : .regular
-                let start = label.alignRight ? x + label.x * scale - PDFWriter.width(of: label.text, font: font, size: size) : x + label.x * scale
-                writer.text(label.text, x: start, y: y + label.y * scale, font: font, size: size)
+                let text = self.text(label.text, bold: label.bold, size: BodyDiagram.fontSize * scale)
+                let start = label.alignRight ? x + label.x * scale - text.width : x + label.x * scale
+                place(text, x: start, y: y + label.y * scale - text.baseline)
             }
-        }
-
-        /// Word-wraps `text` to lines no wider than `width`; a word wider than a line is broken.
-        static func wrap(_ text: String, font: PDFWriter.Font, size: Double, width: Double) -> [String] {
-            var lines: [String] = []
-            var current = ""
-            for word in text.split(separator: " ") {
-                let candidate = current.isEmpty ? String(word) : current + " " + word
-                if PDFWriter.width(of: candidate, font: font, size: size) <= width {
-                    current = candidate
-                    continue
-                }
-                if !current.isEmpty { lines.append(current) }
-                current = ""
-                var rest = Substring(word)
-                while PDFWriter.width(of: String(rest), font: font, size: size) > width {
-                    var n = rest.count - 1
-                    while n > 1 && PDFWriter.width(of: String(rest.prefix(n)), font: font, size: size) > width { n -= 1 }
-                    lines.append(String(rest.prefix(n)))
-                    rest = rest.dropFirst(n)
-                }
-                current = String(rest)
-            }
-            if !current.isEmpty || lines.isEmpty { lines.append(current) }
-            return lines
-        }
-
-        /// `text` cut with an ellipsis to fit `width`.
-        static func fit(_ text: String, font: PDFWriter.Font, size: Double, width: Double) -> String {
-            guard PDFWriter.width(of: text, font: font, size: size) > width else { return text }
-            var cut = Substring(text)
-            while !cut.isEmpty && PDFWriter.width(of: cut + "…", font: font, size: size) > width { cut = cut.dropLast() }
-            return cut + "…"
         }
     }
 }
