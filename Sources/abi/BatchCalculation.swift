@@ -171,3 +171,25 @@ struct BatchCalculation {
         w.endObject()
     }
 }
+
+/// Work spread over the machine's cores.
+enum Parallel {
+    /// `transform` of each item, made on every core, in the items' order.
+    static func map<T: Sendable, U: Sendable>(_ items: [T], _ transform: @Sendable (T) -> U) -> [U] {
+        guard items.count > 1 else { return items.map(transform) }
+        let slots = Slots<U>(UnsafeMutableBufferPointer<U?>.allocate(capacity: items.count))
+        slots.buffer.initialize(repeating: nil)
+        defer { slots.buffer.deallocate() }
+        let workers = max(1, min(items.count, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))))
+        DispatchQueue.concurrentPerform(iterations: workers) { part in
+            for i in stride(from: part, to: items.count, by: workers) { slots.buffer[i] = transform(items[i]) }
+        }
+        return slots.buffer.map { $0! }
+    }
+
+    /// Result slots, each written by one worker only and read after all have finished.
+    private struct Slots<U>: @unchecked Sendable {
+        let buffer: UnsafeMutableBufferPointer<U?>
+        init(_ buffer: UnsafeMutableBufferPointer<U?>) { self.buffer = buffer }
+    }
+}

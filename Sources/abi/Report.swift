@@ -3,6 +3,7 @@ import ABIDevices
 import ABIReports
 import ABIStore
 import ArgumentParser
+import CShims
 
 #if canImport(Glibc)
 import Glibc
@@ -130,23 +131,40 @@ extension ABI {
             }
             if format == .csv { try emitCSV(CSVReport.headerLine) }
             let progress = Terminal.isTerminal(STDERR_FILENO)
-            for (i, name) in names.enumerated() {
-                if progress && i % 16 == 0 { Terminal.write("\r\(Report.bar(i, names.count)) \(i)/\(names.count) exams", to: STDERR_FILENO) }
-                let report: ExamReport
-                do throws(Failure) {
-                    if let db { report = try storedReport(db, Int64(name)!) } else { report = try load(name).report }
-                } catch {
-                    if progress { Terminal.write("\r\u{1B}[K", to: STDERR_FILENO) }
-                    Terminal.error("abi: \(error.message) (skipped)")
-                    rejected += 1
-                    continue
+            // Cairo compresses each PDF object with zlib, whose ~270 KB of state per stream Glibc
+            // would map and unmap every time (and zero each page again): keep such blocks on the
+            // heap, and the heap from shrinking between reports.
+            _ = abi_malloc_thresholds(8 << 20, 64 << 20)
+            // A batch at a time: read and rendered on every core, named in order. Memory stays
+            // flat in the number of exams.
+            let batch = 128
+            for start in stride(from: 0, to: names.count, by: batch) {
+                if progress { Terminal.write("\r\(Report.bar(start, names.count)) \(start)/\(names.count) exams", to: STDERR_FILENO) }
+                let slice = Array(names[start..<min(start + batch, names.count)])
+                let loaded: [Result<ExamReport, Failure>] = if let db {
+                    slice.map { name in Result { () throws(Failure) in sited(try storedReport(db, Int64(name)!)) } }
+                } else {
+                    Parallel.map(slice) { name in Result { () throws(Failure) in sited(try load(name).report) } }
+                }
+                var reports: [ExamReport] = []
+                for report in loaded {
+                    switch report {
+                    case .success(let report): reports.append(report)
+                    case .failure(let error):
+                        if progress { Terminal.write("\r\u{1B}[K", to: STDERR_FILENO) }
+                        Terminal.error("abi: \(error.message) (skipped)")
+                        rejected += 1
+                    }
                 }
                 if format == .csv {
-                    try emitCSV(CSVReport.rows(sited(report)))
+                    for report in reports { try emitCSV(CSVReport.rows(report)) }
                     continue
                 }
-                let file = Report.fileName(report, format, taken: &usedNames, in: outDir!, replace: force)
-                try Files.createPrivate(outDir! + "/" + file, bytes: render(report), replace: force, sync: false)
+                let files = reports.map { outDir! + "/" + Report.fileName($0, format, taken: &usedNames, in: outDir!, replace: force) }
+                let written = Parallel.map(Array(zip(reports, files))) { report, file in
+                    Result { () throws(Failure) in try Files.createPrivate(file, bytes: render(sitedReport: report), replace: force, sync: false) }
+                }
+                for result in written { try result.get() }
             }
             if progress { Terminal.write("\r\u{1B}[K", to: STDERR_FILENO) }
             if let outDir { try Files.syncFileSystem(of: outDir) }
@@ -188,17 +206,29 @@ extension ABI {
             return report
         }
 
-        func render(_ unsited: ExamReport) -> [UInt8] {
-            let report = sited(unsited)
-            return switch format {
+        func render(_ unsited: ExamReport) -> [UInt8] { render(sitedReport: sited(unsited)) }
+
+        func render(sitedReport report: ExamReport) -> [UInt8] {
+            switch format {
             case .text: Array(TextReport.render(report).utf8)
             case .html: Array(HTMLReport.render(report).utf8)
-            case .pdf: PDFReport.render(report)
+            case .pdf: Report.pdf(report)
             case .csv: Array((CSVReport.headerLine + CSVReport.rows(report)).utf8)
             case .fhir: Array(FHIRReport.render(report, bundle: FHIRReport.BundleType(rawValue: bundle) ?? .collection).utf8)
             case .hl7:
                 Array(HL7Report.render(report, controlId: HL7Report.newControlId(), now: DeviceClock.now()).utf8)
             }
+        }
+
+        /// The PDF, with a warning when some characters have no font on this machine (drawn
+        /// as boxes): the report is still written, and says what to install.
+        static func pdf(_ report: ExamReport) -> [UInt8] {
+            var missing = 0
+            let bytes = PDFReport.render(report, missingCharacters: &missing)
+            if missing > 0 {
+                Terminal.error("abi: warning: the PDF report of exam \(report.exam.details.performedOnWords) has characters that no installed font can draw (in \(missing) place\(missing == 1 ? "" : "s"), shown as boxes); install fonts for that script (Debian: fonts-noto-core, fonts-noto-cjk) and write it again")
+            }
+            return bytes
         }
 
         /// `<sanitised patient id>-<YYYYMMDD-HHMMSS>.<ext>`, unique within the run (and the folder unless replacing).

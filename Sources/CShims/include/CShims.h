@@ -34,4 +34,8 @@ int abi_get_speed(const struct termios *t);
 /* syncfs(fd): flush the file system holding fd (Linux, _GNU_SOURCE). */
 int abi_syncfs(int fd);
 
+/* mallopt(M_MMAP_THRESHOLD) and mallopt(M_TRIM_THRESHOLD) in bytes, which Glibc's Swift module
+ * does not export. Returns 1 on success. */
+int abi_malloc_thresholds(int mmap_threshold, int trim_threshold);
+
 #endif
