@@ -2,7 +2,8 @@ import ABICore
 
 /// The report as an HL7 v2.5 `ORU^R01` message: MSH, PID, OBR, then one OBX per value.
 /// Blood pressures use the MDC codes for NIBP (150021 systolic, 150022 diastolic, 150023 mean;
-/// unit 266016 mmHg); the ABI, TBI and other derived values use local codes (`L`), since no
+/// unit 266016 mmHg), each with a site-specific local code beside it and the method in OBX-17;
+/// the ABI, TBI and other derived values use local codes (`L`), since no
 /// verified LOINC code exists for them. Every field is escaped (\F\ \S\ \R\ \E\ \T\).
 public enum HL7Report {
     public struct Sender: Sendable, Equatable {
@@ -50,20 +51,28 @@ public enum HL7Report {
         segments.append(obr)
 
         var obx: [[String]] = []
-        func add(_ type: String, _ code: String, _ sub: String, _ value: String, _ unit: String) {
-            obx.append(["OBX", String(obx.count + 1), type, code, e(sub), value, unit, "", "", "", "", status, "", "", exam.details.performedAt.map(ts) ?? ""])
+        func add(_ type: String, _ code: String, _ sub: String, _ value: String, _ unit: String, method: String = "") {
+            var segment = ["OBX", String(obx.count + 1), type, code, e(sub), value, unit, "", "", "", "", status, "", "", exam.details.performedAt.map(ts) ?? ""]
+            if !method.isEmpty { segment += ["", "", method] }  // OBX-17, the observation method
+            obx.append(segment)
         }
         let mmHg = "266016^MDC_DIM_MMHG^MDC"
         for line in report.readings where !line.superseded {
             let r = line.reading
             let sub = (line.postExercise ? "postExercise." : "") + r.site.rawValue
+            // v2.5 has no OBX-20 (body site): the site is in OBX-4 and in a site-specific local
+            // code beside the MDC code (OBX-3's alternate identifier), e.g.
+            // rightPosteriorTibial.SYS^Right posterior tibial systolic pressure^L.
+            let words = e(r.site.words.capitalizedFirst)
+            func code(_ mdc: String, _ kind: String, _ name: String) -> String { "\(mdc)^MDC^\(e(r.site.rawValue)).\(kind)^\(words) \(name)^L" }
+            let method = r.method.map { "\($0.rawValue)^\($0.rawValue.capitalizedFirst)^L" } ?? ""
             switch r.state {
             case .numeric(let pressure):
-                add("NM", "150021^MDC_PRESS_BLD_NONINV_SYS^MDC", sub, "\(pressure.systolic.mmHg)", mmHg)
-                if let d = pressure.diastolic { add("NM", "150022^MDC_PRESS_BLD_NONINV_DIA^MDC", sub, "\(d.mmHg)", mmHg) }
-                if let m = pressure.map { add("NM", "150023^MDC_PRESS_BLD_NONINV_MEAN^MDC", sub, "\(m.mmHg)", mmHg) }
+                add("NM", code("150021^MDC_PRESS_BLD_NONINV_SYS", "SYS", "systolic pressure"), sub, "\(pressure.systolic.mmHg)", mmHg, method: method)
+                if let d = pressure.diastolic { add("NM", code("150022^MDC_PRESS_BLD_NONINV_DIA", "DIA", "diastolic pressure"), sub, "\(d.mmHg)", mmHg, method: method) }
+                if let m = pressure.map { add("NM", code("150023^MDC_PRESS_BLD_NONINV_MEAN", "MEAN", "mean pressure"), sub, "\(m.mmHg)", mmHg, method: method) }
             default:
-                add("ST", "READING-STATE^Reading state^L", sub, e(ExamReport.describe(r.state)), "")
+                add("ST", "READING-STATE^Reading state^L^\(e(r.site.rawValue)).STATE^\(words) reading state^L", sub, e(ExamReport.describe(r.state)), "", method: method)
             }
         }
         for leg in [result.right, result.left] {

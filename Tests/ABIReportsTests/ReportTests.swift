@@ -209,6 +209,11 @@ import FoundationXML
         #expect(orc[1] == "RE" && orc[2] == "PL-2026-0042" && orc[3] == "VL-77" && orc[12] == "Dr O. Rder")
         #expect(obr[2] == "PL-2026-0042" && obr[3] == "VL-77" && obr[16] == "Dr O. Rder" && obr[25] == "P")
         #expect(FHIRReport.render(ExamReport(exam: exam)).contains("\"value\": \"PL-2026-0042\""))
+        // The site of each pressure: OBX-4, and a site-specific code beside the MDC one (v2.5 has
+        // no OBX-20); the method in OBX-17.
+        let ankle = try #require(segments.first { $0[0] == "OBX" && $0[4] == "rightPosteriorTibial" })
+        #expect(ankle[3] == "150021^MDC_PRESS_BLD_NONINV_SYS^MDC^rightPosteriorTibial.SYS^Right posterior tibial systolic pressure^L", "\(ankle[3])")
+        #expect(ankle.count > 17 && ankle[17] == "doppler^Doppler^L")
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("abi-order-\(UUID().uuidString).hl7")
         try message.write(to: file, atomically: true, encoding: .utf8)
         let python = ReportTests.root.appendingPathComponent(".build-python/bin/python3").path
