@@ -89,8 +89,8 @@ enum Files {
     /// The same for bytes that need not be text (a umockdev script holds raw device bytes).
     /// `sync: false` leaves flushing to the caller, who writes many files and then calls
     /// `syncFileSystem(of:)` once (an fsync per file made batch reports wait on the disk).
-    static func createPrivate(_ path: String, bytes content: [UInt8], replace: Bool, sync: Bool = true) throws(Failure) {
-        let file = try PrivateFile(path, replace: replace)
+    static func createPrivate(_ path: String, bytes content: [UInt8], replace: Bool, sync: Bool = true, swept: Bool = false) throws(Failure) {
+        let file = try PrivateFile(path, replace: replace, swept: swept)
         try file.write(content)
         try file.finish(sync: sync)
     }
@@ -121,7 +121,9 @@ final class PrivateFile {
     private let special: Bool
     private var fd: Int32
 
-    init(_ path: String, replace: Bool) throws(Failure) {
+    /// - Parameter swept: the folder's stale temporary files were removed already (a batch
+    ///   sweeps its folder once, not once per file).
+    init(_ path: String, replace: Bool, swept: Bool = false) throws(Failure) {
         self.path = path
         var info = stat()
         let exists = lstat(path, &info) == 0
@@ -130,23 +132,25 @@ final class PrivateFile {
         if exists && !replace && !special {
             throw Failure(.cannotCreate, "cannot create \(path): the file already exists (choose another name, or pass --force to replace it)")
         }
-        if !special { PrivateFile.removeStaleTemporaries(of: path) }
+        if !special && !swept {
+            let slash = path.lastIndex(of: "/")
+            PrivateFile.removeStaleTemporaries(in: slash.map { String(path[..<$0]) } ?? ".", of: slash.map { String(path[path.index(after: $0)...]) } ?? path)
+        }
         target = special ? path : path + ".tmp-\(getpid())"
         fd = special ? open(path, O_WRONLY | O_CLOEXEC) : open(target, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw Failure(.cannotCreate, "cannot create \(path): \(String(cString: strerror(errno)))") }
     }
 
-    /// Removes `PATH.tmp-PID` files whose process is gone (a run killed while writing PATH).
-    private static func removeStaleTemporaries(of path: String) {
-        let slash = path.lastIndex(of: "/")
-        let folder = slash.map { String(path[..<$0]) } ?? "."
-        let prefix = (slash.map { String(path[path.index(after: $0)...]) } ?? path) + ".tmp-"
+    /// Removes `NAME.tmp-PID` files in `folder` whose process is gone (a run killed while writing
+    /// NAME): those of `name`, or of every name when it is nil.
+    static func removeStaleTemporaries(in folder: String, of name: String? = nil) {
         guard let dir = opendir(folder.isEmpty ? "/" : folder) else { return }
         defer { closedir(dir) }
         while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
-            guard name.hasPrefix(prefix), let pid = Int32(name.dropFirst(prefix.count)), pid > 0 else { continue }
-            if kill(pid, 0) != 0 && errno == ESRCH { unlink(folder + "/" + name) }
+            let file = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+            guard let mark = file.range(of: ".tmp-", options: .backwards), name == nil || file[..<mark.lowerBound] == name!,
+                  let pid = Int32(file[mark.upperBound...]), pid > 0 else { continue }
+            if kill(pid, 0) != 0 && errno == ESRCH { unlink(folder + "/" + file) }
         }
     }
 

@@ -441,6 +441,16 @@ import Testing
         #expect(leftovers.isEmpty, "\(leftovers)")
         #expect(try CommandTests.abi(["report", sample, "--format", "text", "-o", out, "--force"]).status == 0)
         #expect(!(try String(contentsOfFile: out, encoding: .utf8).hasPrefix("patient_id,")))  // replaced by the text report
+        // A batch sweeps its folder once: a killed batch's leftover goes, a live process's stays.
+        let folder = dir.appendingPathComponent("reports")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let staleReport = folder.appendingPathComponent("DEMO-0002-20261126-093000.txt.tmp-4194305").path
+        _ = FileManager.default.createFile(atPath: staleReport, contents: Data("half a report".utf8))
+        let live = folder.appendingPathComponent("other.txt.tmp-\(getpid())").path
+        _ = FileManager.default.createFile(atPath: live, contents: Data("in progress".utf8))
+        let batch = try CommandTests.abi(["report", "--all", CommandTests.packageDirectory.appendingPathComponent("samples").path, "--out-dir", folder.path])
+        #expect(batch.status == 0, "\(batch.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: staleReport) && FileManager.default.fileExists(atPath: live))
     }
 
     @Test("abi calc warns about a key it does not know, naming its JSON path, and still calculates")

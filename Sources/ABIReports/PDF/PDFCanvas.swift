@@ -240,6 +240,16 @@ final class PDFCanvas {
         paint(stroke: stroke, width: width, fill: fill)
     }
 
+    /// Horizontal lines in one path, stroked once.
+    func rules(_ lines: [(x0: Double, x1: Double, y: Double)], stroke: String, width: Double) {
+        cairo_new_path(cairo)
+        for line in lines {
+            cairo_move_to(cairo, line.x0, line.y)
+            cairo_line_to(cairo, line.x1, line.y)
+        }
+        paint(stroke: stroke, width: width, fill: nil)
+    }
+
     func circle(cx: Double, cy: Double, r: Double, stroke: String? = "#333333", width: Double = 1, fill: String? = nil) {
         cairo_new_path(cairo)
         cairo_arc(cairo, cx, cy, r, 0, 2 * Double.pi)

@@ -154,6 +154,8 @@ public enum PDFReport {
         case path([(x: Double, y: Double)], closed: Bool, stroke: String?, width: Double, fill: String?)
         case circle(cx: Double, cy: Double, r: Double, stroke: String?, width: Double, fill: String?)
         case image(PDFImage, x: Double, y: Double, width: Double, height: Double)
+        /// Horizontal lines, stroked together.
+        case rules([(x0: Double, x1: Double, y: Double)], stroke: String, width: Double)
 
         func draw(on canvas: PDFCanvas) {
             switch self {
@@ -162,6 +164,7 @@ public enum PDFReport {
             case .path(let points, let closed, let stroke, let width, let fill): canvas.path(points, closed: closed, stroke: stroke, width: width, fill: fill)
             case .circle(let cx, let cy, let r, let stroke, let width, let fill): canvas.circle(cx: cx, cy: cy, r: r, stroke: stroke, width: width, fill: fill)
             case .image(let image, let x, let y, let width, let height): canvas.image(image, x: x, y: y, width: width, height: height)
+            case .rules(let lines, let stroke, let width): canvas.rules(lines, stroke: stroke, width: width)
             }
         }
 
@@ -173,6 +176,7 @@ public enum PDFReport {
             case .path(let points, let closed, let stroke, let width, let fill): .path(points.map { ($0.x, $0.y + dy) }, closed: closed, stroke: stroke, width: width, fill: fill)
             case .circle(let cx, let cy, let r, let stroke, let width, let fill): .circle(cx: cx, cy: cy + dy, r: r, stroke: stroke, width: width, fill: fill)
             case .image(let image, let x, let y, let width, let height): .image(image, x: x, y: y + dy, width: width, height: height)
+            case .rules(let lines, let stroke, let width): .rules(lines.map { ($0.x0, $0.x1, $0.y + dy) }, stroke: stroke, width: width)
             }
         }
     }
@@ -213,6 +217,7 @@ public enum PDFReport {
         }
 
         private func newPage() {
+            flushRules()
             marks.append([])
             y = Layout.top
             sectionStart = nil
@@ -226,8 +231,18 @@ public enum PDFReport {
             guard y + height > Layout.bottom, height < Layout.bottom - Layout.top else { return }
             let limit = (Layout.bottom - Layout.top) / 3
             let start = [sectionStart, blockStart].compactMap { $0 }.first { y - $0.y <= limit && y - $0.y + height <= Layout.bottom - Layout.top }
-            let moved = start.map { Array(marks[current][$0.index...]) } ?? []
-            if let start { marks[current].removeSubrange(start.index...) }
+            var moved = start.map { Array(marks[current][$0.index...]) } ?? []
+            if let start {
+                marks[current].removeSubrange(start.index...)
+                // A table's rules are one mark: the lines above the moved part stay.
+                moved = moved.compactMap { mark in
+                    guard case .rules(let lines, let stroke, let width) = mark else { return mark }
+                    let staying = lines.filter { $0.y < start.y }
+                    if !staying.isEmpty { marks[current].append(.rules(staying, stroke: stroke, width: width)) }
+                    let going = lines.filter { $0.y >= start.y }
+                    return going.isEmpty ? nil : .rules(going, stroke: stroke, width: width)
+                }
+            }
             let shift = start.map { Layout.top - $0.y } ?? 0
             let end = y
             newPage()
@@ -276,10 +291,19 @@ public enum PDFReport {
                     x += columns[c]
                 }
                 y += height
-                marks[current].append(.path([(Layout.left, y - 1), (Layout.left + columns.reduce(0, +) - 6, y - 1)], closed: false,
-                                            stroke: "#dddddd", width: 0.5, fill: nil))
+                rules.append((Layout.left, Layout.left + columns.reduce(0, +) - 6, y - 1))
             }
+            flushRules()
             y += 4
+        }
+
+        /// The rules under the rows of the table being laid out on this page: drawn as one path.
+        private var rules: [(x0: Double, x1: Double, y: Double)] = []
+
+        private func flushRules() {
+            guard !rules.isEmpty else { return }
+            marks[current].append(.rules(rules.map { ($0.x0, $0.x1, $0.y) }, stroke: "#dddddd", width: 0.5))
+            rules = []
         }
 
         /// The body diagram, its box `BodyDiagram.width × scale` wide, at (x, y).
