@@ -184,7 +184,9 @@ enum Parallel {
         DispatchQueue.concurrentPerform(iterations: workers) { part in
             for i in stride(from: part, to: items.count, by: workers) { slots.buffer[i] = transform(items[i]) }
         }
-        return slots.buffer.map { $0! }
+        // Moved out, not copied: the slots are left uninitialised for `deallocate`, and nothing
+        // they held stays retained.
+        return (0..<items.count).map { slots.buffer.moveElement(from: $0)! }
     }
 
     /// Result slots, each written by one worker only and read after all have finished.
