@@ -9,11 +9,19 @@ let package = Package(
         .library(name: "ABIDevices", targets: ["ABIDevices"]),
         .library(name: "ABIReports", targets: ["ABIReports"]),
         .library(name: "ABICapture", targets: ["ABICapture"]),
+        .library(name: "ABIWeb", targets: ["ABIWeb"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         // SQLite for the patient store (apt: libsqlite3-dev).
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        // The web app (abi serve): HTTP server, router and test client; bcrypt for passwords.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
+        // ByteBuffer for response bodies (Hummingbird's own dependency, named for the import).
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        // HTTP field names (Hummingbird's own dependency, named for the import).
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // Pure clinical domain: sites, readings, rules R1–R18, flags, exam and result formats. No I/O.
@@ -28,6 +36,13 @@ let package = Package(
         // The bedside session: one engine for abi capture, abi enter and the web app (sequence,
         // marks, the automatic cuff, symptoms, review), recording through a store or an exam file.
         .target(name: "ABICapture", dependencies: ["ABICore", "ABIDevices", "ABIStore"]),
+        // The clinic's web app (abi serve): sign-in with roles, sessions, the worklist; pages
+        // rendered on the server over the store and the capture engine. No rule of its own.
+        .target(name: "ABIWeb", dependencies: ["ABICore", "ABIStore", "ABIReports",
+                                               .product(name: "Hummingbird", package: "hummingbird"),
+                                               .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                                               .product(name: "NIOCore", package: "swift-nio"),
+                                               .product(name: "HTTPTypes", package: "swift-http-types")]),
         // libudev, for finding and watching USB-serial devices (apt: libudev-dev).
         .systemLibrary(name: "CUdev", pkgConfig: "libudev", providers: [.apt(["libudev-dev"])]),
         // PCRE2, the regular-expression engine of line profiles: bounded matching (apt: libpcre2-dev).
@@ -48,6 +63,7 @@ let package = Package(
                 "ABIReports",
                 "ABIStore",
                 "ABICapture",
+                "ABIWeb",
                 "CShims",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -58,6 +74,11 @@ let package = Package(
         .testTarget(name: "ABIReportsTests", dependencies: ["ABIReports", "ABICore"], exclude: ["Golden", "Validators"]),
         .testTarget(name: "ABIStoreTests", dependencies: ["ABIStore", "ABICore", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "ABICaptureTests", dependencies: ["ABICapture", "ABIStore", "ABIDevices", "ABICore"]),
+        .testTarget(name: "ABIWebTests", dependencies: ["ABIWeb", "ABIStore", "ABICore",
+                                                        .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                                                        .product(name: "NIOCore", package: "swift-nio"),
+                                                        .product(name: "HTTPTypes", package: "swift-http-types"),
+                                                        .product(name: "HummingbirdTesting", package: "hummingbird")]),
         .testTarget(name: "ABIDevicesTests", dependencies: ["ABIDevices", "ABICore", "CShims"]),
         // End-to-end tests run the built `abi` binary with real arguments, files and pipes.
         .testTarget(name: "abiTests", dependencies: ["abi", "ABICore"], exclude: ["Hotplug"]),

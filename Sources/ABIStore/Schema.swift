@@ -19,10 +19,26 @@ enum Schema {
         migrator.registerMigration("2026-11-29 the signed result is the record") { db in
             try db.execute(sql: v4)
         }
+        migrator.registerMigration("2026-11-29 users of the web app") { db in
+            try db.execute(sql: v5)
+        }
         return migrator
     }
 
     static let sites = "'rightBrachial','leftBrachial','rightPosteriorTibial','rightDorsalisPedis','leftPosteriorTibial','leftDorsalisPedis','rightToe','leftToe'"
+
+    /// Users of `abi serve`: a role each, a bcrypt hash (never the password), and the count of
+    /// failed sign-ins since the last good one, with the time the account is locked until.
+    static let v5 = """
+        CREATE TABLE users (
+            name TEXT PRIMARY KEY NOT NULL CHECK (length(name) BETWEEN 1 AND 64),
+            role TEXT NOT NULL CHECK (role IN ('technologist', 'physician', 'admin')),
+            passwordHash TEXT NOT NULL CHECK (passwordHash GLOB '$2[aby]$*'),
+            createdAt TEXT NOT NULL,
+            failedSignIns INTEGER NOT NULL DEFAULT 0 CHECK (failedSignIns >= 0),
+            lockedUntil TEXT
+        ) STRICT;
+        """
 
     static let v1 = """
         CREATE TABLE patients (

@@ -1,0 +1,129 @@
+import ABICore
+import ABIReports
+import ABIStore
+
+/// Pages are HTML written on the server: one layout, every value escaped, no inline script or
+/// style (the Content-Security-Policy forbids them), the stylesheet served by abi itself.
+enum Page {
+    static func e(_ text: String) -> String { HTMLReport.e(text) }
+
+    /// A whole page: the header with the user and sign-out (when signed in), then `body`.
+    static func layout(title: String, session: WebSession?, body: String) -> String {
+        var header = "<header><a class=\"brand\" href=\"/\">abi</a>"
+        if let session {
+            header += "<nav><span class=\"who\">\(e(session.user)) · \(e(session.role.rawValue))</span>"
+            header += "<form method=\"post\" action=\"/signout\">\(csrfField(session))<button type=\"submit\">Sign out</button></form></nav>"
+        }
+        header += "</header>"
+        return """
+            <!DOCTYPE html>
+            <html lang="en">
+            <head>
+            <meta charset="utf-8">
+            <meta name="viewport" content="width=device-width, initial-scale=1">
+            <title>\(e(title)) · abi</title>
+            <link rel="stylesheet" href="/assets/abi.css">
+            </head>
+            <body>
+            \(header)
+            <main>
+            \(body)
+            </main>
+            </body>
+            </html>
+
+            """
+    }
+
+    static func csrfField(_ session: WebSession) -> String {
+        "<input type=\"hidden\" name=\"csrf\" value=\"\(e(session.csrf))\">"
+    }
+
+    static func signIn(message: String?, name: String) -> String {
+        var body = "<h1>Sign in</h1>"
+        if let message { body += "<p class=\"error\" role=\"alert\">\(e(message))</p>" }
+        body += """
+            <form method="post" action="/signin" class="signin">
+            <label for="name">User name</label>
+            <input id="name" name="name" autocomplete="username" required value="\(e(name))">
+            <label for="password">Password</label>
+            <input id="password" name="password" type="password" autocomplete="current-password" required>
+            <button type="submit">Sign in</button>
+            </form>
+            """
+        return layout(title: "Sign in", session: nil, body: body)
+    }
+
+    static func worklist(_ list: Store.Worklist, search: String?, found: [Patient]?, session: WebSession) -> String {
+        func table(_ caption: String, _ entries: [Store.WorklistEntry], empty: String) -> String {
+            var html = "<section><h2>\(e(caption))</h2>"
+            guard !entries.isEmpty else { return html + "<p class=\"empty\">\(e(empty))</p></section>" }
+            html += "<table><thead><tr><th scope=\"col\">Patient</th><th scope=\"col\">Name</th><th scope=\"col\">Exam</th><th scope=\"col\">Performed</th><th scope=\"col\">Status</th></tr></thead><tbody>"
+            for entry in entries {
+                html += "<tr><td>\(e(entry.patientId))</td><td>\(e(entry.patientName ?? ""))</td><td>\(entry.examId)</td>"
+                html += "<td>\(e(entry.performedAt.replacingOccurrences(of: "T", with: " ").prefix(16).description)) UTC</td><td>\(e(statusWords(entry.status)))</td></tr>"
+            }
+            return html + "</tbody></table></section>"
+        }
+        var body = "<h1>Worklist</h1>"
+        body += """
+            <form method="get" action="/" class="search" role="search">
+            <label for="q">Find a patient (id or name)</label>
+            <input id="q" name="q" value="\(e(search ?? ""))">
+            <button type="submit">Find</button>
+            </form>
+            """
+        if let found {
+            body += "<section><h2>Patients matching “\(e(search ?? ""))”</h2>"
+            if found.isEmpty {
+                body += "<p class=\"empty\">No patient has that id or name.</p>"
+            } else {
+                body += "<ul class=\"patients\">" + found.map { "<li>\(e($0.id)) · \(e($0.name ?? "(no name)"))\($0.birthDate.map { " · born \(e($0))" } ?? "")</li>" }.joined() + "</ul>"
+            }
+            body += "</section>"
+        }
+        body += table("Captures in progress", list.inProgress, empty: "No capture is in progress.")
+        body += table("Waiting for sign-off", list.awaitingSignOff, empty: "No preliminary exam is waiting.")
+        body += table("Today", list.today, empty: "No exam today yet.")
+        return layout(title: "Worklist", session: session, body: body)
+    }
+
+    static func statusWords(_ status: Store.Status) -> String {
+        switch status {
+        case .inProgress: "in progress (INCOMPLETE)"
+        case .preliminary: "PRELIMINARY, not signed"
+        case .final: "signed"
+        }
+    }
+
+    static func message(_ title: String, _ text: String, session: WebSession?) -> String {
+        layout(title: title, session: session, body: "<h1>\(e(title))</h1><p>\(e(text))</p><p><a href=\"/\">Back to the worklist</a></p>")
+    }
+
+    static let stylesheet = """
+        :root { color-scheme: light; --ink: #111; --muted: #555; --line: #d5d5d5; --accent: #1d5fa8; --alert: #8e1b1b; }
+        * { box-sizing: border-box; }
+        body { margin: 0; font: 16px/1.45 "DejaVu Sans", system-ui, sans-serif; color: var(--ink); background: #fafafa; }
+        header { display: flex; justify-content: space-between; align-items: center; padding: .5rem 1rem; background: #fff; border-bottom: 1px solid var(--line); }
+        header .brand { font-weight: bold; font-size: 1.2rem; color: var(--accent); text-decoration: none; }
+        header nav { display: flex; gap: 1rem; align-items: center; }
+        header form { margin: 0; }
+        main { max-width: 72rem; margin: 0 auto; padding: 1rem; }
+        h1 { font-size: 1.5rem; margin: .5rem 0 1rem; }
+        h2 { font-size: 1.15rem; margin: 1.5rem 0 .5rem; }
+        table { border-collapse: collapse; width: 100%; background: #fff; }
+        th, td { text-align: left; padding: .35rem .6rem; border-bottom: 1px solid var(--line); }
+        label { display: block; margin: .6rem 0 .2rem; font-weight: bold; }
+        input { font: inherit; padding: .4rem .5rem; border: 1px solid #888; border-radius: 4px; min-width: 16rem; }
+        button { font: inherit; padding: .4rem .9rem; border: 1px solid var(--accent); border-radius: 4px; background: var(--accent); color: #fff; cursor: pointer; }
+        header button { background: #fff; color: var(--accent); }
+        .signin { max-width: 22rem; display: grid; gap: .2rem; }
+        .signin button { margin-top: 1rem; }
+        .search { display: flex; gap: .5rem; align-items: end; flex-wrap: wrap; }
+        .search label { margin: 0 0 .4rem; flex-basis: 100%; }
+        .error { color: var(--alert); font-weight: bold; }
+        .empty, .who { color: var(--muted); }
+        :focus-visible { outline: 3px solid #f0b429; outline-offset: 2px; }
+
+        """
+}

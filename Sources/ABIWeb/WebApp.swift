@@ -1,0 +1,230 @@
+import ABICore
+import ABIStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdBcrypt
+import NIOCore
+
+/// The web app over one store: its routes, and the rules every request goes through (security
+/// headers, a signed-in session for every route but sign-in and the assets, a CSRF token on every
+/// request that changes something).
+public struct WebApp: Sendable {
+    public struct Settings: Sendable {
+        /// Failed sign-ins in a row before the account is locked, and for how long.
+        public var lockAfter = 5
+        public var lockMinutes = 15
+        /// Each failed sign-in waits this long before answering (slows guessing).
+        public var failedSignInDelay: Duration = .milliseconds(500)
+        /// The session cookie is `Secure` (under TLS).
+        public var secureCookies = false
+        /// The start of "today" for the worklist (UTC RFC 3339); nil for midnight UTC.
+        public var today: (@Sendable () -> String)?
+        public init() {}
+    }
+
+    public let store: Store
+    public let sessions: Sessions
+    public let settings: Settings
+
+    public init(store: Store, sessions: Sessions = Sessions(), settings: Settings = Settings()) {
+        self.store = store
+        self.sessions = sessions
+        self.settings = settings
+    }
+
+    public typealias Context = BasicRequestContext
+    public typealias Handler = @Sendable (Request, Context, WebSession?) async throws -> Response
+
+    /// A route of the app. Every route needs a signed-in session unless it is `open`.
+    public struct Route: Sendable {
+        public let method: HTTPRequest.Method
+        public let path: String
+        public let open: Bool
+        let handler: Handler
+    }
+
+    /// Every route, the one list the router is built from (and the security test walks).
+    public var routes: [Route] {
+        [
+            Route(method: .get, path: "/signin", open: true) { _, _, session in
+                session == nil ? WebApp.html(Page.signIn(message: nil, name: "")) : .redirect(to: "/", type: .normal)
+            },
+            Route(method: .post, path: "/signin", open: true) { request, context, _ in try await signIn(request, context) },
+            Route(method: .get, path: "/assets/abi.css", open: true) { _, _, _ in
+                var response = WebApp.body(Page.stylesheet, type: "text/css; charset=utf-8")
+                response.headers[.cacheControl] = "max-age=3600"
+                return response
+            },
+            Route(method: .post, path: "/signout", open: false) { _, _, session in
+                guard let session else { return .redirect(to: "/signin") }
+                await sessions.end(session.token)
+                try? store.noteWebEvent("signed-out", actor: session.user)
+                var response = Response.redirect(to: "/signin", type: .normal)
+                response.setCookie(WebApp.sessionCookie("", secure: settings.secureCookies, maxAge: 0))
+                return response
+            },
+            Route(method: .get, path: "/", open: false) { request, _, session in
+                guard let session else { return .redirect(to: "/signin") }
+                let query = request.uri.queryParameters["q"].map(String.init)?.trimmingCharacters(in: .whitespaces)
+                let since = settings.today?() ?? String(Store.nowText().prefix(10)) + "T00:00:00Z"
+                do {
+                    let list = try store.worklist(since: since)
+                    let found = try query.flatMap { $0.isEmpty ? nil : try store.searchPatients($0) }
+                    if let query, !query.isEmpty { try store.noteWebEvent("patients-searched", actor: session.user, detail: "\(found?.count ?? 0) found") }
+                    return WebApp.html(Page.worklist(list, search: query, found: found, session: session))
+                } catch let error as StoreError {
+                    return WebApp.html(Page.message("The store cannot be read", error.message, session: session), status: .internalServerError)
+                }
+            },
+        ]
+    }
+
+    /// The router: the routes behind the security middleware.
+    public func router() -> Router<Context> {
+        let router = Router(context: Context.self)
+        router.add(middleware: SecurityHeaders())
+        for route in routes {
+            let handler = route.handler, open = route.open, sessions = self.sessions
+            router.on(RouterPath(route.path), method: route.method) { request, context -> Response in
+                let session = await sessions.session(request.cookies[WebApp.cookieName]?.value)
+                if !open && session == nil {
+                    // Not signed in: a page goes to the sign-in form; a change is refused.
+                    return request.method == .get ? .redirect(to: "/signin") : WebApp.html(Page.message("Sign in first", "Your session has ended. Sign in again.", session: nil), status: .forbidden)
+                }
+                if request.method == .post, !open {
+                    var request = request
+                    let form = try await WebApp.form(&request)
+                    guard let session, form["csrf"] == session.csrf else {
+                        return WebApp.html(Page.message("Refused", "The form was not sent by this app (its security token is missing or old). Go back, reload the page and try again.", session: session), status: .forbidden)
+                    }
+                    return try await handler(request, context, session)
+                }
+                return try await handler(request, context, session)
+            }
+        }
+        return router
+    }
+
+    /// Serves the app until SIGINT or SIGTERM (graceful shutdown through the service group).
+    public func serve(host: String, port: Int, onRunning: @escaping @Sendable () -> Void) async throws {
+        let application = Application(router: router(), configuration: .init(address: .hostname(host, port: port), serverName: nil),
+                                      onServerRunning: { _ in onRunning() })
+        try await application.runService()
+    }
+
+    /// The stored form of a password: bcrypt, cost 12.
+    public static func passwordHash(_ password: String) -> String { Bcrypt.hash(password, cost: 12) }
+
+    // MARK: Sign-in
+
+    func signIn(_ request: Request, _ context: Context) async throws -> Response {
+        var request = request
+        let form = try await WebApp.form(&request)
+        let name = (form["name"] ?? "").trimmingCharacters(in: .whitespaces), password = form["password"] ?? ""
+        let address = "web"
+        func refuse(_ message: String) async -> Response {
+            try? await Task.sleep(for: settings.failedSignInDelay)
+            return WebApp.html(Page.signIn(message: message, name: name), status: .unauthorized)
+        }
+        guard !name.isEmpty, !password.isEmpty else { return await refuse("Enter your user name and password.") }
+        let user: Store.User?
+        do { user = try store.user(name) } catch {
+            return WebApp.html(Page.message("The store cannot be read", error.message, session: nil), status: .internalServerError)
+        }
+        guard let user else {
+            // Same answer as a wrong password: the form does not tell which names exist.
+            _ = Bcrypt.verify(password, hash: WebApp.dummyHash)
+            return await refuse("The user name or password is wrong.")
+        }
+        if let until = user.lockedUntil, until > Store.nowText() {
+            return await refuse("Too many failed sign-ins: this account is locked until \(until.prefix(16).replacingOccurrences(of: "T", with: " ")) UTC. An admin can tell you more.")
+        }
+        let good = Bcrypt.verify(password, hash: user.passwordHash)
+        let lockedUntil = Timestamp(secondsSinceEpoch: Int(Date().timeIntervalSince1970) + settings.lockMinutes * 60).text
+        try? store.noteSignIn(name, succeeded: good, lockAfter: settings.lockAfter, lockedUntil: lockedUntil, from: address)
+        guard good else {
+            let failures = user.failedSignIns + 1
+            return await refuse(failures >= settings.lockAfter
+                                ? "The user name or password is wrong. The account is now locked for \(settings.lockMinutes) minutes."
+                                : "The user name or password is wrong.")
+        }
+        let session = await sessions.begin(user: user.name, role: user.role)
+        var response = Response.redirect(to: "/", type: .normal)
+        response.setCookie(WebApp.sessionCookie(session.token, secure: settings.secureCookies))
+        return response
+    }
+
+    /// A hash to verify against when the name is unknown, so that both answers take as long.
+    static let dummyHash = Bcrypt.hash("not a password of anyone", cost: 12)
+
+    public static let cookieName = "abi_session"
+    static let referrerPolicy = HTTPField.Name("Referrer-Policy")!
+    static let xFrameOptions = HTTPField.Name("X-Frame-Options")!
+
+    static func sessionCookie(_ value: String, secure: Bool, maxAge: Int? = nil) -> Cookie {
+        Cookie(name: cookieName, value: value, maxAge: maxAge, path: "/", secure: secure, httpOnly: true, sameSite: .strict)
+    }
+
+    // MARK: Responses and forms
+
+    static func html(_ page: String, status: HTTPResponse.Status = .ok) -> Response {
+        var response = body(page, type: "text/html; charset=utf-8")
+        response.status = status
+        return response
+    }
+
+    static func body(_ text: String, type: String) -> Response {
+        let buffer = ByteBuffer(string: text)
+        return Response(status: .ok, headers: [.contentType: type, .contentLength: String(buffer.readableBytes)], body: .init(byteBuffer: buffer))
+    }
+
+    /// An `application/x-www-form-urlencoded` body (at most 64 KB), as names and values.
+    static func form(_ request: inout Request) async throws -> [String: String] {
+        let buffer = try await request.collectBody(upTo: 64 * 1024)
+        return Form.decode(String(buffer: buffer))
+    }
+}
+
+/// The headers every answer carries: no inline script or style, no framing, no referrer, no
+/// sniffing, and no caching of pages that hold patient data.
+struct SecurityHeaders<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var response = try await next(request, context)
+        response.headers[.contentSecurityPolicy] = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'"
+        response.headers[.xContentTypeOptions] = "nosniff"
+        response.headers[WebApp.referrerPolicy] = "no-referrer"
+        response.headers[WebApp.xFrameOptions] = "DENY"
+        if response.headers[.cacheControl] == nil { response.headers[.cacheControl] = "no-store" }
+        return response
+    }
+}
+
+/// `application/x-www-form-urlencoded` text: `+` is a space, `%XX` a byte, and bytes that are not
+/// UTF-8 are replaced. A repeated name keeps its last value.
+public enum Form {
+    public static func decode(_ text: String) -> [String: String] {
+        var fields: [String: String] = [:]
+        for pair in text.split(separator: "&", omittingEmptySubsequences: true) {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            fields[unescape(parts[0])] = parts.count > 1 ? unescape(parts[1]) : ""
+        }
+        return fields
+    }
+
+    static func unescape(_ part: Substring) -> String {
+        var bytes: [UInt8] = []
+        var utf8 = Array(part.utf8)[...]
+        while let byte = utf8.popFirst() {
+            if byte == UInt8(ascii: "+") {
+                bytes.append(0x20)
+            } else if byte == UInt8(ascii: "%"), utf8.count >= 2, let value = UInt8(String(decoding: utf8.prefix(2), as: UTF8.self), radix: 16) {
+                bytes.append(value)
+                utf8 = utf8.dropFirst(2)
+            } else {
+                bytes.append(byte)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}

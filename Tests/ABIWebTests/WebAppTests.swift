@@ -1,0 +1,174 @@
+import ABICore
+import ABIStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdBcrypt
+import HummingbirdTesting
+import NIOCore
+import Testing
+@testable import ABIWeb
+
+/// The web app's routes through Hummingbird's router test client, over a real store.
+@Suite struct WebAppTests {
+    /// A new store with a physician (password "correct horse battery") and a patient whose name
+    /// is a script tag, with a preliminary exam.
+    static func store() throws -> Store {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("abi-web-\(UUID().uuidString)")
+        let store = try Store(path: dir.appendingPathComponent("abi.sqlite").path)
+        try store.addUser("kowalska", role: .physician, passwordHash: Bcrypt.hash("correct horse battery", cost: 4), actor: "test")
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        var exam = try ExamFile.decode(Array(Data(contentsOf: root.appendingPathComponent("samples/pad.exam.json"))))
+        exam.patient.name = "<script>alert(1)</script>"
+        _ = try store.importExam(exam, actor: "test")
+        return store
+    }
+
+    static func app(_ store: Store, settings: WebApp.Settings = fast) -> (WebApp, Application<RouterResponder<WebApp.Context>>) {
+        let web = WebApp(store: store, settings: settings)
+        return (web, Application(router: web.router()))
+    }
+
+    static var fast: WebApp.Settings {
+        var settings = WebApp.Settings()
+        settings.failedSignInDelay = .zero
+        settings.today = { "2000-01-01T00:00:00Z" }
+        return settings
+    }
+
+    static func form(_ fields: [String: String]) -> ByteBuffer {
+        let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-._~"))
+        return ByteBuffer(string: fields.map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: allowed)!)" }.joined(separator: "&"))
+    }
+
+    static let formHeaders: HTTPFields = [.contentType: "application/x-www-form-urlencoded"]
+
+    /// Signs in and gives the session cookie and the CSRF token of the page.
+    static func signIn(_ client: some TestClientProtocol) async throws -> (cookie: String, csrf: String) {
+        let response = try await client.execute(uri: "/signin", method: .post, headers: formHeaders,
+                                                body: form(["name": "kowalska", "password": "correct horse battery"]))
+        #expect(response.status == .seeOther || response.status == .found)
+        let setCookie = try #require(response.headers[.setCookie])
+        let cookie = String(setCookie.split(separator: ";")[0])
+        let page = try await client.execute(uri: "/", method: .get, headers: [.cookie: cookie])
+        let html = String(buffer: page.body)
+        let csrf = try #require(html.range(of: "name=\"csrf\" value=\"").map { String(html[$0.upperBound...].prefix(64)) })
+        return (cookie, csrf)
+    }
+
+    @Test("Every route but sign-in and the assets needs a session: pages go to the sign-in form, changes are refused (the router's own list)")
+    func everyRouteNeedsASession() async throws {
+        let (web, app) = WebAppTests.app(try WebAppTests.store())
+        #expect(web.routes.filter(\.open).map(\.path).sorted() == ["/assets/abi.css", "/signin", "/signin"])
+        try await app.test(.router) { client in
+            for route in web.routes where !route.open {
+                let response = try await client.execute(uri: route.path, method: route.method, headers: WebAppTests.formHeaders, body: WebAppTests.form([:]))
+                if route.method == .get {
+                    #expect(response.status == .seeOther || response.status == .found, "\(route.method) \(route.path)")
+                    #expect(response.headers[.location] == "/signin")
+                } else {
+                    #expect(response.status == .forbidden, "\(route.method) \(route.path)")
+                }
+                // A made-up cookie is no session either.
+                let forged = try await client.execute(uri: route.path, method: route.method, headers: [.cookie: "\(WebApp.cookieName)=\(String(repeating: "ab", count: 32))"])
+                #expect(forged.status != .ok, "\(route.method) \(route.path)")
+            }
+        }
+    }
+
+    @Test("Sign-in: a good password gives an HttpOnly, SameSite=Strict cookie and the worklist; a bad one, or an unknown name, the same refusal; sign-out ends the session")
+    func signInAndOut() async throws {
+        let store = try WebAppTests.store()
+        let (_, app) = WebAppTests.app(store)
+        try await app.test(.router) { client in
+            let page = try await client.execute(uri: "/signin", method: .get)
+            #expect(page.status == .ok && String(buffer: page.body).contains("<form method=\"post\" action=\"/signin\""))
+            for (name, password) in [("kowalska", "wrong password!"), ("nobody", "correct horse battery")] {
+                let refused = try await client.execute(uri: "/signin", method: .post, headers: WebAppTests.formHeaders, body: WebAppTests.form(["name": name, "password": password]))
+                #expect(refused.status == .unauthorized && refused.headers[.setCookie] == nil)
+                #expect(String(buffer: refused.body).contains("The user name or password is wrong."))
+            }
+            let good = try await client.execute(uri: "/signin", method: .post, headers: WebAppTests.formHeaders,
+                                                body: WebAppTests.form(["name": "kowalska", "password": "correct horse battery"]))
+            let cookie = try #require(good.headers[.setCookie])
+            #expect(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict") && cookie.contains("Path=/"), "\(cookie)")
+            let (session, csrf) = try await WebAppTests.signIn(client)
+            let home = try await client.execute(uri: "/", method: .get, headers: [.cookie: session])
+            let html = String(buffer: home.body)
+            #expect(home.status == .ok && html.contains("Worklist") && html.contains("kowalska · physician"))
+            // Sign-out needs the CSRF token; then the session is gone.
+            let noToken = try await client.execute(uri: "/signout", method: .post, headers: [.cookie: session, .contentType: "application/x-www-form-urlencoded"], body: WebAppTests.form([:]))
+            #expect(noToken.status == .forbidden)
+            let wrongToken = try await client.execute(uri: "/signout", method: .post, headers: [.cookie: session, .contentType: "application/x-www-form-urlencoded"], body: WebAppTests.form(["csrf": String(repeating: "0", count: 64)]))
+            #expect(wrongToken.status == .forbidden)
+            let out = try await client.execute(uri: "/signout", method: .post, headers: [.cookie: session, .contentType: "application/x-www-form-urlencoded"], body: WebAppTests.form(["csrf": csrf]))
+            #expect(out.headers[.location] == "/signin")
+            let after = try await client.execute(uri: "/", method: .get, headers: [.cookie: session])
+            #expect(after.headers[.location] == "/signin")
+        }
+        let actions = try store.auditTrail().map(\.action)
+        #expect(actions.contains("signed-in") && actions.contains("sign-in-failed") && actions.contains("signed-out"))
+    }
+
+    @Test("Repeated failed sign-ins lock the account, even against the right password, until the lock ends")
+    func lockout() async throws {
+        let store = try WebAppTests.store()
+        var settings = WebAppTests.fast
+        settings.lockAfter = 3
+        let (_, app) = WebAppTests.app(store, settings: settings)
+        try await app.test(.router) { client in
+            for attempt in 1...3 {
+                let refused = try await client.execute(uri: "/signin", method: .post, headers: WebAppTests.formHeaders, body: WebAppTests.form(["name": "kowalska", "password": "guess number \(attempt)"]))
+                #expect(refused.status == .unauthorized)
+            }
+            let locked = try await client.execute(uri: "/signin", method: .post, headers: WebAppTests.formHeaders,
+                                                  body: WebAppTests.form(["name": "kowalska", "password": "correct horse battery"]))
+            #expect(locked.status == .unauthorized && String(buffer: locked.body).contains("locked until"))
+        }
+        #expect(try store.user("kowalska")?.lockedUntil != nil)
+    }
+
+    @Test("Every answer carries the security headers; a patient named <script> is shown as text; a search finds by name and is audited")
+    func headersAndEscaping() async throws {
+        let store = try WebAppTests.store()
+        let (_, app) = WebAppTests.app(store)
+        try await app.test(.router) { client in
+            let (session, _) = try await WebAppTests.signIn(client)
+            for uri in ["/", "/signin", "/assets/abi.css"] {
+                let response = try await client.execute(uri: uri, method: .get, headers: [.cookie: session])
+                let csp = response.headers[.contentSecurityPolicy] ?? ""
+                #expect(csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'") && !csp.contains("unsafe-inline"), "\(uri)")
+                #expect(response.headers[.xContentTypeOptions] == "nosniff" && response.headers[WebApp.referrerPolicy] == "no-referrer", "\(uri)")
+            }
+            let home = String(buffer: try await client.execute(uri: "/", method: .get, headers: [.cookie: session]).body)
+            #expect(home.contains("Waiting for sign-off") && home.contains("DEMO-0002"))
+            #expect(home.contains("&lt;script&gt;alert(1)&lt;/script&gt;") && !home.contains("<script>"))
+            #expect(!home.contains("style=") && !home.contains("<style"))
+            let found = String(buffer: try await client.execute(uri: "/?q=SCRIPT", method: .get, headers: [.cookie: session]).body)
+            #expect(found.contains("Patients matching") && found.contains("DEMO-0002 · &lt;script&gt;"))
+        }
+        #expect(try store.auditTrail().contains { $0.action == "patients-searched" && $0.actor == "kowalska" })
+    }
+
+    @Test("Sessions end after the idle time and on sign-out; tokens are 64 hex digits and differ")
+    func sessions() async throws {
+        final class Clock: @unchecked Sendable { var now = Date(timeIntervalSince1970: 1_000_000) }
+        let clock = Clock()
+        let sessions = Sessions(idle: 15 * 60, clock: { clock.now })
+        let a = await sessions.begin(user: "a", role: .technologist), b = await sessions.begin(user: "b", role: .admin)
+        #expect(a.token != b.token && a.token.count == 64 && a.token.allSatisfy(\.isHexDigit) && a.csrf != a.token)
+        clock.now += 14 * 60
+        #expect(await sessions.session(a.token) != nil)  // used: kept alive
+        clock.now += 14 * 60
+        #expect(await sessions.session(a.token) != nil)
+        #expect(await sessions.session(b.token) == nil)  // 28 minutes idle
+        await sessions.end(a.token)
+        #expect(await sessions.session(a.token) == nil)
+    }
+
+    @Test("Form bodies: + and %XX decoded, bad escapes kept, a repeated name keeps its last value")
+    func forms() {
+        #expect(Form.decode("name=J%C3%B3zef+Nowak&x=%zz&x=2&empty=&flag") == ["name": "Józef Nowak", "x": "2", "empty": "", "flag": ""])
+        #expect(Form.decode("a=%") == ["a": "%"])
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+import Testing
+
+/// `abi users` and `abi serve` as an admin runs them: the first user, the refusals, and a real
+/// server on loopback that a client signs in to and that stops cleanly on SIGTERM.
+@Suite struct ServeTests {
+    @Test("abi serve: no users → how to add the first admin (69); not loopback → refused (64); users add checks the password; the server signs a user in and stops on SIGTERM")
+    func serve() throws {
+        let dir = try CommandTests.temporaryDirectory()
+        let db = dir.appendingPathComponent("abi.sqlite").path
+        let sample = CommandTests.packageDirectory.appendingPathComponent("samples/pad.exam.json").path
+        #expect(try CommandTests.abi(["exams", "import", sample, "--db", db]).status == 0)
+        let port = Int.random(in: 20_000...40_000)
+
+        let empty = try CommandTests.abi(["serve", "--db", db, "--listen", "127.0.0.1:\(port)"])
+        #expect(empty.status == 69 && empty.stderr.contains("abi users add NAME --role admin --db \(db)"), "\(empty.stderr)")
+        let open = try CommandTests.abi(["serve", "--db", db, "--listen", "0.0.0.0:\(port)"])
+        #expect(open.status == 64 && open.stderr.contains("not loopback"), "\(open.stderr)")
+
+        #expect(try CommandTests.abi(["users", "add", "admin", "--role", "admin", "--db", db], stdin: "short\n").status == 64)
+        #expect(try CommandTests.abi(["users", "add", "admin", "--role", "boss", "--db", db], stdin: "long enough password\n").status == 64)
+        let added = try CommandTests.abi(["users", "add", "admin", "--role", "admin", "--db", db], stdin: "long enough password\n")
+        #expect(added.status == 0, "\(added.stderr)")
+        #expect(try CommandTests.abi(["users", "add", "admin", "--role", "admin", "--db", db], stdin: "long enough password\n").status == 65)
+        #expect(try CommandTests.abi(["users", "list", "--db", db]).stdout.contains("admin             admin"))
+
+        let server = Process()
+        server.executableURL = CommandTests.binary
+        server.arguments = ["serve", "--db", db, "--listen", "127.0.0.1:\(port)"]
+        let err = Pipe()
+        server.standardError = err
+        server.standardOutput = FileHandle.nullDevice
+        try server.run()
+        defer { if server.isRunning { server.terminate() } }
+        var log = ""
+        let deadline = Date().addingTimeInterval(20)
+        while !log.contains("listening on http://127.0.0.1:\(port)") && Date() < deadline {
+            log += String(decoding: err.fileHandleForReading.availableData, as: UTF8.self)
+        }
+        #expect(log.contains("listening on http://127.0.0.1:\(port)"), "\(log)")
+
+        // A client: the sign-in form, a wrong and a right password, the worklist (Python's urllib with a cookie jar).
+        let client = """
+            import http.cookiejar, sys, urllib.parse, urllib.request, urllib.error
+            base = "http://127.0.0.1:\(port)"
+            opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+            page = opener.open(base + "/").read().decode()
+            assert "action=\\"/signin\\"" in page, page
+            try:
+                opener.open(base + "/signin", urllib.parse.urlencode({"name": "admin", "password": "wrong password"}).encode())
+                sys.exit("a wrong password was let in")
+            except urllib.error.HTTPError as e:
+                assert e.code == 401, e.code
+            home = opener.open(base + "/signin", urllib.parse.urlencode({"name": "admin", "password": "long enough password"}).encode()).read().decode()
+            assert "Worklist" in home and "DEMO-0002" in home and "Waiting for sign-off" in home, home
+            print("ok")
+            """
+        let run = try CommandTests.run(URL(fileURLWithPath: "/usr/bin/python3"), ["-c", client])
+        #expect(run.status == 0 && run.stdout.contains("ok"), "\(run.stderr)")
+
+        server.terminate()  // SIGTERM: a graceful stop
+        server.waitUntilExit()
+        log += String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(server.terminationStatus == 0 && log.contains("abi serve: stopped"), "\(log)")
+        let audit = try CommandTests.abi(["audit", "--db", db]).stdout
+        #expect(audit.contains("user-added") && audit.contains("sign-in-failed") && audit.contains("signed-in"), "\(audit)")
+    }
+}
