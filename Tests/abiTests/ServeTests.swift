@@ -29,7 +29,7 @@ import Testing
         server.arguments = ["serve", "--db", db, "--listen", "127.0.0.1:\(port)"]
         let err = Pipe()
         server.standardError = err
-        server.standardOutput = FileHandle.nullDevice
+        server.standardOutput = Pipe()
         try server.run()
         defer { if server.isRunning { server.terminate() } }
         var log = ""

@@ -102,6 +102,10 @@ public final class SerialPort {
             do {
                 try configure(settings, from: original)
             } catch {
+                // The object is whole by now, so its deinit runs after this throw: marked closed,
+                // it does not close the descriptor a second time (which could close another
+                // thread's file that got the same number).
+                closed = true
                 Glibc.close(fd)
                 throw error
             }

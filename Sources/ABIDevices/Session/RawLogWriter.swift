@@ -23,12 +23,14 @@ public final class RawLogWriter: ByteJournal {
         // A symbolic link is not followed (device bytes must not be appended to whatever it names).
         let fd = retryingOnInterrupt { open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0o600) }
         guard fd >= 0 else { throw SystemError("open", path: path) }
-        self.fd = fd
         var info = stat()
         guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
+            // Closed here, before the object is whole: its deinit does not run, so the
+            // descriptor is closed once (a second close could close another thread's file).
             close(fd)
             throw SystemError("open", path: path, errno: EINVAL)
         }
+        self.fd = fd
         // An existing log that others could read becomes private, like every file abi writes.
         if info.st_mode & 0o077 != 0 { fchmod(fd, 0o600) }
         if info.st_size == 0 {
