@@ -60,7 +60,7 @@ enum Page {
             guard !entries.isEmpty else { return html + "<p class=\"empty\">\(e(empty))</p></section>" }
             html += "<table><thead><tr><th scope=\"col\">Patient</th><th scope=\"col\">Name</th><th scope=\"col\">Exam</th><th scope=\"col\">Performed</th><th scope=\"col\">Status</th></tr></thead><tbody>"
             for entry in entries {
-                html += "<tr><td>\(e(entry.patientId))</td><td>\(e(entry.patientName ?? ""))</td><td>\(entry.examId)</td>"
+                html += "<tr><td>\(patientLink(entry.patientId))</td><td>\(e(entry.patientName ?? ""))</td><td>\(entry.examId)</td>"
                 html += "<td>\(e(entry.performedAt.replacingOccurrences(of: "T", with: " ").prefix(16).description)) UTC</td><td>\(e(statusWords(entry.status)))</td></tr>"
             }
             return html + "</tbody></table></section>"
@@ -78,7 +78,7 @@ enum Page {
             if found.isEmpty {
                 body += "<p class=\"empty\">No patient has that id or name.</p>"
             } else {
-                body += "<ul class=\"patients\">" + found.map { "<li>\(e($0.id)) · \(e($0.name ?? "(no name)"))\($0.birthDate.map { " · born \(e($0))" } ?? "")</li>" }.joined() + "</ul>"
+                body += "<ul class=\"patients\">" + found.map { "<li>\(patientLink($0.id)) · \(e($0.name ?? "(no name)"))\($0.birthDate.map { " · born \(e($0))" } ?? "")</li>" }.joined() + "</ul>"
             }
             body += "</section>"
         }
@@ -86,6 +86,51 @@ enum Page {
         body += table("Waiting for sign-off", list.awaitingSignOff, empty: "No preliminary exam is waiting.")
         body += table("Today", list.today, empty: "No exam today yet.")
         return layout(title: "Worklist", session: session, body: body)
+    }
+
+    /// A patient id as one segment of a path: every byte but the unreserved ones percent-encoded.
+    static func pathSegment(_ text: String) -> String {
+        var out = ""
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+                out.unicodeScalars.append(Unicode.Scalar(byte))
+            default:
+                let hex = Array("0123456789ABCDEF".unicodeScalars)
+                out += "%" + String(hex[Int(byte >> 4)]) + String(hex[Int(byte & 0xF)])
+            }
+        }
+        return out
+    }
+
+    static func patientLink(_ id: String) -> String { "<a href=\"/patients/\(pathSegment(id))\">\(e(id))</a>" }
+
+    static func patient(_ patient: Patient, history: [Store.HistoryEntry], session: WebSession) -> String {
+        var body = "<h1>\(e(patient.name ?? "(no name)")) <span class=\"id\">\(e(patient.id))</span></h1>"
+        body += "<dl class=\"demographics\">"
+        body += "<dt>Patient id</dt><dd>\(e(patient.id))</dd>"
+        body += "<dt>Name</dt><dd>\(e(patient.name ?? "not recorded"))</dd>"
+        body += "<dt>Born</dt><dd>\(e(patient.birthDate ?? "not recorded"))</dd>"
+        body += "<dt>Sex</dt><dd>\(e(patient.sex?.rawValue ?? "not recorded"))</dd>"
+        body += "<dt>Diabetes</dt><dd>\(patient.diabetes.map { $0 ? "yes" : "no" } ?? "not recorded")</dd>"
+        body += "</dl>"
+        body += "<section><h2>ABI over time</h2>\(AbiChart.svg(history))</section>"
+        body += "<section><h2>Exams</h2>"
+        if history.isEmpty {
+            body += "<p class=\"empty\">No exam yet (captures in progress are on the worklist).</p>"
+        } else {
+            body += "<table><thead><tr><th scope=\"col\">Exam</th><th scope=\"col\">Performed</th><th scope=\"col\">Status</th><th scope=\"col\">Right ABI</th><th scope=\"col\">Left ABI</th><th scope=\"col\">Change (R18)</th></tr></thead><tbody>"
+            for entry in history.reversed() {
+                func leg(_ abi: Int?, _ category: String?) -> String { (abi.map(Ratio.text) ?? "—") + (category.map { " (\($0))" } ?? "") }
+                body += "<tr><td>\(entry.id)</td><td>\(e(entry.performedAt.replacingOccurrences(of: "T", with: " ").prefix(16).description)) UTC</td>"
+                body += "<td>\(e(statusWords(entry.status)))</td><td>\(e(leg(entry.rightAbi, entry.rightCategory)))</td><td>\(e(leg(entry.leftAbi, entry.leftCategory)))</td>"
+                body += "<td>\(entry.changes.isEmpty ? "" : entry.changes.map { e($0.message) }.joined(separator: "<br>"))</td></tr>"
+            }
+            body += "</tbody></table>"
+        }
+        body += "</section>"
+        return layout(title: patient.name ?? patient.id, session: session, body: body)
     }
 
     static func statusWords(_ status: Store.Status) -> String {
@@ -122,7 +167,15 @@ enum Page {
         .search { display: flex; gap: .5rem; align-items: end; flex-wrap: wrap; }
         .search label { margin: 0 0 .4rem; flex-basis: 100%; }
         .error { color: var(--alert); font-weight: bold; }
-        .empty, .who { color: var(--muted); }
+        .empty, .who, .id { color: var(--muted); }
+        h1 .id { font-size: 1rem; font-weight: normal; }
+        .demographics { display: grid; grid-template-columns: max-content 1fr; gap: .2rem 1rem; }
+        .demographics dt { font-weight: bold; }
+        .demographics dd { margin: 0; }
+        .chart { width: 100%; max-width: 44rem; height: auto; background: #fff; border: 1px solid var(--line); }
+        .legend .key { margin-right: 1rem; }
+        .legend .right { color: #1d5fa8; } .legend .left { color: #8e1b1b; } .legend .change { color: #8a4a00; }
+        a { color: var(--accent); }
         :focus-visible { outline: 3px solid #f0b429; outline-offset: 2px; }
 
         """

@@ -145,9 +145,50 @@ import Testing
             #expect(home.contains("&lt;script&gt;alert(1)&lt;/script&gt;") && !home.contains("<script>"))
             #expect(!home.contains("style=") && !home.contains("<style"))
             let found = String(buffer: try await client.execute(uri: "/?q=SCRIPT", method: .get, headers: [.cookie: session]).body)
-            #expect(found.contains("Patients matching") && found.contains("DEMO-0002 · &lt;script&gt;"))
+            #expect(found.contains("Patients matching") && found.contains(">DEMO-0002</a> · &lt;script&gt;"))
         }
         #expect(try store.auditTrail().contains { $0.action == "patients-searched" && $0.actor == "kowalska" })
+    }
+
+    @Test("The patient page: demographics, exam history, the ABI chart with the normal band and the R18 change ringed; viewing is audited; ids with any character are linked safely; an unknown id is 404")
+    func patientPage() async throws {
+        let store = try WebAppTests.store()
+        // An earlier exam of the same patient with the ankles 40 mmHg higher: the later ABI fell beyond the MDC.
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        var json = try JSONSerialization.jsonObject(with: Data(contentsOf: root.appendingPathComponent("samples/pad.exam.json"))) as! [String: Any]
+        var details = json["exam"] as! [String: Any]
+        details["performedAt"] = "2026-05-12T09:30:00Z"
+        json["exam"] = details
+        json["prior"] = nil
+        json["readings"] = (json["readings"] as! [[String: Any]]).map { reading in
+            var reading = reading
+            if let site = reading["site"] as? String, site.hasSuffix("PosteriorTibial") || site.hasSuffix("DorsalisPedis"), let p = reading["systolic"] as? Int { reading["systolic"] = p + 40 }
+            return reading
+        }
+        var earlier = try ExamFile.decode(Array(try JSONSerialization.data(withJSONObject: json)))
+        earlier.patient.name = "<script>alert(1)</script>"
+        _ = try store.importExam(earlier, actor: "test")
+        var odd = earlier
+        odd.patient = Patient(id: "MRN/7 x<y>", name: "Żółć, Łukasz")
+        _ = try store.importExam(odd, actor: "test")
+        let (_, app) = WebAppTests.app(store)
+        try await app.test(.router) { client in
+            let (session, _) = try await WebAppTests.signIn(client)
+            let page = try await client.execute(uri: "/patients/DEMO-0002", method: .get, headers: [.cookie: session])
+            let html = String(buffer: page.body)
+            #expect(page.status == .ok)
+            #expect(html.contains("<svg class=\"chart\"") && html.contains(">normal</text>") && html.contains("class=\"change\""), "\(html.prefix(3000))")
+            #expect(html.contains("2026-05-12") && html.contains("2026-11-26") && html.contains("fell from"))
+            #expect(html.contains("&lt;script&gt;") && !html.contains("<script>"))
+            // The worklist links to the odd id encoded, and the link works.
+            let search = String(buffer: try await client.execute(uri: "/?q=MRN", method: .get, headers: [.cookie: session]).body)
+            #expect(search.contains("href=\"/patients/MRN%2F7%20x%3Cy%3E\""), "\(search)")
+            let oddPage = try await client.execute(uri: "/patients/MRN%2F7%20x%3Cy%3E", method: .get, headers: [.cookie: session])
+            #expect(oddPage.status == .ok && String(buffer: oddPage.body).contains("Żółć, Łukasz"), "\(oddPage.status)")
+            let none = try await client.execute(uri: "/patients/NOBODY", method: .get, headers: [.cookie: session])
+            #expect(none.status == .notFound)
+        }
+        #expect(try store.auditTrail(patient: "DEMO-0002").contains { $0.action == "patient-viewed" && $0.actor == "kowalska" })
     }
 
     @Test("Sessions end after the idle time and on sign-out; tokens are 64 hex digits and differ")
