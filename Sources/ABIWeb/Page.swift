@@ -60,7 +60,7 @@ enum Page {
             guard !entries.isEmpty else { return html + "<p class=\"empty\">\(e(empty))</p></section>" }
             html += "<table><thead><tr><th scope=\"col\">Patient</th><th scope=\"col\">Name</th><th scope=\"col\">Exam</th><th scope=\"col\">Performed</th><th scope=\"col\">Status</th></tr></thead><tbody>"
             for entry in entries {
-                html += "<tr><td>\(patientLink(entry.patientId))</td><td>\(e(entry.patientName ?? ""))</td><td>\(entry.examId)</td>"
+                html += "<tr><td>\(patientLink(entry.patientId))</td><td>\(e(entry.patientName ?? ""))</td><td><a href=\"/exams/\(entry.examId)\">\(entry.examId)</a></td>"
                 html += "<td>\(e(entry.performedAt.replacingOccurrences(of: "T", with: " ").prefix(16).description)) UTC</td><td>\(e(statusWords(entry.status)))</td></tr>"
             }
             return html + "</tbody></table></section>"
@@ -123,7 +123,7 @@ enum Page {
             body += "<table><thead><tr><th scope=\"col\">Exam</th><th scope=\"col\">Performed</th><th scope=\"col\">Status</th><th scope=\"col\">Right ABI</th><th scope=\"col\">Left ABI</th><th scope=\"col\">Change (R18)</th></tr></thead><tbody>"
             for entry in history.reversed() {
                 func leg(_ abi: Int?, _ category: String?) -> String { (abi.map(Ratio.text) ?? "—") + (category.map { " (\($0))" } ?? "") }
-                body += "<tr><td>\(entry.id)</td><td>\(e(entry.performedAt.replacingOccurrences(of: "T", with: " ").prefix(16).description)) UTC</td>"
+                body += "<tr><td><a href=\"/exams/\(entry.id)\">\(entry.id)</a></td><td>\(e(entry.performedAt.replacingOccurrences(of: "T", with: " ").prefix(16).description)) UTC</td>"
                 body += "<td>\(e(statusWords(entry.status)))</td><td>\(e(leg(entry.rightAbi, entry.rightCategory)))</td><td>\(e(leg(entry.leftAbi, entry.leftCategory)))</td>"
                 body += "<td>\(entry.changes.isEmpty ? "" : entry.changes.map { e($0.message) }.joined(separator: "<br>"))</td></tr>"
             }
@@ -131,6 +131,59 @@ enum Page {
         }
         body += "</section>"
         return layout(title: patient.name ?? patient.id, session: session, body: body)
+    }
+
+    /// The formats an exam's report can be downloaded in: path name, label, file extension.
+    static let formats: [(name: String, label: String, ext: String)] = [
+        ("pdf", "PDF", "pdf"), ("html", "HTML", "html"), ("text", "Text", "txt"),
+        ("csv", "CSV (research)", "csv"), ("fhir", "FHIR R4", "fhir.json"), ("hl7", "HL7 v2.5", "hl7"),
+    ]
+
+    static func exam(_ stored: Store.StoredExam, report: ExamReport, session: WebSession) -> String {
+        let result = report.result
+        var body = "<h1>Exam \(stored.id) <span class=\"id\">\(patientLink(stored.exam.patient.id)) · \(e(stored.exam.patient.name ?? "")) · \(e(report.performedWords))</span></h1>"
+        body += "<p class=\"status\">\(e(report.statusWords))</p>"
+        if let reason = stored.discardReason { body += "<p class=\"banner\" role=\"alert\">DISCARDED: \(e(reason)). This exam is kept in the store but is not reported.</p>" }
+        for notice in report.revision.notices { body += "<p class=\"banner\">\(e(notice))</p>" }
+        // Emergency and urgent flags first, in a banner that cannot be missed.
+        let pressing = result.flags.filter { $0.level == .emergency || $0.level == .urgent }
+        if !pressing.isEmpty {
+            body += "<div class=\"alert\" role=\"alert\"><ul>" + pressing.map { "<li>\(e($0.line))</li>" }.joined() + "</ul></div>"
+        }
+        body += "<div class=\"result\"><div class=\"diagram\">\(BodyDiagram(report).svg(width: "100%"))</div><div>"
+        body += "<table><thead><tr><th scope=\"col\"></th><th scope=\"col\">Right leg</th><th scope=\"col\">Left leg</th></tr></thead><tbody>"
+        for row in report.resultRows {
+            body += "<tr><th scope=\"row\">\(e(row.label.trimmingCharacters(in: .whitespaces)))</th><td>\(e(row.right))</td><td>\(e(row.left))</td></tr>"
+        }
+        body += "</tbody></table>"
+        body += "<p><strong>Patient ABI: \(e(result.patientAbi.map(Ratio.text) ?? "—"))</strong></p>"
+        for note in report.resultNotes { body += "<p>\(e(note))</p>" }
+        body += "</div></div>"
+        if !report.clinicalFindings.isEmpty {
+            body += "<section><h2>Clinical findings (as recorded)</h2><ul>" + report.clinicalFindings.map { "<li>\(e($0))</li>" }.joined() + "</ul></section>"
+        }
+        body += "<section><h2>Flags</h2>"
+        body += result.flags.isEmpty ? "<p>None.</p>" : "<ul class=\"flags\">" + result.flags.map { "<li class=\"\($0.level.rawValue)\">\(e($0.line))</li>" }.joined() + "</ul>"
+        body += "</section>"
+        if !result.patterns.isEmpty {
+            body += "<section><h2>Symptom patterns (informational, never a diagnosis)</h2><ul>"
+            body += result.patterns.map { "<li>\(e($0.side.capitalized)) leg fits the pattern of \(e($0.pattern.words)): \(e($0.matchedWords.joined(separator: ", ")))</li>" }.joined()
+            body += "</ul></section>"
+        }
+        if let prior = report.priorWords { body += "<section><h2>Comparison with the prior exam</h2><p>\(e(prior))</p></section>" }
+        if report.signature.conclusion != nil || report.signatureLine != nil {
+            body += "<section><h2>Conclusion</h2>"
+            for paragraph in (report.signature.conclusion ?? "").split(separator: "\n") { body += "<p>\(e(String(paragraph)))</p>" }
+            if let line = report.signatureLine { body += "<p>\(e(line))</p>" }
+            body += "</section>"
+        }
+        body += "<p class=\"rules\">\(e(report.rulesLine))</p>"
+        if stored.discardReason == nil {
+            body += "<section><h2>Report</h2><ul class=\"downloads\">"
+            body += formats.map { "<li><a href=\"/exams/\(stored.id)/report/\($0.name)\" download>\(e($0.label))</a></li>" }.joined()
+            body += "</ul></section>"
+        }
+        return layout(title: "Exam \(stored.id)", session: session, body: body)
     }
 
     static func statusWords(_ status: Store.Status) -> String {
@@ -176,6 +229,14 @@ enum Page {
         .legend .key { margin-right: 1rem; }
         .legend .right { color: #1d5fa8; } .legend .left { color: #8e1b1b; } .legend .change { color: #8a4a00; }
         a { color: var(--accent); }
+        .alert { border: 3px solid var(--alert); background: #fdecea; color: var(--alert); font-weight: bold; padding: .5rem 1rem; margin: 1rem 0; }
+        .banner { border-left: 6px solid #e07b00; background: #fff4e5; padding: .5rem 1rem; font-weight: bold; }
+        .status { font-weight: bold; }
+        .result { display: grid; grid-template-columns: minmax(14rem, 22rem) 1fr; gap: 1.5rem; align-items: start; }
+        .diagram { background: #fff; border: 1px solid var(--line); padding: .5rem; }
+        .flags .emergency, .flags .urgent { color: var(--alert); font-weight: bold; }
+        .downloads { display: flex; gap: 1rem; list-style: none; padding: 0; flex-wrap: wrap; }
+        .rules { color: var(--muted); }
         :focus-visible { outline: 3px solid #f0b429; outline-offset: 2px; }
 
         """

@@ -1,4 +1,5 @@
 import ABICore
+import ABIReports
 import ABIStore
 import Foundation
 import HTTPTypes
@@ -18,6 +19,8 @@ public struct WebApp: Sendable {
         public var failedSignInDelay: Duration = .milliseconds(500)
         /// The session cookie is `Secure` (under TLS).
         public var secureCookies = false
+        /// The site's letterhead and interface identifiers, for the reports.
+        public var site = SiteConfiguration()
         /// The start of "today" for the worklist (UTC RFC 3339); nil for midnight UTC.
         public var today: (@Sendable () -> String)?
         public init() {}
@@ -91,7 +94,61 @@ public struct WebApp: Sendable {
                     return WebApp.html(Page.message("The store cannot be read", error.message, session: session), status: .internalServerError)
                 }
             },
+            Route(method: .get, path: "/exams/:id", open: false) { _, context, session in
+                guard let session else { return .redirect(to: "/signin") }
+                return try exam(context, session) { stored, report in
+                    try store.noteWebEvent("exam-viewed", actor: session.user, patient: stored.exam.patient.id, exam: stored.id)
+                    return WebApp.html(Page.exam(stored, report: report, session: session))
+                }
+            },
+            Route(method: .get, path: "/exams/:id/report/:format", open: false) { _, context, session in
+                guard let session else { return .redirect(to: "/signin") }
+                return try exam(context, session) { stored, report in
+                    guard let format = Page.formats.first(where: { $0.name == context.parameters.get("format") }) else {
+                        return WebApp.html(Page.message("No such format", "Reports come as PDF, HTML, text, CSV, FHIR or HL7.", session: session), status: .notFound)
+                    }
+                    guard stored.discardReason == nil else {
+                        return WebApp.html(Page.message("Not reported", "This exam was discarded; it is kept in the store but not reported.", session: session), status: .gone)
+                    }
+                    let (bytes, type) = WebApp.render(report, format.name)
+                    try store.noteExport(stored.id, as: "\(format.name) report (web)", actor: session.user)
+                    let name = "\(FileName.sanitized(stored.exam.patient.id))-exam-\(stored.id).\(format.ext)"
+                    var response = Response(status: .ok, headers: [.contentType: type, .contentLength: String(bytes.count),
+                                                                   .contentDisposition: "attachment; filename=\"\(name)\""],
+                                            body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+                    response.headers[.cacheControl] = "no-store"
+                    return response
+                }
+            },
         ]
+    }
+
+    /// The exam of the path's id and its report, or the page that says why there is none.
+    private func exam(_ context: Context, _ session: WebSession, _ body: (Store.StoredExam, ExamReport) throws -> Response) throws -> Response {
+        guard let id = context.parameters.get("id").flatMap({ Int64($0) }) else {
+            return WebApp.html(Page.message("No such exam", "Exam numbers are whole numbers; find the exam from the worklist.", session: session), status: .notFound)
+        }
+        do {
+            let stored = try store.exam(id)
+            return try body(stored, stored.report(site: settings.site))
+        } catch let error as StoreError where error.kind == .notFound {
+            return WebApp.html(Page.message("No such exam", "There is no exam \(id) in the store. Find the exam from the worklist.", session: session), status: .notFound)
+        } catch let error as StoreError {
+            return WebApp.html(Page.message("The store cannot be read", error.message, session: session), status: .internalServerError)
+        }
+    }
+
+    /// A report in one of `Page.formats`, as bytes and media type.
+    static func render(_ report: ExamReport, _ format: String) -> ([UInt8], String) {
+        switch format {
+        case "pdf": (PDFReport.render(report), "application/pdf")
+        case "html": (Array(HTMLReport.render(report).utf8), "text/html; charset=utf-8")
+        case "csv": (Array((CSVReport.headerLine + CSVReport.rows(report)).utf8), "text/csv; charset=utf-8")
+        case "fhir": (Array(FHIRReport.render(report).utf8), "application/fhir+json; charset=utf-8")
+        case "hl7": (Array(HL7Report.render(report, controlId: HL7Report.newControlId(), now: Timestamp(Store.nowText()) ?? Timestamp(secondsSinceEpoch: 0)).utf8),
+                     "x-application/hl7-v2+er7; charset=utf-8")
+        default: (Array(TextReport.render(report).utf8), "text/plain; charset=utf-8")
+        }
     }
 
     /// The router: the routes behind the security middleware.

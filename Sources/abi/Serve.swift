@@ -109,7 +109,10 @@ extension ABI {
                 throw Failure(.unavailable, "the store \(store.path) has no users yet. Create the first admin, then start again:\n  abi users add NAME --role admin --db \(store.path)")
             }
             if !Serve.isLoopback(host) { Terminal.error("abi serve: warning: listening on \(listen) without TLS; only behind a TLS proxy") }
-            let app = WebApp(store: db, sessions: Sessions(idle: Double(idleMinutes * 60)))
+            try SiteFile.load()
+            var settings = WebApp.Settings()
+            settings.site = SiteFile.loaded
+            let app = WebApp(store: db, sessions: Sessions(idle: Double(idleMinutes * 60)), settings: settings)
             let listen = self.listen, path = store.path
             try await app.serve(host: host, port: port) {
                 Terminal.error("abi serve: listening on http://\(listen) (store \(path)); Ctrl-C to stop")

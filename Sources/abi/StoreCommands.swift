@@ -2,6 +2,7 @@ import ABICore
 import ABIDevices
 import ABIReports
 import ABIStore
+import ABIWeb
 import ArgumentParser
 
 #if canImport(Glibc)
@@ -523,28 +524,9 @@ extension ABI {
 }
 
 extension Store.StoredExam {
-    /// The report's status line: preliminary (also while in progress), or final with its signature.
-    var reportStatus: ExamReport.Status {
-        if status == .inProgress { return .incomplete }
-        guard status == .final, let by = signedBy, let at = signedAt.flatMap(Timestamp.init) else { return .preliminary }
-        return .final(signedBy: by, at: at)
-    }
-
-    /// Where this version stands among the exam's versions, for its reports.
-    var revision: ExamReport.Revision {
-        ExamReport.Revision(replaces: amends.map { "the report of \(amendsReportOf.map { String($0.prefix(10)) } ?? "an earlier date") (exam \($0))" },
-                            reason: amendReason,
-                            supersededBy: amendedBy.map { "the amended report of \(amendedAt.map { String($0.prefix(10)) } ?? "a later date") (exam \($0))" })
-    }
-
-    /// The report of this stored exam: its signed result and status, and its place among the versions.
-    var report: ExamReport {
-        var report = ExamReport(exam: exam, options: options, status: reportStatus, result: result, revision: revision,
-                                signature: ExamReport.Signature(role: signerRole, conclusion: conclusion))
-        report.site = SiteFile.loaded
-        report.record = (id, version)
-        return report
-    }
+    /// The report of this stored exam with this site's letterhead (the mapping is ABIWeb's,
+    /// shared with the web app).
+    var report: ExamReport { report(site: SiteFile.loaded) }
 }
 
 extension Failure: CustomStringConvertible {

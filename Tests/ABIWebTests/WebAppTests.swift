@@ -191,6 +191,47 @@ import Testing
         #expect(try store.auditTrail(patient: "DEMO-0002").contains { $0.action == "patient-viewed" && $0.actor == "kowalska" })
     }
 
+    @Test("The exam page: status, urgent flags in a banner, the body diagram, results, findings and rules; the report downloads in six formats, each audited; a discarded exam is not reported; unknown ids are 404")
+    func examPage() async throws {
+        let store = try WebAppTests.store()
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        // An exam with an urgent flag (no signal at either ankle artery with rest pain).
+        let absent = try store.importExam(try ExamFile.decode(Array(Data(contentsOf: root.appendingPathComponent("samples/absent-signals.exam.json")))), actor: "test")
+        let (_, app) = WebAppTests.app(store)
+        try await app.test(.router) { client in
+            let (session, _) = try await WebAppTests.signIn(client)
+            let page = try await client.execute(uri: "/exams/\(absent)", method: .get, headers: [.cookie: session])
+            let html = String(buffer: page.body)
+            #expect(page.status == .ok)
+            #expect(html.contains("class=\"alert\" role=\"alert\"") && html.contains("PRELIMINARY, not signed"), "\(html.prefix(2000))")
+            #expect(html.contains("<svg") && html.contains("Body diagram") && html.contains("Patient ABI") && html.contains("Clinical findings"))
+            #expect(html.contains("Rules: acc-aha-2016 v2"))
+            for format in ["pdf", "html", "text", "csv", "fhir", "hl7"] {
+                let download = try await client.execute(uri: "/exams/\(absent)/report/\(format)", method: .get, headers: [.cookie: session])
+                #expect(download.status == .ok, "\(format)")
+                #expect(download.headers[.contentDisposition]?.hasPrefix("attachment; filename=\"") == true, "\(format)")
+                let body = Array(download.body.readableBytesView)
+                switch format {
+                case "pdf": #expect(body.starts(with: Array("%PDF-".utf8)))
+                case "fhir": #expect(String(decoding: body, as: UTF8.self).contains("\"resourceType\": \"Bundle\""))
+                case "hl7": #expect(body.starts(with: Array("MSH|".utf8)))
+                case "csv": #expect(body.starts(with: Array("patient_id,".utf8)))
+                default: #expect(body.count > 500)
+                }
+            }
+            #expect(try await client.execute(uri: "/exams/\(absent)/report/docx", method: .get, headers: [.cookie: session]).status == .notFound)
+            #expect(try await client.execute(uri: "/exams/999999", method: .get, headers: [.cookie: session]).status == .notFound)
+            #expect(try await client.execute(uri: "/exams/x", method: .get, headers: [.cookie: session]).status == .notFound)
+            try store.discard(absent, reason: "wrong patient", actor: "test")
+            let discarded = try await client.execute(uri: "/exams/\(absent)", method: .get, headers: [.cookie: session])
+            #expect(String(buffer: discarded.body).contains("DISCARDED: wrong patient") && !String(buffer: discarded.body).contains("/report/pdf"))
+            #expect(try await client.execute(uri: "/exams/\(absent)/report/pdf", method: .get, headers: [.cookie: session]).status == .gone)
+        }
+        let trail = try store.auditTrail(exam: absent)
+        #expect(trail.contains { $0.action == "exam-viewed" && $0.actor == "kowalska" })
+        #expect(trail.filter { $0.actor == "kowalska" && $0.detail?.hasSuffix("report (web)") == true }.count == 6, "\(trail)")
+    }
+
     @Test("Sessions end after the idle time and on sign-out; tokens are 64 hex digits and differ")
     func sessions() async throws {
         final class Clock: @unchecked Sendable { var now = Date(timeIntervalSince1970: 1_000_000) }
