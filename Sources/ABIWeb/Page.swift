@@ -178,12 +178,36 @@ enum Page {
             body += "</section>"
         }
         body += "<p class=\"rules\">\(e(report.rulesLine))</p>"
+        if stored.status == .preliminary, stored.discardReason == nil, stored.amendedBy == nil {
+            body += signOffForm(stored, report: report, session: session, message: nil, conclusion: nil)
+        }
         if stored.discardReason == nil {
             body += "<section><h2>Report</h2><ul class=\"downloads\">"
             body += formats.map { "<li><a href=\"/exams/\(stored.id)/report/\($0.name)\" download>\(e($0.label))</a></li>" }.joined()
             body += "</ul></section>"
         }
         return layout(title: "Exam \(stored.id)", session: session, body: body)
+    }
+
+    /// Sign-off, for physicians: the conclusion (drafted from the result, to accept or replace)
+    /// and the password typed again. Others see who may sign.
+    static func signOffForm(_ stored: Store.StoredExam, report: ExamReport, session: WebSession, message: String?, conclusion: String?) -> String {
+        var html = "<section id=\"sign-off\"><h2>Sign-off</h2>"
+        guard session.role == .physician else {
+            return html + "<p>A physician signs this exam off; it stays PRELIMINARY until then.</p></section>"
+        }
+        if let message { html += "<p class=\"error\" role=\"alert\">\(e(message))</p>" }
+        html += """
+            <form method="post" action="/exams/\(stored.id)/signoff" class="signoff">
+            \(csrfField(session))
+            <label for="conclusion">Interpretation and conclusion</label>
+            <textarea id="conclusion" name="conclusion" rows="5" required>\(e(conclusion ?? ExamReport.draftConclusion(report.result)))</textarea>
+            <label for="signoff-password">Your password, to sign</label>
+            <input id="signoff-password" name="password" type="password" autocomplete="current-password" required>
+            <button type="submit">Sign as \(e(session.user)), physician</button>
+            </form></section>
+            """
+        return html
     }
 
     static func statusWords(_ status: Store.Status) -> String {
@@ -237,6 +261,9 @@ enum Page {
         .flags .emergency, .flags .urgent { color: var(--alert); font-weight: bold; }
         .downloads { display: flex; gap: 1rem; list-style: none; padding: 0; flex-wrap: wrap; }
         .rules { color: var(--muted); }
+        .signoff { display: grid; gap: .2rem; max-width: 44rem; }
+        .signoff button { justify-self: start; margin-top: .8rem; }
+        textarea { font: inherit; padding: .4rem .5rem; border: 1px solid #888; border-radius: 4px; }
         :focus-visible { outline: 3px solid #f0b429; outline-offset: 2px; }
 
         """

@@ -120,7 +120,48 @@ public struct WebApp: Sendable {
                     return response
                 }
             },
+            Route(method: .post, path: "/exams/:id/signoff", open: false) { request, context, session in
+                guard let session else { return .redirect(to: "/signin") }
+                var request = request
+                let form = try await WebApp.form(&request)
+                return try await signOff(form, context, session)
+            },
         ]
+    }
+
+    /// Signs an exam off: physicians only, with the password typed again and a conclusion. The
+    /// store freezes the result as it is now (the signed report never changes).
+    func signOff(_ form: [String: String], _ context: Context, _ session: WebSession) async throws -> Response {
+        guard session.role == .physician else {
+            try? store.noteWebEvent("sign-off-refused", actor: session.user, detail: "role \(session.role.rawValue)")
+            return WebApp.html(Page.message("Not allowed", "Only a physician can sign an exam off.", session: session), status: .forbidden)
+        }
+        let conclusion = (form["conclusion"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        let password = form["password"] ?? ""
+        var failure: String?
+        if conclusion.isEmpty { failure = "Write the interpretation and conclusion (or keep the draft) before signing." }
+        if failure == nil {
+            let user = try? store.user(session.user)
+            if user.map({ Bcrypt.verify(password, hash: $0.passwordHash) }) != true {
+                try? await Task.sleep(for: settings.failedSignInDelay)
+                try? store.noteWebEvent("sign-off-password-wrong", actor: session.user, exam: context.parameters.get("id").flatMap { Int64($0) })
+                failure = "The password is wrong; the exam was not signed."
+            }
+        }
+        return try exam(context, session) { stored, report in
+            if let failure {
+                // Everything typed is kept: the form comes back with the conclusion as it was.
+                return WebApp.html(Page.layout(title: "Exam \(stored.id)", session: session,
+                                               body: "<h1>Sign exam \(stored.id)</h1>" + Page.signOffForm(stored, report: report, session: session, message: failure, conclusion: conclusion)),
+                                   status: .unprocessableContent)
+            }
+            do {
+                try store.finalize(stored.id, by: session.user, role: "physician", conclusion: conclusion, actor: session.user)
+            } catch let error as StoreError {
+                return WebApp.html(Page.message("Not signed", error.message, session: session), status: .conflict)
+            }
+            return .redirect(to: "/exams/\(stored.id)", type: .normal)
+        }
     }
 
     /// The exam of the path's id and its report, or the page that says why there is none.

@@ -232,6 +232,44 @@ import Testing
         #expect(trail.filter { $0.actor == "kowalska" && $0.detail?.hasSuffix("report (web)") == true }.count == 6, "\(trail)")
     }
 
+    @Test("Sign-off: only a physician, with the password typed again and a conclusion; a wrong password keeps what was typed; the signed report shows the signature and never offers sign-off again")
+    func signOff() async throws {
+        let store = try WebAppTests.store()
+        try store.addUser("nurse", role: .technologist, passwordHash: Bcrypt.hash("a nurse password", cost: 4), actor: "test")
+        let id = try #require(try store.worklist(since: "2000-01-01T00:00:00Z").awaitingSignOff.first?.examId)
+        let (_, app) = WebAppTests.app(store)
+        try await app.test(.router) { client in
+            // A technologist sees who may sign, and is refused.
+            let nurseIn = try await client.execute(uri: "/signin", method: .post, headers: WebAppTests.formHeaders, body: WebAppTests.form(["name": "nurse", "password": "a nurse password"]))
+            let nurse = String(try #require(nurseIn.headers[.setCookie]).split(separator: ";")[0])
+            let nursePage = String(buffer: try await client.execute(uri: "/exams/\(id)", method: .get, headers: [.cookie: nurse]).body)
+            #expect(nursePage.contains("A physician signs this exam off") && !nursePage.contains("action=\"/exams/\(id)/signoff\""))
+            let nurseCsrf = try #require(nursePage.range(of: "name=\"csrf\" value=\"").map { String(nursePage[$0.upperBound...].prefix(64)) })
+            let refused = try await client.execute(uri: "/exams/\(id)/signoff", method: .post, headers: [.cookie: nurse, .contentType: "application/x-www-form-urlencoded"],
+                                                   body: WebAppTests.form(["csrf": nurseCsrf, "conclusion": "fine", "password": "a nurse password"]))
+            #expect(refused.status == .forbidden)
+
+            let (session, csrf) = try await WebAppTests.signIn(client)
+            let page = String(buffer: try await client.execute(uri: "/exams/\(id)", method: .get, headers: [.cookie: session]).body)
+            #expect(page.contains("action=\"/exams/\(id)/signoff\"") && page.contains("Right leg: moderate"), "\(page.suffix(2500))")
+            let headers: HTTPFields = [.cookie: session, .contentType: "application/x-www-form-urlencoded"]
+            let wrong = try await client.execute(uri: "/exams/\(id)/signoff", method: .post, headers: headers,
+                                                 body: WebAppTests.form(["csrf": csrf, "conclusion": "My own words about <this> exam.", "password": "not it"]))
+            #expect(wrong.status == .unprocessableContent)
+            #expect(String(buffer: wrong.body).contains("My own words about &lt;this&gt; exam.") && String(buffer: wrong.body).contains("The password is wrong"))
+            #expect(try store.exam(id).status == .preliminary)
+            let signed = try await client.execute(uri: "/exams/\(id)/signoff", method: .post, headers: headers,
+                                                  body: WebAppTests.form(["csrf": csrf, "conclusion": "Moderate PAD on the right.", "password": "correct horse battery"]))
+            #expect(signed.headers[.location] == "/exams/\(id)")
+            let after = String(buffer: try await client.execute(uri: "/exams/\(id)", method: .get, headers: [.cookie: session]).body)
+            #expect(after.contains("Moderate PAD on the right.") && after.contains("Signed by kowalska, physician") && !after.contains("/signoff"), "\(after.suffix(2000))")
+        }
+        let stored = try store.exam(id)
+        #expect(stored.status == .final && stored.signedBy == "kowalska" && stored.conclusion == "Moderate PAD on the right.")
+        let actions = try store.auditTrail(exam: id).map(\.action)
+        #expect(actions.contains("exam-finalized") && actions.contains("sign-off-password-wrong"))
+    }
+
     @Test("Sessions end after the idle time and on sign-out; tokens are 64 hex digits and differ")
     func sessions() async throws {
         final class Clock: @unchecked Sendable { var now = Date(timeIntervalSince1970: 1_000_000) }
