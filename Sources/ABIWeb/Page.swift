@@ -139,7 +139,7 @@ enum Page {
         ("csv", "CSV (research)", "csv"), ("fhir", "FHIR R4", "fhir.json"), ("hl7", "HL7 v2.5", "hl7"),
     ]
 
-    static func exam(_ stored: Store.StoredExam, report: ExamReport, session: WebSession) -> String {
+    static func exam(_ stored: Store.StoredExam, report: ExamReport, audit: [Store.AuditEvent] = [], session: WebSession) -> String {
         let result = report.result
         var body = "<h1>Exam \(stored.id) <span class=\"id\">\(patientLink(stored.exam.patient.id)) · \(e(stored.exam.patient.name ?? "")) · \(e(report.performedWords))</span></h1>"
         body += "<p class=\"status\">\(e(report.statusWords))</p>"
@@ -185,6 +185,13 @@ enum Page {
             body += "<section><h2>Report</h2><ul class=\"downloads\">"
             body += formats.map { "<li><a href=\"/exams/\(stored.id)/report/\($0.name)\" download>\(e($0.label))</a></li>" }.joined()
             body += "</ul></section>"
+        }
+        if !audit.isEmpty {
+            body += "<section><h2>Audit trail</h2><table><thead><tr><th scope=\"col\">Time (UTC)</th><th scope=\"col\">Who</th><th scope=\"col\">What</th><th scope=\"col\">Detail</th></tr></thead><tbody>"
+            for event in audit {
+                body += "<tr><td>\(e(event.at.replacingOccurrences(of: "T", with: " ").prefix(19).description))</td><td>\(e(event.actor))</td><td>\(e(event.action.replacingOccurrences(of: "-", with: " ")))</td><td>\(e(event.detail ?? ""))</td></tr>"
+            }
+            body += "</tbody></table></section>"
         }
         return layout(title: "Exam \(stored.id)", session: session, body: body)
     }

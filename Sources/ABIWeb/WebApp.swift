@@ -98,7 +98,7 @@ public struct WebApp: Sendable {
                 guard let session else { return .redirect(to: "/signin") }
                 return try exam(context, session) { stored, report in
                     try store.noteWebEvent("exam-viewed", actor: session.user, patient: stored.exam.patient.id, exam: stored.id)
-                    return WebApp.html(Page.exam(stored, report: report, session: session))
+                    return WebApp.html(Page.exam(stored, report: report, audit: try store.auditTrail(exam: stored.id), session: session))
                 }
             },
             Route(method: .get, path: "/exams/:id/report/:format", open: false) { _, context, session in

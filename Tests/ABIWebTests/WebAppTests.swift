@@ -206,6 +206,8 @@ import Testing
             #expect(html.contains("class=\"alert\" role=\"alert\"") && html.contains("PRELIMINARY, not signed"), "\(html.prefix(2000))")
             #expect(html.contains("<svg") && html.contains("Body diagram") && html.contains("Patient ABI") && html.contains("Clinical findings"))
             #expect(html.contains("Rules: acc-aha-2016 v2"))
+            // The exam's audit trail, with this very view in it.
+            #expect(html.contains("<h2>Audit trail</h2>") && html.contains("<td>kowalska</td><td>exam viewed</td>"), "\(html.suffix(1500))")
             for format in ["pdf", "html", "text", "csv", "fhir", "hl7"] {
                 let download = try await client.execute(uri: "/exams/\(absent)/report/\(format)", method: .get, headers: [.cookie: session])
                 #expect(download.status == .ok, "\(format)")
