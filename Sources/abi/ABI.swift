@@ -16,7 +16,7 @@ struct ABI: ParsableCommand {
 
             Exit codes: 0 success, 64 usage error, 65 invalid input data (the message names the file, \
             JSON path and value; also data a store refuses), 66 input file missing or unreadable \
-            (or no such patient or exam in the store), 69 device unavailable, 73 cannot create \
+            (or no such patient or exam in the store), 69 device unavailable (or abi serve with no users yet), 73 cannot create \
             output, 74 I/O error (a device during capture, or the store).
             """,
         version: "0.1.0",
