@@ -91,7 +91,7 @@ extension ABI {
             if auto && port != nil { throw ValidationError("--auto finds the device; leave out --port.") }
             guard Side(rawValue: firstArm) != nil else { throw ValidationError("--first-arm: right or left.") }
             for side in dvt where side != "both" && Side(rawValue: side) == nil { throw ValidationError("--dvt: right, left or both.") }
-            if let restMinutes, !(0...1440).contains(restMinutes) { throw ValidationError("--rest-minutes: 0 to 1440.") }
+            if let restMinutes, !ManualEntry.restMinutesRange.contains(restMinutes) { throw ValidationError("--rest-minutes: 0 to 1440.") }
             if let patient, let problem = ManualEntry.patientIdProblem(patient) { throw ValidationError("--patient: \(problem)") }
             if resume && newPatient { throw ValidationError("--new-patient starts a new exam; leave out --resume.") }
         }

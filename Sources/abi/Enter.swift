@@ -94,10 +94,11 @@ extension ABI {
                     throw ValidationError("--performed-at: \(performedAt) is in the future.")
                 }
             }
-            for (name, value, limit) in [("--indication", indication, 1000), ("--operator", `operator`, 200), ("--position", position, 100)] {
+            for (name, value, limit) in [("--indication", indication, ManualEntry.indicationLimit), ("--operator", `operator`, ManualEntry.operatorLimit),
+                                        ("--position", position, ManualEntry.positionLimit)] {
                 if let value, let problem = ManualEntry.freeTextProblem(value, max: limit) { throw ValidationError("\(name): \(problem)") }
             }
-            if let restMinutes, !(0...1440).contains(restMinutes) { throw ValidationError("--rest-minutes: \(restMinutes) is out of range (0–1440).") }
+            if let restMinutes, !ManualEntry.restMinutesRange.contains(restMinutes) { throw ValidationError("--rest-minutes: \(restMinutes) is out of range (0–1440).") }
             guard Side(rawValue: firstArm) != nil else { throw ValidationError("--first-arm: right or left.") }
             for side in dvt where side != "both" && Side(rawValue: side) == nil { throw ValidationError("--dvt: right, left or both.") }
             if output != nil && (resume || newPatient) { throw ValidationError("-o writes a file and does not use the store: leave out --resume and --new-patient.") }

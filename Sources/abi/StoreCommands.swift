@@ -95,20 +95,19 @@ extension ABI {
 
             /// The patient `id` with these details (nil where not given). Values are not echoed in errors.
             func patient(_ id: String) throws(Failure) -> Patient {
-                if let problem = ManualEntry.patientIdProblem(id) { throw Failure(.usage, "the patient id: \(problem)") }
-                if let name, let problem = ManualEntry.freeTextProblem(name, max: 200) { throw Failure(.usage, "--name: \(problem)") }
-                if let birthDate, !Timestamp.isValidDate(birthDate) { throw Failure(.usage, "--birth-date: not a date YYYY-MM-DD") }
-                var parsedSex: Patient.Sex?
-                if let sex {
-                    guard let s = Patient.Sex(rawValue: sex) else { throw Failure(.usage, "--sex: answer female, male, other or unknown") }
-                    parsedSex = s
+                switch PatientDetails(id: id, name: name, birthDate: birthDate, sex: sex, diabetes: diabetes).patient() {
+                case .success(let patient): return patient
+                case .failure(let problems):
+                    let (field, problem) = problems.first
+                    let option: String = switch field {
+                    case .id: "the patient id"
+                    case .name: "--name"
+                    case .birthDate: "--birth-date"
+                    case .sex: "--sex"
+                    case .diabetes: "--diabetes"
+                    }
+                    throw Failure(.usage, "\(option): \(problem)")
                 }
-                var parsedDiabetes: Bool?
-                if let diabetes {
-                    guard ["yes", "no"].contains(diabetes) else { throw Failure(.usage, "--diabetes: answer yes or no") }
-                    parsedDiabetes = diabetes == "yes"
-                }
-                return Patient(id: id, name: name, birthDate: birthDate, sex: parsedSex, diabetes: parsedDiabetes)
             }
         }
 

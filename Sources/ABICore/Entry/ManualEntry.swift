@@ -126,3 +126,12 @@ extension String {
 extension ManualEntry {
     static func isBlank(_ s: Unicode.Scalar) -> Bool { s == " " || s == "\t" || s == "\r" || s == "\n" }
 }
+
+extension ManualEntry {
+    /// The longest exam details accepted (characters), and the minutes of rest: the same for
+    /// `abi enter`, `abi capture` and the web app's form.
+    public static let indicationLimit = 1000
+    public static let operatorLimit = 200
+    public static let positionLimit = 100
+    public static let restMinutesRange = 0...1440
+}
