@@ -38,7 +38,7 @@ let package = Package(
         .target(name: "ABICapture", dependencies: ["ABICore", "ABIDevices", "ABIStore"]),
         // The clinic's web app (abi serve): sign-in with roles, sessions, the worklist; pages
         // rendered on the server over the store and the capture engine. No rule of its own.
-        .target(name: "ABIWeb", dependencies: ["ABICore", "ABIStore", "ABIReports",
+        .target(name: "ABIWeb", dependencies: ["ABICore", "ABIStore", "ABIReports", "ABICapture",
                                                .product(name: "Hummingbird", package: "hummingbird"),
                                                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                                                .product(name: "NIOCore", package: "swift-nio"),

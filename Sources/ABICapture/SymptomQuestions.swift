@@ -19,7 +19,8 @@ public struct SymptomQuestions: Sendable {
         offeredSigns.enumerated().map { "\($0.offset + 1) \($0.element.words)" }.joined(separator: " · ")
     }
 
-    enum Question: Sendable, Equatable {
+    /// A question of the step (a field of the web app's checklist).
+    public enum Question: Sendable, Equatable {
         case record
         case signs(Side)
         case walkingDistance(Side)
@@ -51,6 +52,9 @@ public struct SymptomQuestions: Sendable {
         case .wells: return "Wells DVT score, -2 to 9 (Enter if not scored)"
         }
     }
+
+    /// The question to answer now, or nil when the step is over.
+    public var current: Question? { queue.first }
 
     /// What is shown before a question, once (the numbered signs before the first leg).
     public var preamble: String? {

@@ -65,7 +65,7 @@ enum Page {
             }
             return html + "</tbody></table></section>"
         }
-        var body = "<h1>Worklist</h1>"
+        var body = "<h1>Worklist</h1><p class=\"actions\"><a class=\"button\" href=\"/patients/new\">Add a patient</a></p>"
         body += """
             <form method="get" action="/" class="search" role="search">
             <label for="q">Find a patient (id or name)</label>
@@ -115,6 +115,8 @@ enum Page {
         body += "<dt>Sex</dt><dd>\(e(patient.sex?.rawValue ?? "not recorded"))</dd>"
         body += "<dt>Diabetes</dt><dd>\(patient.diabetes.map { $0 ? "yes" : "no" } ?? "not recorded")</dd>"
         body += "</dl>"
+        body += "<p class=\"actions\"><a class=\"button\" href=\"/patients/\(pathSegment(patient.id))/exams/new\">Enter an exam by hand</a> "
+        body += "<a href=\"/patients/\(pathSegment(patient.id))/edit\">Change details</a></p>"
         body += "<section><h2>ABI over time</h2>\(AbiChart.svg(history))</section>"
         body += "<section><h2>Exams</h2>"
         if history.isEmpty {
@@ -139,7 +141,7 @@ enum Page {
         ("csv", "CSV (research)", "csv"), ("fhir", "FHIR R4", "fhir.json"), ("hl7", "HL7 v2.5", "hl7"),
     ]
 
-    static func exam(_ stored: Store.StoredExam, report: ExamReport, audit: [Store.AuditEvent] = [], session: WebSession) -> String {
+    static func exam(_ stored: Store.StoredExam, report: ExamReport, audit: [Store.AuditEvent] = [], session: WebSession, discardProblem: String? = nil) -> String {
         let result = report.result
         var body = "<h1>Exam \(stored.id) <span class=\"id\">\(patientLink(stored.exam.patient.id)) · \(e(stored.exam.patient.name ?? "")) · \(e(report.performedWords))</span></h1>"
         body += "<p class=\"status\">\(e(report.statusWords))</p>"
@@ -181,6 +183,7 @@ enum Page {
         if stored.status == .preliminary, stored.discardReason == nil, stored.amendedBy == nil {
             body += signOffForm(stored, report: report, session: session, message: nil, conclusion: nil)
         }
+        body += changeForms(stored, session: session, discardProblem: discardProblem)
         if stored.discardReason == nil {
             body += "<section><h2>Report</h2><ul class=\"downloads\">"
             body += formats.map { "<li><a href=\"/exams/\(stored.id)/report/\($0.name)\" download>\(e($0.label))</a></li>" }.joined()
@@ -215,6 +218,24 @@ enum Page {
             </form></section>
             """
         return html
+    }
+
+    /// Amendment (physicians; a new version with its reason) and discard (a preliminary exam or a
+    /// capture entered in error, with its reason). A signed exam is amended, never discarded.
+    static func changeForms(_ stored: Store.StoredExam, session: WebSession, discardProblem: String?) -> String {
+        guard stored.discardReason == nil, stored.amendedBy == nil else { return "" }
+        var html = ""
+        if session.role == .physician, stored.status != .inProgress {
+            html += "<p><a class=\"button\" href=\"/exams/\(stored.id)/amend\">Amend this exam</a> <span class=\"hint\">A new version with the reason; this one is kept.</span></p>"
+        }
+        if stored.status != .final {
+            html += "<details class=\"discard\"\(discardProblem == nil ? "" : " open")><summary>Discard this exam</summary>"
+            html += "<form method=\"post\" action=\"/exams/\(stored.id)/discard\" class=\"form\">\(csrfField(session))"
+            html += input("reason", "Why it is discarded (entered in error, wrong patient…)", value: "", problem: discardProblem, attributes: "required maxlength=\"500\"")
+            html += "<p class=\"hint\">A discarded exam stays in the store and the audit trail, and is no longer reported or compared.</p>"
+            html += "<button type=\"submit\" class=\"danger\">Discard</button></form></details>"
+        }
+        return html.isEmpty ? "" : "<section><h2>Changes</h2>\(html)</section>"
     }
 
     static func statusWords(_ status: Store.Status) -> String {
@@ -271,6 +292,28 @@ enum Page {
         .signoff { display: grid; gap: .2rem; max-width: 44rem; }
         .signoff button { justify-self: start; margin-top: .8rem; }
         textarea { font: inherit; padding: .4rem .5rem; border: 1px solid #888; border-radius: 4px; }
+        .form fieldset { border: 1px solid var(--line); background: #fff; margin: 0 0 1rem; padding: .5rem 1rem 1rem; }
+        .form legend { font-weight: bold; padding: 0 .3rem; }
+        .form .row { display: flex; flex-wrap: wrap; gap: 0 1rem; align-items: end; }
+        .form .field input, .form .field select { min-width: 0; }
+        .form .row .field input[size] { width: auto; }
+        .field { display: flex; flex-direction: column; }
+        .field label { margin-bottom: .2rem; }
+        .hint { color: var(--muted); font-size: .9rem; display: block; }
+        .field-error { color: var(--alert); font-weight: bold; display: block; }
+        .invalid input, .invalid select, fieldset.invalid { border-color: var(--alert); border-width: 2px; }
+        .problems { border: 3px solid var(--alert); background: #fdecea; padding: .5rem 1rem; margin: 1rem 0; }
+        .problems h2 { margin-top: .3rem; color: var(--alert); }
+        .checks { display: grid; grid-template-columns: repeat(auto-fill, minmax(15rem, 1fr)); gap: .2rem 1rem; }
+        .check { display: flex; gap: .4rem; align-items: center; }
+        .check label { display: inline; margin: 0; font-weight: normal; }
+        .check input { min-width: 0; width: 1.2rem; height: 1.2rem; }
+        .code { color: var(--muted); font-weight: normal; font-size: .85rem; }
+        select { font: inherit; padding: .4rem .5rem; border: 1px solid #888; border-radius: 4px; background: #fff; }
+        .actions { display: flex; gap: 1rem; align-items: center; margin: 1rem 0; }
+        a.button { display: inline-block; padding: .4rem .9rem; border: 1px solid var(--accent); border-radius: 4px; background: var(--accent); color: #fff; text-decoration: none; }
+        button.danger { background: var(--alert); border-color: var(--alert); }
+        .discard summary { cursor: pointer; color: var(--alert); font-weight: bold; }
         :focus-visible { outline: 3px solid #f0b429; outline-offset: 2px; }
 
         """

@@ -39,13 +39,27 @@ public struct WebApp: Sendable {
     public typealias Context = BasicRequestContext
     public typealias Handler = @Sendable (Request, Context, WebSession?) async throws -> Response
 
-    /// A route of the app. Every route needs a signed-in session unless it is `open`.
+    /// A route of the app. Every route needs a signed-in session unless it is `open`, and a
+    /// session of one of its `roles`.
     public struct Route: Sendable {
         public let method: HTTPRequest.Method
         public let path: String
         public let open: Bool
+        public let roles: Set<Store.Role>
         let handler: Handler
+
+        init(method: HTTPRequest.Method, path: String, open: Bool = false, roles: Set<Store.Role> = Set(Store.Role.allCases), handler: @escaping Handler) {
+            self.method = method
+            self.path = path
+            self.open = open
+            self.roles = open ? Set(Store.Role.allCases) : roles
+            self.handler = handler
+        }
     }
+
+    /// Who may do what: technologists capture and enter exams; physicians also sign off and amend;
+    /// admins look after users, devices and the site, and see no patient's record.
+    public static let clinical: Set<Store.Role> = [.technologist, .physician]
 
     /// Every route, the one list the router is built from (and the security test walks).
     public var routes: [Route] {
@@ -59,7 +73,7 @@ public struct WebApp: Sendable {
                 response.headers[.cacheControl] = "max-age=3600"
                 return response
             },
-            Route(method: .post, path: "/signout", open: false) { _, _, session in
+            Route(method: .post, path: "/signout") { _, _, session in
                 guard let session else { return .redirect(to: "/signin") }
                 await sessions.end(session.token)
                 try? store.noteWebEvent("signed-out", actor: session.user)
@@ -67,8 +81,9 @@ public struct WebApp: Sendable {
                 response.setCookie(WebApp.sessionCookie("", secure: settings.secureCookies, maxAge: 0))
                 return response
             },
-            Route(method: .get, path: "/", open: false) { request, _, session in
+            Route(method: .get, path: "/") { request, _, session in
                 guard let session else { return .redirect(to: "/signin") }
+                guard session.role != .admin else { return .redirect(to: "/admin", type: .normal) }
                 let query = request.uri.queryParameters["q"].map(String.init)?.trimmingCharacters(in: .whitespaces)
                 let since = settings.today?() ?? String(Store.nowText().prefix(10)) + "T00:00:00Z"
                 do {
@@ -80,7 +95,7 @@ public struct WebApp: Sendable {
                     return WebApp.html(Page.message("The store cannot be read", error.message, session: session), status: .internalServerError)
                 }
             },
-            Route(method: .get, path: "/patients/:id", open: false) { _, context, session in
+            Route(method: .get, path: "/patients/:id", roles: WebApp.clinical) { _, context, session in
                 guard let session else { return .redirect(to: "/signin") }
                 // The segment as sent (percent-encoded: an id may hold "/" or spaces), decoded.
                 let id = context.parameters.get("id").map { $0.removingPercentEncoding ?? $0 } ?? ""
@@ -94,14 +109,14 @@ public struct WebApp: Sendable {
                     return WebApp.html(Page.message("The store cannot be read", error.message, session: session), status: .internalServerError)
                 }
             },
-            Route(method: .get, path: "/exams/:id", open: false) { _, context, session in
+            Route(method: .get, path: "/exams/:id", roles: WebApp.clinical) { _, context, session in
                 guard let session else { return .redirect(to: "/signin") }
                 return try exam(context, session) { stored, report in
                     try store.noteWebEvent("exam-viewed", actor: session.user, patient: stored.exam.patient.id, exam: stored.id)
                     return WebApp.html(Page.exam(stored, report: report, audit: try store.auditTrail(exam: stored.id), session: session))
                 }
             },
-            Route(method: .get, path: "/exams/:id/report/:format", open: false) { _, context, session in
+            Route(method: .get, path: "/exams/:id/report/:format", roles: WebApp.clinical) { _, context, session in
                 guard let session else { return .redirect(to: "/signin") }
                 return try exam(context, session) { stored, report in
                     guard let format = Page.formats.first(where: { $0.name == context.parameters.get("format") }) else {
@@ -120,22 +135,25 @@ public struct WebApp: Sendable {
                     return response
                 }
             },
-            Route(method: .post, path: "/exams/:id/signoff", open: false) { request, context, session in
+            Route(method: .post, path: "/exams/:id/signoff", roles: [.physician]) { request, context, session in
                 guard let session else { return .redirect(to: "/signin") }
                 var request = request
                 let form = try await WebApp.form(&request)
                 return try await signOff(form, context, session)
             },
-        ]
+        ] + patientRoutes + examRoutes
+    }
+
+    /// Why a role may not use a route, in words.
+    static func refusal(_ roles: Set<Store.Role>) -> String {
+        if roles == [.physician] { return "Only a physician can do this (sign-off, conclusion and amendment)." }
+        if roles == [.admin] { return "Only an admin looks after users, devices and the site settings." }
+        return "Your role does not open patients' records: technologists and physicians do. An admin looks after users, devices and the site."
     }
 
     /// Signs an exam off: physicians only, with the password typed again and a conclusion. The
     /// store freezes the result as it is now (the signed report never changes).
     func signOff(_ form: [String: String], _ context: Context, _ session: WebSession) async throws -> Response {
-        guard session.role == .physician else {
-            try? store.noteWebEvent("sign-off-refused", actor: session.user, detail: "role \(session.role.rawValue)")
-            return WebApp.html(Page.message("Not allowed", "Only a physician can sign an exam off.", session: session), status: .forbidden)
-        }
         let conclusion = (form["conclusion"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         let password = form["password"] ?? ""
         var failure: String?
@@ -165,7 +183,7 @@ public struct WebApp: Sendable {
     }
 
     /// The exam of the path's id and its report, or the page that says why there is none.
-    private func exam(_ context: Context, _ session: WebSession, _ body: (Store.StoredExam, ExamReport) throws -> Response) throws -> Response {
+    func exam(_ context: Context, _ session: WebSession, _ body: (Store.StoredExam, ExamReport) throws -> Response) throws -> Response {
         guard let id = context.parameters.get("id").flatMap({ Int64($0) }) else {
             return WebApp.html(Page.message("No such exam", "Exam numbers are whole numbers; find the exam from the worklist.", session: session), status: .notFound)
         }
@@ -197,12 +215,17 @@ public struct WebApp: Sendable {
         let router = Router(context: Context.self)
         router.add(middleware: SecurityHeaders())
         for route in routes {
-            let handler = route.handler, open = route.open, sessions = self.sessions
+            let handler = route.handler, open = route.open, roles = route.roles, sessions = self.sessions, store = self.store
+            let what = "\(route.method) \(route.path)"
             router.on(RouterPath(route.path), method: route.method) { request, context -> Response in
                 let session = await sessions.session(request.cookies[WebApp.cookieName]?.value)
                 if !open && session == nil {
                     // Not signed in: a page goes to the sign-in form; a change is refused.
                     return request.method == .get ? .redirect(to: "/signin") : WebApp.html(Page.message("Sign in first", "Your session has ended. Sign in again.", session: nil), status: .forbidden)
+                }
+                if let session, !roles.contains(session.role) {
+                    try? store.noteWebEvent("access-refused", actor: session.user, detail: "\(what) (role \(session.role.rawValue))")
+                    return WebApp.html(Page.message("Not allowed", WebApp.refusal(roles), session: session), status: .forbidden)
                 }
                 if request.method == .post, !open {
                     var request = request

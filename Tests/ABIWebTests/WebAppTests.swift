@@ -44,21 +44,25 @@ import Testing
     static let formHeaders: HTTPFields = [.contentType: "application/x-www-form-urlencoded"]
 
     /// Signs in and gives the session cookie and the CSRF token of the page.
-    static func signIn(_ client: some TestClientProtocol) async throws -> (cookie: String, csrf: String) {
+    static func signIn(_ client: some TestClientProtocol, _ name: String = "kowalska", _ password: String = "correct horse battery") async throws -> (cookie: String, csrf: String) {
         let response = try await client.execute(uri: "/signin", method: .post, headers: formHeaders,
-                                                body: form(["name": "kowalska", "password": "correct horse battery"]))
+                                                body: form(["name": name, "password": password]))
         #expect(response.status == .seeOther || response.status == .found)
         let setCookie = try #require(response.headers[.setCookie])
         let cookie = String(setCookie.split(separator: ";")[0])
-        let page = try await client.execute(uri: "/", method: .get, headers: [.cookie: cookie])
+        // Every page of a signed-in user carries the token (in the sign-out form of its header).
+        let page = try await client.execute(uri: "/patients/new", method: .get, headers: [.cookie: cookie])
         let html = String(buffer: page.body)
         let csrf = try #require(html.range(of: "name=\"csrf\" value=\"").map { String(html[$0.upperBound...].prefix(64)) })
         return (cookie, csrf)
     }
 
-    @Test("Every route but sign-in and the assets needs a session: pages go to the sign-in form, changes are refused (the router's own list)")
+    @Test("Every route but sign-in and the assets needs a session: pages go to the sign-in form, changes are refused (the router's own list); and a role the route is not for is refused and audited")
     func everyRouteNeedsASession() async throws {
-        let (web, app) = WebAppTests.app(try WebAppTests.store())
+        let store = try WebAppTests.store()
+        try store.addUser("nurse", role: .technologist, passwordHash: Bcrypt.hash("a nurse password", cost: 4), actor: "test")
+        try store.addUser("root", role: .admin, passwordHash: Bcrypt.hash("an admin password", cost: 4), actor: "test")
+        let (web, app) = WebAppTests.app(store)
         #expect(web.routes.filter(\.open).map(\.path).sorted() == ["/assets/abi.css", "/signin", "/signin"])
         try await app.test(.router) { client in
             for route in web.routes where !route.open {
@@ -73,6 +77,23 @@ import Testing
                 let forged = try await client.execute(uri: route.path, method: route.method, headers: [.cookie: "\(WebApp.cookieName)=\(String(repeating: "ab", count: 32))"])
                 #expect(forged.status != .ok, "\(route.method) \(route.path)")
             }
+            // Each role, at every route it is not for: 403, whatever the path's parameters.
+            let users: [Store.Role: (String, String)] = [.physician: ("kowalska", "correct horse battery"), .technologist: ("nurse", "a nurse password"),
+                                                         .admin: ("root", "an admin password")]
+            var refusals = 0
+            for (role, user) in users {
+                let (cookie, csrf) = try await WebAppTests.signIn(client, user.0, user.1)
+                for route in web.routes where !route.roles.contains(role) {
+                    let path = route.path.replacingOccurrences(of: ":id", with: "1").replacingOccurrences(of: ":format", with: "pdf")
+                    let response = try await client.execute(uri: path, method: route.method, headers: [.cookie: cookie, .contentType: "application/x-www-form-urlencoded"],
+                                                            body: WebAppTests.form(["csrf": csrf, "password": user.1, "conclusion": "x", "reason": "x"]))
+                    #expect(response.status == .forbidden, "\(role) \(route.method) \(path)")
+                    refusals += 1
+                }
+            }
+            #expect(refusals > 10)
+            // And the admin's own visit to /patients/new, made by signIn to read the token.
+            #expect(try store.auditTrail().filter { $0.action == "access-refused" }.count == refusals + 1)
         }
     }
 

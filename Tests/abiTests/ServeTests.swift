@@ -23,6 +23,7 @@ import Testing
         #expect(added.status == 0, "\(added.stderr)")
         #expect(try CommandTests.abi(["users", "add", "admin", "--role", "admin", "--db", db], stdin: "long enough password\n").status == 65)
         #expect(try CommandTests.abi(["users", "list", "--db", db]).stdout.contains("admin             admin"))
+        #expect(try CommandTests.abi(["users", "add", "dr.lee", "--role", "physician", "--db", db], stdin: "a physician's password\n").status == 0)
 
         let server = Process()
         server.executableURL = CommandTests.binary
@@ -51,7 +52,7 @@ import Testing
                 sys.exit("a wrong password was let in")
             except urllib.error.HTTPError as e:
                 assert e.code == 401, e.code
-            home = opener.open(base + "/signin", urllib.parse.urlencode({"name": "admin", "password": "long enough password"}).encode()).read().decode()
+            home = opener.open(base + "/signin", urllib.parse.urlencode({"name": "dr.lee", "password": "a physician's password"}).encode()).read().decode()
             assert "Worklist" in home and "DEMO-0002" in home and "Waiting for sign-off" in home, home
             print("ok")
             """
