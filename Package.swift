@@ -22,6 +22,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         // HTTP field names (Hummingbird's own dependency, named for the import).
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        // Graceful shutdown of the web app's services (captures, device watch) before the server,
+        // and abi serve's own TLS (--tls-cert, --tls-key).
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // Pure clinical domain: sites, readings, rules R1–R18, flags, exam and result formats. No I/O.
@@ -42,7 +47,12 @@ let package = Package(
                                                .product(name: "Hummingbird", package: "hummingbird"),
                                                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                                                .product(name: "NIOCore", package: "swift-nio"),
-                                               .product(name: "HTTPTypes", package: "swift-http-types")]),
+                                               .product(name: "HTTPTypes", package: "swift-http-types"),
+                                               .product(name: "HummingbirdTLS", package: "hummingbird"),
+                                               .product(name: "HummingbirdCore", package: "hummingbird"),
+                                               .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                                               .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                                               .product(name: "Logging", package: "swift-log")]),
         // libudev, for finding and watching USB-serial devices (apt: libudev-dev).
         .systemLibrary(name: "CUdev", pkgConfig: "libudev", providers: [.apt(["libudev-dev"])]),
         // PCRE2, the regular-expression engine of line profiles: bounded matching (apt: libpcre2-dev).
@@ -74,7 +84,7 @@ let package = Package(
         .testTarget(name: "ABIReportsTests", dependencies: ["ABIReports", "ABICore"], exclude: ["Golden", "Validators"]),
         .testTarget(name: "ABIStoreTests", dependencies: ["ABIStore", "ABICore", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "ABICaptureTests", dependencies: ["ABICapture", "ABIStore", "ABIDevices", "ABICore"]),
-        .testTarget(name: "ABIWebTests", dependencies: ["ABIWeb", "ABIStore", "ABICore",
+        .testTarget(name: "ABIWebTests", dependencies: ["ABIWeb", "ABIStore", "ABICore", "ABIDevices",
                                                         .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                                                         .product(name: "NIOCore", package: "swift-nio"),
                                                         .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -648,15 +648,7 @@ public final class BedsideSession {
         """
 
     /// The short code of a site on the screen and in `redo`: RB, LB, RPT, RDP, LPT, LDP, RT, LT.
-    public static func code(_ site: Site) -> String {
-        let side = site.side == .right ? "R" : "L"
-        switch site.kind {
-        case .brachial: return side + "B"
-        case .ankle(.posteriorTibial): return side + "PT"
-        case .ankle(.dorsalisPedis): return side + "DP"
-        case .toe: return side + "T"
-        }
-    }
+    public static func code(_ site: Site) -> String { site.code }
 
     /// A site from what an operator types: its code (RPT), its words (right posterior tibial),
     /// or its exam-file name (rightPosteriorTibial).

@@ -126,6 +126,30 @@ public struct BodyDiagram {
         }
     }
 
+    /// Where each site is on the drawing (the patient's right on the viewer's left), for the
+    /// rings of a capture in progress.
+    public static let sitePositions: [Site: (x: Double, y: Double)] = [
+        .rightBrachial: (144, 82), .leftBrachial: (216, 82),
+        .rightPosteriorTibial: (167, 281), .rightDorsalisPedis: (152, 296), .rightToe: (140, 304),
+        .leftPosteriorTibial: (193, 281), .leftDorsalisPedis: (208, 296), .leftToe: (220, 304),
+    ]
+
+    /// The diagram as an inline SVG element, `width` wide; with `current`, every site ringed
+    /// (`id="mark-RB"` and so on, class `site-mark`) and the site being measured ringed boldly
+    /// (class `current`).
+    public func svg(width: String, current: Site?) -> String {
+        var rings = "<g class=\"site-marks\">\n"
+        for site in Site.allCases {
+            guard let at = BodyDiagram.sitePositions[site] else { continue }
+            let code = site.code
+            rings += "<circle id=\"mark-\(code)\" class=\"site-mark\(site == current ? " current" : "")\" cx=\"\(number(at.x))\" cy=\"\(number(at.y))\" r=\"7\"><title>\(HTMLReport.e(site.words))</title></circle>\n"
+        }
+        rings += "</g>\n</svg>\n"
+        var drawing = svg(width: width)
+        drawing.removeLast("</svg>\n".count)
+        return drawing + rings
+    }
+
     /// The diagram as an inline SVG element, `width` wide.
     public func svg(width: String) -> String {
         func e(_ text: String) -> String { HTMLReport.e(text) }

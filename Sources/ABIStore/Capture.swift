@@ -24,7 +24,8 @@ extension Store {
     /// the message another process gets.
     final class CaptureLock: @unchecked Sendable {
         let path: String
-        private let fd: Int32
+        private var fd: Int32
+        private let guardFD = NSLock()
 
         init(store: String, exam: Int64) throws(StoreError) {
             let folder = store + "-captures"
@@ -47,9 +48,21 @@ extension Store {
         }
 
         /// The capture is over for good (the exam is no longer in progress): the file goes.
-        func remove() { unlink(path) }
+        func remove() {
+            unlink(path)
+            release()
+        }
 
-        deinit { close(fd) }
+        /// This session has ended (the exam may stay in progress): another may resume it, in this
+        /// process too (the web app runs many captures).
+        func release() {
+            guardFD.withLock {
+                if fd >= 0 { close(fd) }
+                fd = -1
+            }
+        }
+
+        deinit { if fd >= 0 { close(fd) } }
     }
 
     /// How the sequence goes for this exam.
@@ -187,7 +200,7 @@ extension Store {
             try Store.updateResult(capture.examId, stored.exam, stored.options, db)
             try Store.audit(db, actor: actor, "capture-finished", patient: stored.exam.patient.id, exam: capture.examId)
         }
-        if finished { capture.lock.remove() }
+        if finished { capture.lock.remove() } else { capture.lock.release() }
     }
 
     /// Discards an exam entered in error, or a capture that will not be finished: it stays in the

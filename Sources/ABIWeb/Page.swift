@@ -8,7 +8,7 @@ enum Page {
     static func e(_ text: String) -> String { HTMLReport.e(text) }
 
     /// A whole page: the header with the user and sign-out (when signed in), then `body`.
-    static func layout(title: String, session: WebSession?, body: String) -> String {
+    static func layout(title: String, session: WebSession?, body: String, script: Bool = false) -> String {
         var header = "<header><a class=\"brand\" href=\"/\">abi</a>"
         if let session {
             header += "<nav><span class=\"who\">\(e(session.user)) · \(e(session.role.rawValue))</span>"
@@ -23,7 +23,7 @@ enum Page {
             <meta name="viewport" content="width=device-width, initial-scale=1">
             <title>\(e(title)) · abi</title>
             <link rel="stylesheet" href="/assets/abi.css">
-            </head>
+            \(script ? "<script src=\"/assets/abi.js\" defer></script>\n" : "")</head>
             <body>
             \(header)
             <main>
@@ -55,12 +55,12 @@ enum Page {
     }
 
     static func worklist(_ list: Store.Worklist, search: String?, found: [Patient]?, session: WebSession) -> String {
-        func table(_ caption: String, _ entries: [Store.WorklistEntry], empty: String) -> String {
+        func table(_ caption: String, _ entries: [Store.WorklistEntry], empty: String, link: String = "/exams/") -> String {
             var html = "<section><h2>\(e(caption))</h2>"
             guard !entries.isEmpty else { return html + "<p class=\"empty\">\(e(empty))</p></section>" }
             html += "<table><thead><tr><th scope=\"col\">Patient</th><th scope=\"col\">Name</th><th scope=\"col\">Exam</th><th scope=\"col\">Performed</th><th scope=\"col\">Status</th></tr></thead><tbody>"
             for entry in entries {
-                html += "<tr><td>\(patientLink(entry.patientId))</td><td>\(e(entry.patientName ?? ""))</td><td><a href=\"/exams/\(entry.examId)\">\(entry.examId)</a></td>"
+                html += "<tr><td>\(patientLink(entry.patientId))</td><td>\(e(entry.patientName ?? ""))</td><td><a href=\"\(link)\(entry.examId)\">\(entry.examId)\(link == "/exams/" ? "" : " (resume)")</a></td>"
                 html += "<td>\(e(entry.performedAt.replacingOccurrences(of: "T", with: " ").prefix(16).description)) UTC</td><td>\(e(statusWords(entry.status)))</td></tr>"
             }
             return html + "</tbody></table></section>"
@@ -82,7 +82,7 @@ enum Page {
             }
             body += "</section>"
         }
-        body += table("Captures in progress", list.inProgress, empty: "No capture is in progress.")
+        body += table("Captures in progress", list.inProgress, empty: "No capture is in progress.", link: "/captures/")
         body += table("Waiting for sign-off", list.awaitingSignOff, empty: "No preliminary exam is waiting.")
         body += table("Today", list.today, empty: "No exam today yet.")
         return layout(title: "Worklist", session: session, body: body)
@@ -115,7 +115,8 @@ enum Page {
         body += "<dt>Sex</dt><dd>\(e(patient.sex?.rawValue ?? "not recorded"))</dd>"
         body += "<dt>Diabetes</dt><dd>\(patient.diabetes.map { $0 ? "yes" : "no" } ?? "not recorded")</dd>"
         body += "</dl>"
-        body += "<p class=\"actions\"><a class=\"button\" href=\"/patients/\(pathSegment(patient.id))/exams/new\">Enter an exam by hand</a> "
+        body += "<p class=\"actions\"><a class=\"button\" href=\"/patients/\(pathSegment(patient.id))/captures/new\">Start a capture</a> "
+        body += "<a class=\"button\" href=\"/patients/\(pathSegment(patient.id))/exams/new\">Enter an exam by hand</a> "
         body += "<a href=\"/patients/\(pathSegment(patient.id))/edit\">Change details</a></p>"
         body += "<section><h2>ABI over time</h2>\(AbiChart.svg(history))</section>"
         body += "<section><h2>Exams</h2>"
@@ -314,6 +315,29 @@ enum Page {
         a.button { display: inline-block; padding: .4rem .9rem; border: 1px solid var(--accent); border-radius: 4px; background: var(--accent); color: #fff; text-decoration: none; }
         button.danger { background: var(--alert); border-color: var(--alert); }
         .discard summary { cursor: pointer; color: var(--alert); font-weight: bold; }
+        .live { display: grid; grid-template-columns: minmax(14rem, 22rem) 1fr; gap: 1.5rem; align-items: start; }
+        .prompt { font-size: 1.3rem; font-weight: bold; margin: 0 0 .5rem; }
+        .cuff { background: #fff; border: 1px solid var(--line); padding: .5rem 1rem; }
+        .cuff .digits { font-size: 4rem; font-weight: bold; font-variant-numeric: tabular-nums; }
+        .cuff .label, .cuff .unit { color: var(--muted); }
+        .curve { width: 100%; height: 6rem; background: #fafafa; border: 1px solid var(--line); }
+        .curve polyline { fill: none; stroke: var(--accent); stroke-width: 3; vector-effect: non-scaling-stroke; }
+        .commands, .finish { display: flex; flex-wrap: wrap; gap: .5rem; margin: .8rem 0; }
+        .command { margin: 0; }
+        button.primary { font-size: 1.15rem; padding: .6rem 1.2rem; }
+        .typed { margin: .5rem 0; }
+        .typed .row, .row { display: flex; gap: .5rem; align-items: end; flex-wrap: wrap; }
+        .device-banner { padding: .5rem 1rem; font-weight: bold; border-left: 6px solid var(--muted); background: #fff; }
+        .device-banner.connected, .device-banner.reconnected { border-color: #2e7d32; }
+        .device-banner.disconnected, .device-banner.unavailable, .device-banner.silent { border-color: var(--alert); background: #fdecea; color: var(--alert); }
+        .site-mark { fill: none; stroke: #1d5fa8; stroke-width: 1.5; }
+        .site-mark.current { stroke: #d97706; stroke-width: 5; }
+        tr.current { background: #fff4e5; font-weight: bold; }
+        .messages { list-style: none; padding: 0; margin: 0; }
+        .messages li { padding: .2rem 0; border-bottom: 1px solid var(--line); }
+        .messages .refused, .messages .problem { color: var(--alert); font-weight: bold; }
+        .messages .recorded { color: #2e7d32; }
+        .messages .time { color: var(--muted); font-variant-numeric: tabular-nums; }
         :focus-visible { outline: 3px solid #f0b429; outline-offset: 2px; }
 
         """

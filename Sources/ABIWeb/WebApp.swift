@@ -5,7 +5,12 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdBcrypt
+import HummingbirdCore
+import HummingbirdTLS
+import Logging
 import NIOCore
+import NIOSSL
+import ServiceLifecycle
 
 /// The web app over one store: its routes, and the rules every request goes through (security
 /// headers, a signed-in session for every route but sign-in and the assets, a CSRF token on every
@@ -29,11 +34,14 @@ public struct WebApp: Sendable {
     public let store: Store
     public let sessions: Sessions
     public let settings: Settings
+    /// The captures running, and the station's devices.
+    public let captures: LiveCaptures
 
-    public init(store: Store, sessions: Sessions = Sessions(), settings: Settings = Settings()) {
+    public init(store: Store, sessions: Sessions = Sessions(), settings: Settings = Settings(), captures: LiveCaptures = LiveCaptures()) {
         self.store = store
         self.sessions = sessions
         self.settings = settings
+        self.captures = captures
     }
 
     public typealias Context = BasicRequestContext
@@ -141,7 +149,7 @@ public struct WebApp: Sendable {
                 let form = try await WebApp.form(&request)
                 return try await signOff(form, context, session)
             },
-        ] + patientRoutes + examRoutes
+        ] + patientRoutes + examRoutes + captureRoutes
     }
 
     /// Why a role may not use a route, in words.
@@ -241,11 +249,44 @@ public struct WebApp: Sendable {
         return router
     }
 
-    /// Serves the app until SIGINT or SIGTERM (graceful shutdown through the service group).
-    public func serve(host: String, port: Int, onRunning: @escaping @Sendable () -> Void) async throws {
-        let application = Application(router: router(), configuration: .init(address: .hostname(host, port: port), serverName: nil),
+    /// Serves the app until SIGINT or SIGTERM. The captures and the device watch run as a service
+    /// beside the HTTP server; on shutdown they end first (each capture left in progress, to
+    /// resume), so that the pages following them close, then the server stops.
+    /// - Parameter tls: the certificate chain and private key (PEM files), for HTTPS.
+    public func serve(host: String, port: Int, tls: (certificate: String, key: String)? = nil,
+                      onRunning: @escaping @Sendable () -> Void) async throws {
+        let server: HTTPServerBuilder
+        if let tls {
+            server = try .tls(.http1(), tlsConfiguration: try WebApp.tlsConfiguration(certificate: tls.certificate, key: tls.key))
+        } else {
+            server = .http1()
+        }
+        let application = Application(router: router(), server: server, configuration: .init(address: .hostname(host, port: port), serverName: nil),
                                       onServerRunning: { _ in onRunning() })
-        try await application.runService()
+        let logger = Logger(label: "abi serve")
+        let group = ServiceGroup(configuration: .init(services: [application, CaptureService(captures: captures)],
+                                                      gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+
+    /// The server's TLS settings from PEM files, or why they cannot be used (naming the file).
+    public static func tlsConfiguration(certificate: String, key: String) throws(TLSFileError) -> TLSConfiguration {
+        let chain: [NIOSSLCertificate]
+        do { chain = try NIOSSLCertificate.fromPEMFile(certificate) } catch {
+            throw TLSFileError(file: certificate, problem: "is not a PEM certificate that can be read (\(error))")
+        }
+        guard !chain.isEmpty else { throw TLSFileError(file: certificate, problem: "holds no certificate") }
+        let privateKey: NIOSSLPrivateKey
+        do { privateKey = try NIOSSLPrivateKey(file: key, format: .pem) } catch {
+            throw TLSFileError(file: key, problem: "is not a PEM private key that can be read (\(error))")
+        }
+        return TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(privateKey))
+    }
+
+    public struct TLSFileError: Error, CustomStringConvertible {
+        public let file: String
+        public let problem: String
+        public var description: String { "\(file): \(problem)" }
     }
 
     /// The stored form of a password: bcrypt, cost 12.
@@ -318,6 +359,17 @@ public struct WebApp: Sendable {
     static func form(_ request: inout Request) async throws -> [String: String] {
         let buffer = try await request.collectBody(upTo: 64 * 1024)
         return Form.decode(String(buffer: buffer))
+    }
+}
+
+/// The captures and the device watch, as a service of the server's group.
+struct CaptureService: Service {
+    let captures: LiveCaptures
+
+    func run() async throws {
+        captures.devices.start()
+        try? await gracefulShutdown()
+        captures.endAll()
     }
 }
 

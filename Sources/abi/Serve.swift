@@ -1,4 +1,5 @@
 import ABICore
+import ABIDevices
 import ABIStore
 import ABIWeb
 import ArgumentParser
@@ -65,30 +66,53 @@ extension ABI {
 
     struct Serve: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Serve the clinic's web app: sign-in, the worklist and patient search (more pages to come).",
+            abstract: "Serve the clinic's web app: worklist, patients, live capture, manual entry, exams, reports and sign-off.",
             discussion: """
                 Listens on 127.0.0.1:8080 by default: open http://127.0.0.1:8080 in the station's \
-                browser. Patient data must not cross a network in clear text, so another address \
-                needs --insecure-http (for a TLS proxy in front); abi's own TLS is to come. \
-                Sessions end after 15 minutes idle and on sign-out. Stop with Ctrl-C or SIGTERM.
+                browser. Patient data must not cross a network in clear text: another address needs \
+                TLS (--tls-cert and --tls-key, PEM files), or --insecure-http behind a TLS proxy, \
+                which prints a warning. Under TLS the session cookie is Secure. Sessions end after 15 \
+                minutes idle and on sign-out. Stop with Ctrl-C or SIGTERM: running captures stay in \
+                progress and resume from the worklist.
+
+                Devices: captures use the serial devices libudev lists with a profile (their udev \
+                rule, or abi devices bind), and the ports given with --device PATH=PROFILE (a port \
+                libudev does not list, such as abi simulate's).
 
                 The store needs a user first: abi users add NAME --role admin
 
                 Examples:
                   abi serve
-                  abi serve --listen 127.0.0.1:9000 --db /var/lib/abi/abi.sqlite
+                  abi serve --listen 0.0.0.0:8443 --tls-cert /etc/abi/tls/cert.pem --tls-key /etc/abi/tls/key.pem
+                  abi serve --device /tmp/abi-doppler=doppler-manometer
                 """)
         @Option(help: ArgumentHelp("The address and port to listen on.", valueName: "HOST:PORT")) var listen = "127.0.0.1:8080"
+        @Option(help: ArgumentHelp("The server's certificate chain (PEM), for HTTPS.", valueName: "FILE")) var tlsCert: String?
+        @Option(help: ArgumentHelp("The certificate's private key (PEM).", valueName: "FILE")) var tlsKey: String?
         @ArgumentParser.Flag(help: "Allow an address other than loopback without TLS (behind a TLS proxy only); prints a warning.") var insecureHttp = false
         @Option(help: ArgumentHelp("Minutes without a request before a session ends.", valueName: "MINUTES")) var idleMinutes = 15
+        @Option(help: ArgumentHelp("Offer this port for captures with this device profile (repeatable).", valueName: "PATH=PROFILE")) var device: [String] = []
         @OptionGroup var store: StoreArguments
 
         func validate() throws {
             guard let (host, _) = Serve.address(listen) else { throw ValidationError("--listen: \"\(listen)\" is not HOST:PORT (e.g. 127.0.0.1:8080)") }
-            if !Serve.isLoopback(host) && !insecureHttp {
-                throw ValidationError("--listen \(listen) is not loopback: patient data would cross the network in clear text. Put a TLS proxy in front and add --insecure-http, or listen on 127.0.0.1.")
+            if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key go together") }
+            if !Serve.isLoopback(host) && !insecureHttp && tlsCert == nil {
+                throw ValidationError("--listen \(listen) is not loopback: patient data would cross the network in clear text. Give --tls-cert and --tls-key, or put a TLS proxy in front and add --insecure-http, or listen on 127.0.0.1.")
             }
             guard (1...720).contains(idleMinutes) else { throw ValidationError("--idle-minutes: out of range (1 to 720)") }
+            for named in device {
+                guard let (path, profile) = Serve.namedDevice(named) else { throw ValidationError("--device: \"\(named)\" is not PATH=PROFILE (e.g. /tmp/abi-doppler=doppler-manometer)") }
+                if !profile.contains("/") && !profile.hasSuffix(".json") && !BuiltInProfiles.names.contains(profile) {
+                    throw ValidationError("--device \(path): unknown profile \"\(profile)\" (built in: \(BuiltInProfiles.names.joined(separator: ", ")))")
+                }
+            }
+        }
+
+        static func namedDevice(_ text: String) -> (String, String)? {
+            guard let equals = text.lastIndex(of: "=") else { return nil }
+            let path = String(text[..<equals]), profile = String(text[text.index(after: equals)...])
+            return path.isEmpty || profile.isEmpty ? nil : (path, profile)
         }
 
         static func address(_ text: String) -> (String, Int)? {
@@ -108,14 +132,27 @@ extension ABI {
             guard !users.isEmpty else {
                 throw Failure(.unavailable, "the store \(store.path) has no users yet. Create the first admin, then start again:\n  abi users add NAME --role admin --db \(store.path)")
             }
-            if !Serve.isLoopback(host) { Terminal.error("abi serve: warning: listening on \(listen) without TLS; only behind a TLS proxy") }
+            if !Serve.isLoopback(host) && tlsCert == nil { Terminal.error("abi serve: warning: listening on \(listen) without TLS; only behind a TLS proxy") }
+            var tls: (certificate: String, key: String)?
+            if let tlsCert, let tlsKey {
+                for file in [tlsCert, tlsKey] where !Files.exists(file) { throw Failure(.noInput, "\(file): no such file") }
+                do { _ = try WebApp.tlsConfiguration(certificate: tlsCert, key: tlsKey) } catch { throw Failure(.dataError, error.description) }
+                tls = (tlsCert, tlsKey)
+            }
             try SiteFile.load()
             var settings = WebApp.Settings()
             settings.site = SiteFile.loaded
-            let app = WebApp(store: db, sessions: Sessions(idle: Double(idleMinutes * 60)), settings: settings)
-            let listen = self.listen, path = store.path
-            try await app.serve(host: host, port: port) {
-                Terminal.error("abi serve: listening on http://\(listen) (store \(path)); Ctrl-C to stop")
+            settings.secureCookies = tls != nil
+            let named = device.compactMap(Serve.namedDevice).map { (port: $0.0, profile: $0.1) }
+            let app = WebApp(store: db, sessions: Sessions(idle: Double(idleMinutes * 60)), settings: settings,
+                             captures: LiveCaptures(devices: DeviceWatch(named: named)))
+            let listen = self.listen, path = store.path, scheme = tls == nil ? "http" : "https"
+            do {
+                try await app.serve(host: host, port: port, tls: tls) {
+                    Terminal.error("abi serve: listening on \(scheme)://\(listen) (store \(path)); Ctrl-C to stop")
+                }
+            } catch {
+                throw Failure(.unavailable, "cannot serve on \(listen): \(error)")
             }
             Terminal.error("abi serve: stopped")
         }

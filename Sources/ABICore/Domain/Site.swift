@@ -55,6 +55,17 @@ public enum Site: String, Sendable, CaseIterable, Hashable {
         }
     }
 
+    /// The site's short code on screens and in `redo`: RB, LB, RPT, RDP, LPT, LDP, RT, LT.
+    public var code: String {
+        let side = self.side == .right ? "R" : "L"
+        switch kind {
+        case .brachial: return side + "B"
+        case .ankle(.posteriorTibial): return side + "PT"
+        case .ankle(.dorsalisPedis): return side + "DP"
+        case .toe: return side + "T"
+        }
+    }
+
     /// How a clinician names the site: "right brachial", "left dorsalis pedis", "right toe".
     public var words: String {
         switch kind {
