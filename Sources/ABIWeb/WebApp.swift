@@ -261,9 +261,11 @@ public struct WebApp: Sendable {
         } else {
             server = .http1()
         }
+        // Warnings and errors only: the log never holds a request's path (patient ids) or body.
+        var logger = Logger(label: "abi serve")
+        logger.logLevel = .warning
         let application = Application(router: router(), server: server, configuration: .init(address: .hostname(host, port: port), serverName: nil),
-                                      onServerRunning: { _ in onRunning() })
-        let logger = Logger(label: "abi serve")
+                                      onServerRunning: { _ in onRunning() }, logger: logger)
         let group = ServiceGroup(configuration: .init(services: [application, CaptureService(captures: captures)],
                                                       gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()

@@ -66,4 +66,60 @@ import Testing
         let audit = try CommandTests.abi(["audit", "--db", db]).stdout
         #expect(audit.contains("user-added") && audit.contains("sign-in-failed") && audit.contains("signed-in"), "\(audit)")
     }
+
+    @Test("abi serve over TLS: --tls-cert and --tls-key serve HTTPS with a Secure session cookie, on any address; a file that is not PEM is named (65), a missing one too (66)")
+    func tls() throws {
+        let dir = try CommandTests.temporaryDirectory()
+        let db = dir.appendingPathComponent("abi.sqlite").path
+        #expect(try CommandTests.abi(["users", "add", "dr.lee", "--role", "physician", "--db", db], stdin: "a physician's password\n").status == 0)
+        let cert = dir.appendingPathComponent("cert.pem").path, key = dir.appendingPathComponent("key.pem").path
+        let made = try CommandTests.run(URL(fileURLWithPath: "/usr/bin/openssl"),
+                                        ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "2",
+                                         "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1"])
+        try #require(made.status == 0, "\(made.stderr)")
+        let port = Int.random(in: 20_000...40_000)
+
+        let notPEM = try CommandTests.abi(["serve", "--db", db, "--listen", "0.0.0.0:\(port)", "--tls-cert", db, "--tls-key", key])
+        #expect(notPEM.status == 65 && notPEM.stderr.contains("\(db): is not a PEM certificate"), "\(notPEM.stderr)")
+        let missing = try CommandTests.abi(["serve", "--db", db, "--tls-cert", cert, "--tls-key", dir.appendingPathComponent("none.pem").path])
+        #expect(missing.status == 66, "\(missing.stderr)")
+        #expect(try CommandTests.abi(["serve", "--db", db, "--tls-cert", cert]).status == 64)
+
+        let server = Process()
+        server.executableURL = CommandTests.binary
+        server.arguments = ["serve", "--db", db, "--listen", "127.0.0.1:\(port)", "--tls-cert", cert, "--tls-key", key]
+        let err = Pipe()
+        server.standardError = err
+        server.standardOutput = Pipe()
+        try server.run()
+        defer { if server.isRunning { server.terminate() } }
+        var log = ""
+        let deadline = Date().addingTimeInterval(20)
+        while !log.contains("listening on https://127.0.0.1:\(port)") && Date() < deadline {
+            log += String(decoding: err.fileHandleForReading.availableData, as: UTF8.self)
+        }
+        #expect(log.contains("listening on https://127.0.0.1:\(port)"), "\(log)")
+        let client = """
+            import http.cookiejar, ssl, sys, urllib.parse, urllib.request
+            context = ssl.create_default_context(cafile="\(cert)")
+            jar = http.cookiejar.CookieJar()
+            opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=context), urllib.request.HTTPCookieProcessor(jar))
+            base = "https://127.0.0.1:\(port)"
+            home = opener.open(base + "/signin", urllib.parse.urlencode({"name": "dr.lee", "password": "a physician's password"}).encode()).read().decode()
+            assert "Worklist" in home, home
+            cookie = [c for c in jar if c.name == "abi_session"][0]
+            assert cookie.secure, "the session cookie is not Secure"
+            try:
+                urllib.request.urlopen("http://127.0.0.1:\(port)/signin", timeout=5)
+                sys.exit("plain HTTP was answered")
+            except Exception:
+                pass
+            print("ok")
+            """
+        let run = try CommandTests.run(URL(fileURLWithPath: "/usr/bin/python3"), ["-c", client])
+        #expect(run.status == 0 && run.stdout.contains("ok"), "\(run.stderr)")
+        server.terminate()
+        server.waitUntilExit()
+        #expect(server.terminationStatus == 0)
+    }
 }
