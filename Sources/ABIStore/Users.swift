@@ -21,6 +21,33 @@ extension Store {
         public let lockedUntil: String?
     }
 
+    /// The shortest password accepted.
+    public static let minimumPasswordLength = 10
+
+    /// Why `name` cannot be a user's sign-in name, or nil: 1 to 64 ASCII letters, digits, dots,
+    /// dashes or underscores.
+    public static func userNameProblem(_ name: String) -> String? {
+        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-".unicodeScalars)
+        guard (1...64).contains(name.unicodeScalars.count), name.unicodeScalars.allSatisfy(allowed.contains) else {
+            return "use 1 to 64 letters, digits, dots, dashes or underscores"
+        }
+        return nil
+    }
+
+    /// Why `password` cannot be used, or nil.
+    public static func passwordProblem(_ password: String) -> String? {
+        password.count < minimumPasswordLength ? "the password needs at least \(minimumPasswordLength) characters" : nil
+    }
+
+    /// Ends an account's lock and its count of failed sign-ins (an admin, in the web app); audited.
+    public func unlockUser(_ name: String, actor: String) throws(StoreError) {
+        try write("unlocking the user") { db in
+            try db.execute(sql: "UPDATE users SET failedSignIns = 0, lockedUntil = NULL WHERE name = ?", arguments: [name])
+            guard db.changesCount == 1 else { throw StoreError(.notFound, "there is no user \(name)") }
+            try Store.audit(db, actor: actor, "user-unlocked", detail: name)
+        }
+    }
+
     /// Adds a user with a password hash made by the caller (bcrypt); audited as `user-added`.
     /// - Throws: `.invalid` when the name is taken.
     public func addUser(_ name: String, role: Role, passwordHash: String, actor: String) throws(StoreError) {

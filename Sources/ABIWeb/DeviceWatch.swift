@@ -74,6 +74,8 @@ public struct OfferedDevice: Sendable, Hashable, Codable {
 public final class DeviceWatch: @unchecked Sendable {
     /// Ports given to `abi serve --device PATH=PROFILE`.
     public let named: [(port: String, profile: String)]
+    /// Where the admin's bindings of serial numbers to profiles are kept.
+    public let bindingsPath: String
     let changes = Changes()
     private let lock = NSLock()
     private var devices: [TTYDevice] = []
@@ -81,9 +83,13 @@ public final class DeviceWatch: @unchecked Sendable {
     private var stopped = false
     private var thread: Thread?
 
-    public init(named: [(port: String, profile: String)] = []) {
+    public init(named: [(port: String, profile: String)] = [], bindingsPath: String = Bindings.defaultPath) {
         self.named = named
+        self.bindingsPath = bindingsPath
     }
+
+    /// The bindings now (none when the file is missing or cannot be read).
+    public var bindings: Bindings { (try? Bindings.load(from: bindingsPath)) ?? Bindings() }
 
     /// Starts watching (a libudev monitor; listening begins before the first listing).
     public func start() {
@@ -126,7 +132,7 @@ public final class DeviceWatch: @unchecked Sendable {
     /// The devices now: libudev's, then the named ports. Bindings are read afresh each time.
     public func offered() -> [OfferedDevice] {
         let present = lock.withLock { devices }.sorted { $0.port < $1.port }
-        let bindings = (try? Bindings.load()) ?? Bindings()
+        let bindings = self.bindings
         var list = present.map { device in
             let resolved = ProfileBinding.resolve(device, bindings: bindings, option: nil)
             return OfferedDevice(port: device.port, profile: resolved?.profile, boundBy: resolved?.boundBy.rawValue, product: device.product,

@@ -149,7 +149,7 @@ public struct WebApp: Sendable {
                 let form = try await WebApp.form(&request)
                 return try await signOff(form, context, session)
             },
-        ] + patientRoutes + examRoutes + captureRoutes
+        ] + patientRoutes + examRoutes + captureRoutes + adminRoutes
     }
 
     /// Why a role may not use a route, in words.

@@ -31,9 +31,7 @@ extension ABI {
 
             func validate() throws {
                 guard Store.Role(rawValue: role) != nil else { throw ValidationError("--role: \"\(role)\" is not a role (technologist, physician or admin)") }
-                guard (1...64).contains(name.count), name.unicodeScalars.allSatisfy({ $0.isASCII && (UserName.letters(ascii: $0) || "0123456789._-".unicodeScalars.contains($0)) }) else {
-                    throw ValidationError("NAME: use 1 to 64 letters, digits, dots, dashes or underscores")
-                }
+                if let problem = Store.userNameProblem(name) { throw ValidationError("NAME: \(problem)") }
             }
 
             func run() throws {
@@ -159,10 +157,6 @@ extension ABI {
     }
 }
 
-enum UserName {
-    static func letters(ascii scalar: Unicode.Scalar) -> Bool { (scalar >= "a" && scalar <= "z") || (scalar >= "A" && scalar <= "Z") }
-}
-
 /// A password from the terminal (not echoed, asked twice) or one line of standard input.
 enum Password {
     static func read(confirm: Bool) throws(Failure) -> String {
@@ -175,7 +169,7 @@ enum Password {
             guard let line = readLine(strippingNewline: true) else { throw Failure(.usage, "no password on standard input (one line)") }
             password = line
         }
-        guard password.count >= 10 else { throw Failure(.usage, "the password needs at least 10 characters; nothing was changed") }
+        if let problem = Store.passwordProblem(password) { throw Failure(.usage, "\(problem); nothing was changed") }
         return password
     }
 
