@@ -93,7 +93,8 @@ extension ABI {
 
                 Scenarios: normal; pad (low pressures, lower SpO2); error (a module error, a \
                 disconnected sensor, a silent manometer); unplug (unplugged after 2 s, back 1 s \
-                later — give --link so the port stays the same path).
+                later — give --link so the port stays the same path); operator-marks (a Doppler \
+                manometer whose foot switch is never pressed: the operator marks with Space).
 
                 Example, in two terminals:
                   abi simulate --profile suntech-advantage --link /tmp/abi-cuff
@@ -104,7 +105,7 @@ extension ABI {
         @Option(help: ArgumentHelp("The device to play: suntech-advantage, nonin-2, contec-cms50-legacy, masimo-ascii1, nonin-ascii, doppler-manometer.", valueName: "NAME"))
         var profile: String
 
-        @Option(help: ArgumentHelp("normal, pad, error or unplug.", valueName: "NAME"))
+        @Option(help: ArgumentHelp("normal, pad, error, unplug or operator-marks.", valueName: "NAME"))
         var scenario: String = "normal"
 
         @Option(help: ArgumentHelp("Also make this symbolic link to the port (kept across unplug and replug).", valueName: "PATH"))

@@ -10,6 +10,9 @@ public enum SimulationScenario: String, Sendable, CaseIterable {
     case error
     /// Normal values, and the device is unplugged after 2 s and plugged back 1 s later.
     case unplug
+    /// Normal values; a Doppler manometer's foot switch is never pressed, so that the operator
+    /// marks (the Space key of abi capture and the web app).
+    case operatorMarks = "operator-marks"
 }
 
 /// A device played on the master side of a pseudo-terminal.
@@ -91,7 +94,7 @@ struct SimulatedSunTech: SimulatedDevice {
         guard let start = measuringSince, now - start >= 6000 else { return SunTechAdvantage.responseFrame(data) }  // status 0: not yet
         measuringSince = nil
         let (sys, dia, map, hr, error): (Int, Int, Int, UInt8, UInt8) = switch scenario {
-        case .normal, .unplug: (124, 78, 93, 68, 0)
+        case .normal, .unplug, .operatorMarks: (124, 78, 93, 68, 0)
         case .pad: (84, 56, 65, 74, 0)
         case .error: (0, 0, 0, 0, 3)
         }
@@ -131,7 +134,7 @@ struct SimulatedOximeter: SimulatedDevice {
 
     var values: (spo2: Int, rate: Int)? {
         switch scenario {
-        case .normal, .unplug: (98, 72)
+        case .normal, .unplug, .operatorMarks: (98, 72)
         case .pad: (94, 84)
         case .error: nil
         }
@@ -196,7 +199,7 @@ struct SimulatedManometer: SimulatedDevice {
     mutating func tick(now: Int) -> [UInt8] {
         guard scenario != .error else { return [] }  // a silent manometer
         var out = Array("P=\(pressure)\r\n".utf8)
-        if !marked && pressure <= systolic {
+        if !marked && pressure <= systolic && scenario != .operatorMarks {
             marked = true
             out += Array("MARK\r\n".utf8)
         }
