@@ -3,41 +3,20 @@ store's answers: abi exams list (all N), abi exams list --patient, abi history o
 
 Each command is run seven times; the best and the median wall time are printed.
 """
-import datetime
-import json
 import os
-import random
 import shutil
 import statistics
 import subprocess
 import sys
 import time
 
-from benchexams import exam
+from benchexams import make_store
 
 abi, count, folder = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 store = os.path.join(folder, f"store-{count}", "abi.sqlite")
 env = dict(os.environ, ABI_DB=store, ABI_OPERATOR="bench")
-HISTORY = 200
 
-if not os.path.exists(store):
-    files = os.path.join(folder, f"store-{count}-files")
-    shutil.rmtree(files, ignore_errors=True)
-    os.makedirs(files)
-    rng = random.Random(2026)
-    for i in range(count):
-        e = exam(rng, i)
-        if i < HISTORY:  # one patient followed for 200 exams
-            e["patient"] = {"id": "HIST-0001", "name": "History, Patient", "birthDate": "1950-01-01", "sex": "female", "diabetes": True}
-            when = datetime.datetime(2025, 1, 1, 9, 30) + datetime.timedelta(days=2 * i)
-            e["exam"]["performedAt"] = when.strftime("%Y-%m-%dT%H:%M:%SZ")
-            e.pop("prior", None)
-        with open(os.path.join(files, f"{i:06d}.exam.json"), "w") as f:
-            json.dump(e, f)
-    start = time.perf_counter()
-    subprocess.run([abi, "exams", "import", files], env=env, stdout=subprocess.DEVNULL, check=True)
-    print(f"imported {count} exams in {time.perf_counter() - start:.1f} s (100 exams per transaction)")
-    shutil.rmtree(files)
+make_store(abi, count, store, env)
 print(f"store: {store}, {os.path.getsize(store) / 1e6:.1f} MB")
 
 

@@ -41,3 +41,32 @@ def exam(rng, i):
         e["prior"] = [{"performedAt": "2026-05-01T10:00:00Z", "rightAbi": round(rng.uniform(0.3, 1.3), 2),
                        "leftAbi": round(rng.uniform(0.3, 1.3), 2)}]
     return e
+
+
+HISTORY = 200
+
+
+def make_store(abi, count, store, env):
+    """A store of `count` generated exams, 200 of them one patient's (HIST-0001) over 200 days;
+    made once and kept (bench-data/)."""
+    import datetime, json, os, random, shutil, subprocess, time
+    if os.path.exists(store):
+        return
+    folder = os.path.dirname(os.path.dirname(store))
+    files = os.path.join(folder, f"store-{count}-files")
+    shutil.rmtree(files, ignore_errors=True)
+    os.makedirs(files)
+    rng = random.Random(2026)
+    for i in range(count):
+        e = exam(rng, i)
+        if i < HISTORY:  # one patient followed for 200 exams
+            e["patient"] = {"id": "HIST-0001", "name": "History, Patient", "birthDate": "1950-01-01", "sex": "female", "diabetes": True}
+            when = datetime.datetime(2025, 1, 1, 9, 30) + datetime.timedelta(days=2 * i)
+            e["exam"]["performedAt"] = when.strftime("%Y-%m-%dT%H:%M:%SZ")
+            e.pop("prior", None)
+        with open(os.path.join(files, f"{i:06d}.exam.json"), "w") as f:
+            json.dump(e, f)
+    start = time.perf_counter()
+    subprocess.run([abi, "exams", "import", files], env=dict(env, ABI_DB=store), stdout=subprocess.DEVNULL, check=True)
+    print(f"imported {count} exams in {time.perf_counter() - start:.1f} s (100 exams per transaction)")
+    shutil.rmtree(files)

@@ -526,16 +526,18 @@ extension Store {
                 ORDER BY performedAt, id
                 """, arguments: [id])
             while let r = try rows.next() {
-                let at = Timestamp(r["performedAt"]) ?? Timestamp(secondsSinceEpoch: 0)
-                let right: Int? = r["rightAbi"], left: Int? = r["leftAbi"]
+                // By position (id, performedAt, status, rightAbi, leftAbi, rightCategory, leftCategory): a long history is read fast.
+                let performedAt: String = r[1]
+                let at = Timestamp(performedAt) ?? Timestamp(secondsSinceEpoch: 0)
+                let right: Int? = r[3], left: Int? = r[4]
                 var changes: [Flag] = []
                 if let previous, previous.performedAt < at {
                     for (side, abi) in [(Side.right, right), (.left, left)] {
                         if let abi, let flag = AbiChange.flag(side, from: previous, to: abi, at: at, diabetes: patient.diabetes == true) { changes.append(flag) }
                     }
                 }
-                entries.append(HistoryEntry(id: r["id"], performedAt: r["performedAt"], status: Status(rawValue: r["status"]) ?? .preliminary,
-                                            rightAbi: right, leftAbi: left, rightCategory: r["rightCategory"], leftCategory: r["leftCategory"], changes: changes))
+                entries.append(HistoryEntry(id: r[0], performedAt: performedAt, status: Status(rawValue: r[2]) ?? .preliminary,
+                                            rightAbi: right, leftAbi: left, rightCategory: r[5], leftCategory: r[6], changes: changes))
                 previous = PriorExam(performedAt: at, rightAbi: right, leftAbi: left)
             }
             return (patient, entries)

@@ -22,10 +22,19 @@ enum Schema {
         migrator.registerMigration("2026-11-29 users of the web app") { db in
             try db.execute(sql: v5)
         }
+        migrator.registerMigration("2026-11-29 the worklist by status") { db in
+            try db.execute(sql: v6)
+        }
         return migrator
     }
 
     static let sites = "'rightBrachial','leftBrachial','rightPosteriorTibial','rightDorsalisPedis','leftPosteriorTibial','leftDorsalisPedis','rightToe','leftToe'"
+
+    /// The web app's worklist lists exams of one status, newest first: without this index it
+    /// reads every exam of the store to find the few in progress.
+    static let v6 = """
+        CREATE INDEX examsByStatus ON exams(status, performedAt, id);
+        """
 
     /// Users of `abi serve`: a role each, a bcrypt hash (never the password), and the count of
     /// failed sign-ins since the last good one, with the time the account is locked until.

@@ -20,9 +20,11 @@ enum AbiChart {
         func y(_ abi: Int) -> Double { top + plotHeight * (1 - Double(min(max(abi, low), high) - low) / Double(high - low)) }
         func n(_ v: Double) -> String {  // one decimal at most (coordinates are never negative)
             let tenths = Int((max(0, v) * 10).rounded())
-            return tenths % 10 == 0 ? "\(tenths / 10)" : "\(tenths / 10).\(tenths % 10)"
+            return tenths % 10 == 0 ? String(tenths / 10) : String(tenths / 10) + "." + String(tenths % 10)
         }
-        var s = "<svg class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" role=\"img\" aria-labelledby=\"chart-title\">"
+        var s = ""
+        s.reserveCapacity(2_000 + points.count * 450)
+        s += "<svg class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" role=\"img\" aria-labelledby=\"chart-title\">"
         let summary = points.map { "\($0.performedAt.prefix(10)): right \($0.rightAbi.map(Ratio.text) ?? "—"), left \($0.leftAbi.map(Ratio.text) ?? "—")" }.joined(separator: "; ")
         s += "<title id=\"chart-title\">ABI per leg over time. \(Page.e(summary))</title>"
         // Bands: normal and borderline.
@@ -33,7 +35,10 @@ enum AbiChart {
             s += "<text x=\"\(n(left - 6))\" y=\"\(n(y(tick) + 4))\" text-anchor=\"end\" font-size=\"11\" fill=\"#333\">\(Ratio.text(tick))</text>"
         }
         s += "<text x=\"\(n(width - right + 4))\" y=\"\(n(y(120) + 4))\" font-size=\"11\" fill=\"#2f5f2f\">normal</text>"
-        for (i, entry) in points.enumerated() {
+        // At most eight dates under the axis, evenly spread (the first and the last among them).
+        let every = max(1, (points.count + 7) / 8)
+        for (i, entry) in points.enumerated() where i % every == 0 || i == points.count - 1 {
+            if i == points.count - 1, i % every != 0, points.count - 1 - (i / every) * every < every / 2 { continue }
             s += "<text x=\"\(n(x(i)))\" y=\"\(n(height - bottom + 16))\" text-anchor=\"middle\" font-size=\"11\" fill=\"#333\">\(Page.e(String(entry.performedAt.prefix(10))))</text>"
         }
         for (side, colour, dash) in [(Side.right, "#1d5fa8", ""), (.left, "#8e1b1b", " stroke-dasharray=\"6 4\"")] {

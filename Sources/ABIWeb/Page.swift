@@ -61,7 +61,7 @@ enum Page {
             html += "<table><thead><tr><th scope=\"col\">Patient</th><th scope=\"col\">Name</th><th scope=\"col\">Exam</th><th scope=\"col\">Performed</th><th scope=\"col\">Status</th></tr></thead><tbody>"
             for entry in entries {
                 html += "<tr><td>\(patientLink(entry.patientId))</td><td>\(e(entry.patientName ?? ""))</td><td><a href=\"\(link)\(entry.examId)\">\(entry.examId)\(link == "/exams/" ? "" : " (resume)")</a></td>"
-                html += "<td>\(e(entry.performedAt.replacingOccurrences(of: "T", with: " ").prefix(16).description)) UTC</td><td>\(e(statusWords(entry.status)))</td></tr>"
+                html += "<td>\(e(minute(entry.performedAt))) UTC</td><td>\(e(statusWords(entry.status)))</td></tr>"
             }
             return html + "</tbody></table></section>"
         }
@@ -90,23 +90,34 @@ enum Page {
 
     /// A patient id as one segment of a path: every byte but the unreserved ones percent-encoded.
     static func pathSegment(_ text: String) -> String {
-        var out = ""
+        let hex = Array("0123456789ABCDEF".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(text.utf8.count)
         for byte in text.utf8 {
             switch byte {
             case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
                  UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
-                out.unicodeScalars.append(Unicode.Scalar(byte))
+                out.append(byte)
             default:
-                let hex = Array("0123456789ABCDEF".unicodeScalars)
-                out += "%" + String(hex[Int(byte >> 4)]) + String(hex[Int(byte & 0xF)])
+                out += [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 0xF)]]
             }
         }
-        return out
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// A stored time (`2026-11-29T09:30:00.123Z`) as a list shows it: `2026-11-29 09:30`.
+    static func minute(_ time: String) -> String {
+        var bytes = Array(time.utf8.prefix(16))
+        if bytes.count > 10, bytes[10] == UInt8(ascii: "T") { bytes[10] = UInt8(ascii: " ") }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     static func patientLink(_ id: String) -> String { "<a href=\"/patients/\(pathSegment(id))\">\(e(id))</a>" }
 
-    static func patient(_ patient: Patient, history: [Store.HistoryEntry], session: WebSession) -> String {
+    /// The exams listed on a patient's page unless all are asked for (the chart shows them all).
+    static let recentExams = 50
+
+    static func patient(_ patient: Patient, history: [Store.HistoryEntry], all: Bool = false, session: WebSession) -> String {
         var body = "<h1>\(e(patient.name ?? "(no name)")) <span class=\"id\">\(e(patient.id))</span></h1>"
         body += "<dl class=\"demographics\">"
         body += "<dt>Patient id</dt><dd>\(e(patient.id))</dd>"
@@ -124,13 +135,17 @@ enum Page {
             body += "<p class=\"empty\">No exam yet (captures in progress are on the worklist).</p>"
         } else {
             body += "<table><thead><tr><th scope=\"col\">Exam</th><th scope=\"col\">Performed</th><th scope=\"col\">Status</th><th scope=\"col\">Right ABI</th><th scope=\"col\">Left ABI</th><th scope=\"col\">Change (R18)</th></tr></thead><tbody>"
-            for entry in history.reversed() {
+            let shown = all ? history.reversed() : history.suffix(recentExams).reversed()
+            for entry in shown {
                 func leg(_ abi: Int?, _ category: String?) -> String { (abi.map(Ratio.text) ?? "—") + (category.map { " (\($0))" } ?? "") }
-                body += "<tr><td><a href=\"/exams/\(entry.id)\">\(entry.id)</a></td><td>\(e(entry.performedAt.replacingOccurrences(of: "T", with: " ").prefix(16).description)) UTC</td>"
+                body += "<tr><td><a href=\"/exams/\(entry.id)\">\(entry.id)</a></td><td>\(e(minute(entry.performedAt))) UTC</td>"
                 body += "<td>\(e(statusWords(entry.status)))</td><td>\(e(leg(entry.rightAbi, entry.rightCategory)))</td><td>\(e(leg(entry.leftAbi, entry.leftCategory)))</td>"
                 body += "<td>\(entry.changes.isEmpty ? "" : entry.changes.map { e($0.message) }.joined(separator: "<br>"))</td></tr>"
             }
             body += "</tbody></table>"
+            if shown.count < history.count {
+                body += "<p>The latest \(shown.count) of \(history.count) exams. <a href=\"/patients/\(pathSegment(patient.id))?all=1\">Show all \(history.count)</a></p>"
+            }
         }
         body += "</section>"
         return layout(title: patient.name ?? patient.id, session: session, body: body)

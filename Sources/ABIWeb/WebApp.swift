@@ -103,14 +103,14 @@ public struct WebApp: Sendable {
                     return WebApp.html(Page.message("The store cannot be read", error.message, session: session), status: .internalServerError)
                 }
             },
-            Route(method: .get, path: "/patients/:id", roles: WebApp.clinical) { _, context, session in
+            Route(method: .get, path: "/patients/:id", roles: WebApp.clinical) { request, context, session in
                 guard let session else { return .redirect(to: "/signin") }
                 // The segment as sent (percent-encoded: an id may hold "/" or spaces), decoded.
                 let id = context.parameters.get("id").map { $0.removingPercentEncoding ?? $0 } ?? ""
                 do {
                     let (patient, history) = try store.history(patient: id)
                     try store.noteWebEvent("patient-viewed", actor: session.user, patient: patient.id)
-                    return WebApp.html(Page.patient(patient, history: history, session: session))
+                    return WebApp.html(Page.patient(patient, history: history, all: request.uri.queryParameters["all"] != nil, session: session))
                 } catch let error as StoreError where error.kind == .notFound {
                     return WebApp.html(Page.message("No such patient", "There is no patient with this id. Find the patient from the worklist.", session: session), status: .notFound)
                 } catch let error as StoreError {

@@ -257,4 +257,29 @@ import Testing
         }
         return fields
     }
+
+    @Test("A patient with many exams: the page lists the latest 50 (the chart has them all) and links to all of them")
+    func longHistory() async throws {
+        let store = try WebAppTests.store()
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        var exam = try ExamFile.decode(Array(Data(contentsOf: root.appendingPathComponent("samples/normal.exam.json"))))
+        exam.patient = Patient(id: "LONG-1")
+        exam.prior = []
+        var exams: [Exam] = []
+        for day in 0..<55 {
+            exam.details.performedAt = Timestamp(secondsSinceEpoch: 1_700_000_000 + day * 86_400)
+            exams.append(exam)
+        }
+        _ = try store.importExams(exams, actor: "test")
+        let (_, app) = WebAppTests.app(store)
+        try await app.test(.router) { client in
+            let session = try await WebAppTests.signIn(client)
+            let page = try await EntryTests.get(client, "/patients/LONG-1", session)
+            #expect(page.1.components(separatedBy: "<tr><td><a href=\"/exams/").count - 1 == 50)
+            #expect(page.1.contains("The latest 50 of 55 exams.") && page.1.contains("href=\"/patients/LONG-1?all=1\""))
+            #expect(page.1.components(separatedBy: "<circle cx=").count - 1 == 55, "every exam in the chart")
+            let all = try await EntryTests.get(client, "/patients/LONG-1?all=1", session)
+            #expect(all.1.components(separatedBy: "<tr><td><a href=\"/exams/").count - 1 == 55 && !all.1.contains("The latest"))
+        }
+    }
 }

@@ -122,4 +122,85 @@ import Testing
         server.waitUntilExit()
         #expect(server.terminationStatus == 0)
     }
+
+    @Test("deploy/abi.service: systemd-analyze verify accepts the unit (pointed at the built abi), with its hardening options")
+    func systemdUnit() throws {
+        let unit = try String(contentsOf: CommandTests.packageDirectory.appendingPathComponent("deploy/abi.service"), encoding: .utf8)
+        for option in ["User=abi", "Group=abi", "ProtectSystem=strict", "PrivateTmp=true", "NoNewPrivileges=true", "StateDirectory=abi", "ProtectHome=true"] {
+            #expect(unit.contains("\n\(option)\n"), "\(option)")
+        }
+        let dir = try CommandTests.temporaryDirectory()
+        let copy = dir.appendingPathComponent("abi.service")
+        try unit.replacingOccurrences(of: "/usr/local/bin/abi", with: CommandTests.binary.path).write(to: copy, atomically: true, encoding: .utf8)
+        let verified = try CommandTests.run(URL(fileURLWithPath: "/usr/bin/systemd-analyze"), ["verify", copy.path])
+        #expect(verified.status == 0 && verified.stderr.isEmpty, "\(verified.stderr)")
+    }
+
+    @Test("SIGTERM with a capture running and its page following it: the page's stream ends, the server stops cleanly, and the exam stays in progress to resume")
+    func stopWithCaptureRunning() throws {
+        let dir = try CommandTests.temporaryDirectory()
+        let db = dir.appendingPathComponent("abi.sqlite").path
+        let link = dir.appendingPathComponent("doppler").path
+        #expect(try CommandTests.abi(["users", "add", "nurse", "--role", "technologist", "--db", db], stdin: "a nurse password\n").status == 0)
+        #expect(try CommandTests.abi(["patients", "add", "MRN-5", "--db", db]).status == 0)
+        let simulator = Process()
+        simulator.executableURL = CommandTests.binary
+        simulator.arguments = ["simulate", "--profile", "doppler-manometer", "--scenario", "operator-marks", "--link", link]
+        simulator.standardOutput = Pipe()
+        simulator.standardError = Pipe()
+        try simulator.run()
+        defer { simulator.terminate() }
+        let port = Int.random(in: 20_000...40_000)
+        let server = Process()
+        server.executableURL = CommandTests.binary
+        server.arguments = ["serve", "--db", db, "--listen", "127.0.0.1:\(port)", "--device", "\(link)=doppler-manometer"]
+        let err = Pipe()
+        server.standardError = err
+        server.standardOutput = Pipe()
+        try server.run()
+        defer { if server.isRunning { server.interrupt() } }
+        var log = ""
+        let deadline = Date().addingTimeInterval(20)
+        while !log.contains("listening on") && Date() < deadline { log += String(decoding: err.fileHandleForReading.availableData, as: UTF8.self) }
+        // A client starts a capture and follows its events until the stream ends; then prints the exam.
+        let client = """
+            import http.cookiejar, re, sys, time, urllib.parse, urllib.request
+            base = "http://127.0.0.1:\(port)"
+            opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+            opener.open(base + "/signin", urllib.parse.urlencode({"name": "nurse", "password": "a nurse password"}).encode())
+            page = opener.open(base + "/patients/MRN-5/captures/new").read().decode()
+            csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', page).group(1)
+            for _ in range(50):
+                if "\(link)" in page: break
+                time.sleep(0.1)
+            started = opener.open(base + "/patients/MRN-5/captures", urllib.parse.urlencode({"csrf": csrf, "device": "\(link)", "indication": "rest pain"}).encode())
+            exam = started.geturl().rsplit("/", 1)[1]
+            opener.open(base + "/captures/%s/command" % exam, urllib.parse.urlencode({"csrf": csrf, "text": "140", "typedAt": "RB"}).encode())
+            events = opener.open(base + "/captures/%s/events" % exam, timeout=30)
+            print(exam, flush=True)
+            ended = False
+            for line in events:
+                if b'"ended"' in line: ended = True
+            print("ended" if ended else "cut", flush=True)
+            """
+        let python = Process()
+        python.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        python.arguments = ["-c", client]
+        let out = Pipe()
+        python.standardOutput = out
+        try python.run()
+        let exam = String(decoding: out.fileHandleForReading.availableData, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(Int(exam) != nil, "\(exam)")
+        usleep(500_000)
+        server.terminate()  // SIGTERM
+        server.waitUntilExit()
+        python.waitUntilExit()
+        let rest = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        log += String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(server.terminationStatus == 0 && log.contains("abi serve: stopped"), "\(log)")
+        #expect(rest.contains("ended"), "the page was told the capture stopped: \(rest)")
+        let shown = try CommandTests.abi(["exams", "show", exam, "--db", db])
+        #expect(shown.stdout.contains("in progress") || shown.stdout.contains("in-progress") || shown.stdout.contains("INCOMPLETE"), "\(shown.stdout)")
+        #expect(try CommandTests.abi(["exams", "list", "--db", db]).stdout.contains("in-progress"))
+    }
 }

@@ -118,7 +118,7 @@ import Testing
         let s = try Session()
         let disk = s.dir.appendingPathComponent("disk").path
         try FileManager.default.createDirectory(atPath: disk, withIntermediateDirectories: true)
-        #expect(try CommandTests.run(URL(fileURLWithPath: "/bin/mount"), ["-t", "tmpfs", "-o", "size=256k", "tmpfs", disk]).status == 0)
+        #expect(try CommandTests.run(URL(fileURLWithPath: "/bin/mount"), ["-t", "tmpfs", "-o", "size=1m", "tmpfs", disk]).status == 0)
         defer { _ = try? CommandTests.run(URL(fileURLWithPath: "/bin/umount"), [disk]) }
         let db = disk + "/abi.sqlite"
         #expect(try CommandTests.abi(["exams", "import", s.sample("pad"), "--db", db]).status == 0)
