@@ -57,7 +57,10 @@ try:
     opener.open(base + "/signin", urllib.parse.urlencode({"name": "bench", "password": password}).encode()).read()
     cookie = [c for c in opener.handlers if isinstance(c, urllib.request.HTTPCookieProcessor)][0].cookiejar
     session = [c.value for c in cookie if c.name == "abi_session"][0]
-    some = re.search(r'href="/patients/(BENCH-[0-9]+)"', opener.open(base + "/?q=BENCH-0001").read().decode()).group(1)
+    home = opener.open(base + "/").read().decode()
+    csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', home).group(1)
+    found = opener.open(base + "/search", urllib.parse.urlencode({"csrf": csrf, "q": "BENCH-0001"}).encode()).read().decode()
+    some = re.search(r'href="/patients/(BENCH-[0-9]+)"', found).group(1)
 
     for name, path in [("worklist", "/"), ("patient page, 200 exams", "/patients/HIST-0001"), ("patient page, 1 exam", f"/patients/{some}")]:
         arguments = ["wrk", "-t2", "-c20", "--latency", "-H", f"Cookie: abi_session={session}", base + path]

@@ -67,7 +67,8 @@ enum Page {
         }
         var body = "<h1>Worklist</h1><p class=\"actions\"><a class=\"button\" href=\"/patients/new\">Add a patient</a></p>"
         body += """
-            <form method="get" action="/" class="search" role="search">
+            <form method="post" action="/search" class="search" role="search">
+            \(csrfField(session))
             <label for="q">Find a patient (id or name)</label>
             <input id="q" name="q" value="\(e(search ?? ""))">
             <button type="submit">Find</button>

@@ -99,6 +99,10 @@ extension Page {
         body += "<input type=\"hidden\" name=\"typedAt\" id=\"typedAt\" value=\"\(e(state.site ?? ""))\">"
         body += "<label for=\"text\" id=\"text-label\">\(state.question == nil ? "Type a value (132, 132/80 p72, n 250, x reason, e code)" : "Your answer")</label>"
         body += "<div class=\"row\"><input id=\"text\" name=\"text\" autocomplete=\"off\" inputmode=\"text\"><button type=\"submit\">Enter</button></div></form>"
+        // Skip the site, saying why (amputation, wound dressing, refused, suspected DVT…).
+        body += "<form method=\"post\" action=\"/captures/\(exam)/command\" class=\"typed\">\(csrfField(session))<input type=\"hidden\" name=\"command\" value=\"x\">"
+        body += "<label for=\"skip-reason\">Not measured here, because</label><div class=\"row\"><input id=\"skip-reason\" name=\"text\" autocomplete=\"off\" maxlength=\"200\" required>"
+        body += "<button type=\"submit\">Skip the site</button></div></form>"
         body += "<form method=\"post\" action=\"/captures/\(exam)/command\" class=\"typed row\">\(csrfField(session))<input type=\"hidden\" name=\"command\" value=\"r\">"
         body += select("text", "Measure a site again", options: state.sites.map { ($0.code, "\($0.words) (\($0.code))") }, selected: state.site ?? "").replacingOccurrences(of: "id=\"text\"", with: "id=\"redo-site\"").replacingOccurrences(of: "for=\"text\"", with: "for=\"redo-site\"")
         body += "<button type=\"submit\">Redo</button></form>"

@@ -49,9 +49,11 @@ enum Script {
           new FormData(form).forEach(function (value, key) { if (key !== "csrf") fields[key] = value; });
           if (form.id === "typed") {
             fields.typedAt = typedAt || (state && state.site) || "";
-            byId("text").value = "";
             typedAt = null;
+          } else if (fields.command === "x") {
+            fields.typedAt = (state && state.site) || "";
           }
+          form.querySelectorAll("input[name=text]").forEach(function (input) { input.value = ""; });
           send(fields);
         });
       });

@@ -89,19 +89,17 @@ public struct WebApp: Sendable {
                 response.setCookie(WebApp.sessionCookie("", secure: settings.secureCookies, maxAge: 0))
                 return response
             },
-            Route(method: .get, path: "/") { request, _, session in
+            Route(method: .get, path: "/") { _, _, session in
                 guard let session else { return .redirect(to: "/signin") }
                 guard session.role != .admin else { return .redirect(to: "/admin", type: .normal) }
-                let query = request.uri.queryParameters["q"].map(String.init)?.trimmingCharacters(in: .whitespaces)
-                let since = settings.today?() ?? String(Store.nowText().prefix(10)) + "T00:00:00Z"
-                do {
-                    let list = try store.worklist(since: since)
-                    let found = try query.flatMap { $0.isEmpty ? nil : try store.searchPatients($0) }
-                    if let query, !query.isEmpty { try store.noteWebEvent("patients-searched", actor: session.user, detail: "\(found?.count ?? 0) found") }
-                    return WebApp.html(Page.worklist(list, search: query, found: found, session: session))
-                } catch let error as StoreError {
-                    return WebApp.html(Page.message("The store cannot be read", error.message, session: session), status: .internalServerError)
-                }
+                return worklist(search: nil, session)
+            },
+            // A search is sent by POST, so that no patient's name or id goes into a URL (history, logs).
+            Route(method: .post, path: "/search", roles: WebApp.clinical) { request, _, session in
+                guard let session else { return .redirect(to: "/signin") }
+                var request = request
+                let query = (try await WebApp.form(&request))["q"]?.trimmingCharacters(in: .whitespaces) ?? ""
+                return worklist(search: query.isEmpty ? nil : query, session)
             },
             Route(method: .get, path: "/patients/:id", roles: WebApp.clinical) { request, context, session in
                 guard let session else { return .redirect(to: "/signin") }
@@ -150,6 +148,20 @@ public struct WebApp: Sendable {
                 return try await signOff(form, context, session)
             },
         ] + patientRoutes + examRoutes + captureRoutes + adminRoutes
+    }
+
+    /// The worklist, with the patients matching `search` (audited, without the words searched).
+    func worklist(search: String?, _ session: WebSession) -> Response {
+        let since = settings.today?() ?? String(Store.nowText().prefix(10)) + "T00:00:00Z"
+        do throws(StoreError) {
+            let list = try store.worklist(since: since)
+            var found: [Patient]?
+            if let search { found = try store.searchPatients(search) }
+            if search != nil { try store.noteWebEvent("patients-searched", actor: session.user, detail: "\(found?.count ?? 0) found") }
+            return WebApp.html(Page.worklist(list, search: search, found: found, session: session))
+        } catch {
+            return WebApp.html(Page.message("The store cannot be read", error.message, session: session), status: .internalServerError)
+        }
     }
 
     /// Why a role may not use a route, in words.

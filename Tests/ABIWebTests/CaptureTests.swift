@@ -105,7 +105,11 @@ import Glibc
             #expect(resumed.status == .seeOther)
             let again = try #require(web.captures.capture(id))
             #expect(again !== capture && again.snapshot.site == "LPT", "it goes on where it was")
-            for (text, site) in [("110", "LPT"), ("104", "LDP"), ("130/80", "LB"), ("n", nil), ("", nil)] {
+            // Skip a site with the reason: not measured, by no method.
+            _ = try await EntryTests.send(client, "/captures/\(id)/command", session, ["command": "x", "text": "wound dressing", "typedAt": "LPT"])
+            let skipped = try #require(try store.exam(id).exam.readings.last)
+            #expect(skipped.site == .leftPosteriorTibial && skipped.state == .notMeasured(reason: "wound dressing") && skipped.method == nil)
+            for (text, site) in [("104", "LDP"), ("130/80", "LB"), ("n", nil), ("", nil)] {
                 _ = try await EntryTests.send(client, "/captures/\(id)/command", session, ["text": text, "typedAt": site ?? ""])
             }
             #expect(again.snapshot.phase == "review", "\(again.snapshot.messages)")

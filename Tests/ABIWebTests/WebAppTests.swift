@@ -154,7 +154,7 @@ import Testing
         let store = try WebAppTests.store()
         let (_, app) = WebAppTests.app(store)
         try await app.test(.router) { client in
-            let (session, _) = try await WebAppTests.signIn(client)
+            let (session, csrf) = try await WebAppTests.signIn(client)
             for uri in ["/", "/signin", "/assets/abi.css"] {
                 let response = try await client.execute(uri: uri, method: .get, headers: [.cookie: session])
                 let csp = response.headers[.contentSecurityPolicy] ?? ""
@@ -165,7 +165,9 @@ import Testing
             #expect(home.contains("Waiting for sign-off") && home.contains("DEMO-0002"))
             #expect(home.contains("&lt;script&gt;alert(1)&lt;/script&gt;") && !home.contains("<script>"))
             #expect(!home.contains("style=") && !home.contains("<style"))
-            let found = String(buffer: try await client.execute(uri: "/?q=SCRIPT", method: .get, headers: [.cookie: session]).body)
+            // The search goes by POST: no patient's name or id in a URL.
+            #expect(home.contains("<form method=\"post\" action=\"/search\""))
+            let found = String(buffer: try await EntryTests.send(client, "/search", (session, csrf), ["q": "SCRIPT"]).body)
             #expect(found.contains("Patients matching") && found.contains(">DEMO-0002</a> · &lt;script&gt;"))
         }
         #expect(try store.auditTrail().contains { $0.action == "patients-searched" && $0.actor == "kowalska" })
@@ -194,7 +196,7 @@ import Testing
         _ = try store.importExam(odd, actor: "test")
         let (_, app) = WebAppTests.app(store)
         try await app.test(.router) { client in
-            let (session, _) = try await WebAppTests.signIn(client)
+            let (session, csrf) = try await WebAppTests.signIn(client)
             let page = try await client.execute(uri: "/patients/DEMO-0002", method: .get, headers: [.cookie: session])
             let html = String(buffer: page.body)
             #expect(page.status == .ok)
@@ -202,7 +204,7 @@ import Testing
             #expect(html.contains("2026-05-12") && html.contains("2026-11-26") && html.contains("fell from"))
             #expect(html.contains("&lt;script&gt;") && !html.contains("<script>"))
             // The worklist links to the odd id encoded, and the link works.
-            let search = String(buffer: try await client.execute(uri: "/?q=MRN", method: .get, headers: [.cookie: session]).body)
+            let search = String(buffer: try await EntryTests.send(client, "/search", (session, csrf), ["q": "MRN"]).body)
             #expect(search.contains("href=\"/patients/MRN%2F7%20x%3Cy%3E\""), "\(search)")
             let oddPage = try await client.execute(uri: "/patients/MRN%2F7%20x%3Cy%3E", method: .get, headers: [.cookie: session])
             #expect(oddPage.status == .ok && String(buffer: oddPage.body).contains("Żółć, Łukasz"), "\(oddPage.status)")
