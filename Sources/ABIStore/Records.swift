@@ -520,26 +520,34 @@ extension Store {
             let patient = Store.patient(row)
             var entries: [HistoryEntry] = []
             var previous: PriorExam?
-            let rows = try Row.fetchCursor(db, sql: """
+            // Read with SQLite's own calls (as `exams`): a patient followed for years has hundreds of exams.
+            let statement = try db.makeStatement(sql: """
                 SELECT id, performedAt, status, rightAbi, leftAbi, rightCategory, leftCategory FROM exams e
                 WHERE patientId = ? AND status != 'in-progress' AND discardedAt IS NULL AND NOT EXISTS (SELECT 1 FROM exams n WHERE n.amends = e.id)
                 ORDER BY performedAt, id
-                """, arguments: [id])
-            while let r = try rows.next() {
-                // By position (id, performedAt, status, rightAbi, leftAbi, rightCategory, leftCategory): a long history is read fast.
-                let performedAt: String = r[1]
+                """)
+            try statement.setArguments([id])
+            let s = statement.sqliteStatement
+            func text(_ i: Int32) -> String? { sqlite3_column_text(s, i).map { String(cString: $0) } }
+            func int(_ i: Int32) -> Int? { sqlite3_column_type(s, i) == SQLITE_NULL ? nil : Int(sqlite3_column_int64(s, i)) }
+            while true {
+                let code = sqlite3_step(s)
+                if code == SQLITE_DONE { break }
+                guard code == SQLITE_ROW else { throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection))) }
+                let performedAt = text(1) ?? ""
                 let at = Timestamp(performedAt) ?? Timestamp(secondsSinceEpoch: 0)
-                let right: Int? = r[3], left: Int? = r[4]
+                let right = int(3), left = int(4)
                 var changes: [Flag] = []
                 if let previous, previous.performedAt < at {
                     for (side, abi) in [(Side.right, right), (.left, left)] {
                         if let abi, let flag = AbiChange.flag(side, from: previous, to: abi, at: at, diabetes: patient.diabetes == true) { changes.append(flag) }
                     }
                 }
-                entries.append(HistoryEntry(id: r[0], performedAt: performedAt, status: Status(rawValue: r[2]) ?? .preliminary,
-                                            rightAbi: right, leftAbi: left, rightCategory: r[5], leftCategory: r[6], changes: changes))
+                entries.append(HistoryEntry(id: Int64(int(0) ?? 0), performedAt: performedAt, status: Status(rawValue: text(2) ?? "") ?? .preliminary,
+                                            rightAbi: right, leftAbi: left, rightCategory: text(5), leftCategory: text(6), changes: changes))
                 previous = PriorExam(performedAt: at, rightAbi: right, leftAbi: left)
             }
+            sqlite3_reset(s)
             return (patient, entries)
         }
     }

@@ -41,20 +41,27 @@ enum AbiChart {
             if i == points.count - 1, i % every != 0, points.count - 1 - (i / every) * every < every / 2 { continue }
             s += "<text x=\"\(n(x(i)))\" y=\"\(n(height - bottom + 16))\" text-anchor=\"middle\" font-size=\"11\" fill=\"#333\">\(Page.e(String(entry.performedAt.prefix(10))))</text>"
         }
+        // Each point's coordinates and date, worked out once.
+        let xs = points.indices.map { n(x($0)) }
+        let dates = points.map { String($0.performedAt.prefix(10)) }
         for (side, colour, dash) in [(Side.right, "#1d5fa8", ""), (.left, "#8e1b1b", " stroke-dasharray=\"6 4\"")] {
-            let values = points.enumerated().compactMap { i, e in (side == .right ? e.rightAbi : e.leftAbi).map { (i, $0, e) } }
+            let values = points.enumerated().compactMap { i, e in (side == .right ? e.rightAbi : e.leftAbi).map { (i, $0, e, n(y($0))) } }
             if values.count > 1 {
-                s += "<polyline fill=\"none\" stroke=\"\(colour)\" stroke-width=\"2\"\(dash) points=\"" + values.map { "\(n(x($0.0))),\(n(y($0.1)))" }.joined(separator: " ") + "\"/>"
-            }
-            for (i, abi, entry) in values {
-                let changed = entry.changes.contains { $0.side == side }
-                if side == .right {
-                    s += "<circle cx=\"\(n(x(i)))\" cy=\"\(n(y(abi)))\" r=\"4\" fill=\"\(colour)\"><title>Right ABI \(Ratio.text(abi)) on \(entry.performedAt.prefix(10))</title></circle>"
-                } else {
-                    s += "<rect x=\"\(n(x(i) - 4))\" y=\"\(n(y(abi) - 4))\" width=\"8\" height=\"8\" fill=\"\(colour)\"><title>Left ABI \(Ratio.text(abi)) on \(entry.performedAt.prefix(10))</title></rect>"
+                s += "<polyline fill=\"none\" stroke=\"" + colour + "\" stroke-width=\"2\"" + dash + " points=\""
+                for (k, value) in values.enumerated() {
+                    if k > 0 { s += " " }
+                    s += xs[value.0] + "," + value.3
                 }
-                if changed {
-                    s += "<circle class=\"change\" cx=\"\(n(x(i)))\" cy=\"\(n(y(abi)))\" r=\"10\" fill=\"none\" stroke=\"#e07b00\" stroke-width=\"2.5\"/>"
+                s += "\"/>"
+            }
+            for (i, abi, entry, yText) in values {
+                if side == .right {
+                    s += "<circle cx=\"" + xs[i] + "\" cy=\"" + yText + "\" r=\"4\" fill=\"" + colour + "\"><title>Right ABI " + Ratio.text(abi) + " on " + dates[i] + "</title></circle>"
+                } else {
+                    s += "<rect x=\"" + n(x(i) - 4) + "\" y=\"" + n(y(abi) - 4) + "\" width=\"8\" height=\"8\" fill=\"" + colour + "\"><title>Left ABI " + Ratio.text(abi) + " on " + dates[i] + "</title></rect>"
+                }
+                if entry.changes.contains(where: { $0.side == side }) {
+                    s += "<circle class=\"change\" cx=\"\(xs[i])\" cy=\"\(yText)\" r=\"10\" fill=\"none\" stroke=\"#e07b00\" stroke-width=\"2.5\"/>"
                     s += "<text x=\"\(n(x(i) + 13))\" y=\"\(n(y(abi) - 8))\" font-size=\"11\" fill=\"#8a4a00\">\(side == .right ? "R" : "L") change</text>"
                 }
             }
