@@ -25,6 +25,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 
@@ -145,9 +146,12 @@ class Run:
 
     def fetch(self, path, cookie):
         request = urllib.request.Request(self.base + path, headers={"Cookie": "abi_session=" + cookie} if cookie else {})
-        with urllib.request.urlopen(request, timeout=30) as response:
-            check(urllib.parse.urlsplit(response.geturl()).path == path, "%s is served as itself" % path)
-            return response.read()
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                check(urllib.parse.urlsplit(response.geturl()).path == path, "%s is served as itself" % path)
+                return response.read()
+        except urllib.error.HTTPError as error:  # a page that says what is wrong (404, 403…)
+            return error.read()
 
 
 def free_port():
@@ -212,6 +216,7 @@ def main():
 def scenario(run):
     check(run.abi_run("users", "add", "nurse", "--role", "technologist", "--db", run.db, stdin="a nurse password\n").returncode == 0, "users add nurse")
     check(run.abi_run("users", "add", "dr.lee", "--role", "physician", "--db", run.db, stdin="a physician password\n").returncode == 0, "users add dr.lee")
+    check(run.abi_run("users", "add", "root", "--role", "admin", "--db", run.db, stdin="an admin password\n").returncode == 0, "users add root")
     run.simulate("doppler", "doppler-manometer", run.doppler, "operator-marks")
     run.simulate("cuff", "suntech-advantage", run.cuff)
     run.serve()
@@ -358,6 +363,16 @@ def scenario(run):
     d.find_element(By.CSS_SELECTOR, "form.signoff button").click()
     check(wait(d, lambda: "signed" in text(d, ".status").lower() and "PRELIMINARY" not in text(d, ".status")), "signed off: %s" % text(d, ".status"))
     run.seen(d, "exam-signed", shot=True)
+    # The other pages a physician sees: the amendment form, a patient's details form, a page that
+    # says what is wrong (an unknown patient).
+    d.get(run.base + "/exams/%s/amend" % manual_exam)
+    check("Amend exam" in text(d, "h1") and d.find_element(By.ID, "RPT.sys").get_attribute("value") == "60", "the amendment form, prefilled")
+    run.seen(d, "amend")
+    d.get(run.base + "/patients/BR-0001/edit")
+    run.seen(d, "patient-edit")
+    d.get(run.base + "/patients/NOBODY")
+    check("No such patient" in text(d, "h1"), "an unknown patient: the page says so")
+    run.seen(d, "not-found")
 
     # Downloads, checked by the project's validators.
     cookie = d.get_cookie("abi_session")["value"]
@@ -372,6 +387,12 @@ def scenario(run):
     check("vascular surgery today" in pdftext and "dr.lee" in pdftext, "the PDF carries the conclusion and the signature")
     validated = subprocess.run([sys.executable, os.path.join(ROOT, "Tests/ABIReportsTests/Validators/fhir_validate.py"), fhir], capture_output=True, text=True)
     check(validated.returncode == 0, "the FHIR bundle passes fhir.resources: %s" % (validated.stdout + validated.stderr).strip()[:300])
+    # The admin's page.
+    d.find_element(By.CSS_SELECTOR, "header form button").click()
+    run.sign_in(d, "root", "an admin password")
+    check("Administration" in text(d, "h1"), "an admin's home is the administration page")
+    check(run.doppler in text(d, "#devices"), "the devices listed with the named ports")
+    run.seen(d, "admin", shot=True)
     d.quit()
 
     # Every page, as served, through the Nu HTML Checker.
