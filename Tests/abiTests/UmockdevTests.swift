@@ -93,6 +93,18 @@ import Testing
         #expect(records.allSatisfy { $0["serial"] as? String == "NONIN001" && $0["profile"] as? String == "nonin-2" })
     }
 
+    @Test("abi serve's device list (the capture form's) follows a device plugged in and out, with the profile its udev rule gives")
+    func serveDeviceList() throws {
+        let dir = try CommandTests.temporaryDirectory()
+        let db = dir.appendingPathComponent("abi.sqlite").path
+        #expect(try CommandTests.abi(["users", "add", "nurse", "--role", "technologist", "--db", db], stdin: "a nurse password\n").status == 0)
+        let harness = CommandTests.packageDirectory.appendingPathComponent("Tests/abiTests/Hotplug/serve_devices.py")
+        let run = try CommandTests.run(URL(fileURLWithPath: "/usr/bin/umockdev-wrapper"),
+                                       ["/usr/bin/python3", harness.path, CommandTests.binary.path,
+                                        UmockdevTests.samples.appendingPathComponent("nonin-2.umockdev").path, db, String(Int.random(in: 20_000...40_000))])
+        #expect(run.status == 0, "\(run.stdout) \(run.stderr)")
+    }
+
     @Test("abi record captures a device into a script and description that replay to the same readings")
     func record() throws {
         let dir = try CommandTests.temporaryDirectory()
