@@ -474,19 +474,32 @@ extension Store {
                 WHERE ?1 IS NULL OR e.patientId = ?1 ORDER BY e.performedAt, e.id
                 """)
             try statement.setArguments([patient])
-            let s = statement.sqliteStatement
-            func text(_ i: Int32) -> String? { sqlite3_column_text(s, i).map { String(cString: $0) } }
-            func int(_ i: Int32) -> Int? { sqlite3_column_type(s, i) == SQLITE_NULL ? nil : Int(sqlite3_column_int64(s, i)) }
-            while true {
-                let code = sqlite3_step(s)
-                if code == SQLITE_DONE { break }
-                guard code == SQLITE_ROW else { throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection))) }
-                try each(ExamSummary(id: Int64(int(0) ?? 0), patientId: text(1) ?? "", performedAt: text(2) ?? "",
-                                     status: Status(rawValue: text(3) ?? "") ?? .preliminary, version: int(4) ?? 1,
-                                     amendedBy: int(9).map(Int64.init), rightAbi: int(5), leftAbi: int(6), rightCategory: text(7), leftCategory: text(8),
-                                     discarded: sqlite3_column_type(s, 10) != SQLITE_NULL))
+            try Store.eachRow(statement, db) { row in
+                try each(ExamSummary(id: Int64(row.int(0) ?? 0), patientId: row.text(1) ?? "", performedAt: row.text(2) ?? "",
+                                     status: Status(rawValue: row.text(3) ?? "") ?? .preliminary, version: row.int(4) ?? 1,
+                                     amendedBy: row.int(9).map(Int64.init), rightAbi: row.int(5), leftAbi: row.int(6), rightCategory: row.text(7),
+                                     leftCategory: row.text(8), discarded: !row.isNull(10)))
             }
-            sqlite3_reset(s)
+        }
+    }
+
+    /// A statement's rows read with SQLite's own calls (faster than GRDB's typed row access over
+    /// many rows), one at a time.
+    struct RawRow {
+        let statement: OpaquePointer
+        func text(_ i: Int32) -> String? { sqlite3_column_text(statement, i).map { String(cString: $0) } }
+        func int(_ i: Int32) -> Int? { isNull(i) ? nil : Int(sqlite3_column_int64(statement, i)) }
+        func isNull(_ i: Int32) -> Bool { sqlite3_column_type(statement, i) == SQLITE_NULL }
+    }
+
+    static func eachRow(_ statement: Statement, _ db: Database, _ body: (RawRow) throws -> Void) throws {
+        let s = statement.sqliteStatement
+        defer { sqlite3_reset(s) }
+        while true {
+            let code = sqlite3_step(s)
+            if code == SQLITE_DONE { return }
+            guard code == SQLITE_ROW else { throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection))) }
+            try body(RawRow(statement: s))
         }
     }
 
@@ -527,27 +540,20 @@ extension Store {
                 ORDER BY performedAt, id
                 """)
             try statement.setArguments([id])
-            let s = statement.sqliteStatement
-            func text(_ i: Int32) -> String? { sqlite3_column_text(s, i).map { String(cString: $0) } }
-            func int(_ i: Int32) -> Int? { sqlite3_column_type(s, i) == SQLITE_NULL ? nil : Int(sqlite3_column_int64(s, i)) }
-            while true {
-                let code = sqlite3_step(s)
-                if code == SQLITE_DONE { break }
-                guard code == SQLITE_ROW else { throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection))) }
-                let performedAt = text(1) ?? ""
+            try Store.eachRow(statement, db) { row in
+                let performedAt = row.text(1) ?? ""
                 let at = Timestamp(performedAt) ?? Timestamp(secondsSinceEpoch: 0)
-                let right = int(3), left = int(4)
+                let right = row.int(3), left = row.int(4)
                 var changes: [Flag] = []
                 if let previous, previous.performedAt < at {
                     for (side, abi) in [(Side.right, right), (.left, left)] {
                         if let abi, let flag = AbiChange.flag(side, from: previous, to: abi, at: at, diabetes: patient.diabetes == true) { changes.append(flag) }
                     }
                 }
-                entries.append(HistoryEntry(id: Int64(int(0) ?? 0), performedAt: performedAt, status: Status(rawValue: text(2) ?? "") ?? .preliminary,
-                                            rightAbi: right, leftAbi: left, rightCategory: text(5), leftCategory: text(6), changes: changes))
+                entries.append(HistoryEntry(id: Int64(row.int(0) ?? 0), performedAt: performedAt, status: Status(rawValue: row.text(2) ?? "") ?? .preliminary,
+                                            rightAbi: right, leftAbi: left, rightCategory: row.text(5), leftCategory: row.text(6), changes: changes))
                 previous = PriorExam(performedAt: at, rightAbi: right, leftAbi: left)
             }
-            sqlite3_reset(s)
             return (patient, entries)
         }
     }

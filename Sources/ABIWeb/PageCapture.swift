@@ -34,18 +34,8 @@ extension Page {
         if let trouble { body += "<p class=\"banner\">\(e(trouble))</p>" }
         body += "<form method=\"post\" action=\"/patients/\(pathSegment(patient.id))/captures\" class=\"form\" novalidate>\(csrfField(session))"
         body += "<fieldset><legend>Device</legend>" + deviceSelect(devices, selected: form.value("device"), problem: problem("device")) + "</fieldset>"
-        body += "<fieldset><legend>The exam</legend><div class=\"row\">"
-        body += input("indication", "Indication (required)", value: form.value("indication"), problem: problem("indication"),
-                      attributes: "required maxlength=\"\(ManualEntry.indicationLimit)\"", hint: "Why the exam is done")
-        body += input("operator", "Performed by", value: form.fields["operator"] ?? session.user, problem: problem("operator"), attributes: "maxlength=\"\(ManualEntry.operatorLimit)\"")
-        body += input("position", "Position", value: form.fields["position"] ?? "supine", problem: problem("position"), attributes: "maxlength=\"\(ManualEntry.positionLimit)\"")
-        body += input("restMinutes", "Minutes of rest", value: form.value("restMinutes"), problem: problem("restMinutes"), attributes: "inputmode=\"numeric\" size=\"4\"")
-        body += "</div><div class=\"row\">"
-        body += select("firstArm", "Arm measured first", options: [("right", "right"), ("left", "left")], selected: form.firstArm.rawValue)
-        let methods = ManualEntryForm.methods.map { ($0.value.rawValue, $0.label) }
-        body += select("method.arms", "Typed arm values measured by", options: methods, selected: form.methodChoice.arms.rawValue)
-        body += select("method.ankles", "Typed ankle values measured by", options: methods, selected: form.methodChoice.ankles.rawValue)
-        body += "</div>" + checkbox("toes", "Also take the toe pressures", checked: !form.value("toes").isEmpty) + "</fieldset>"
+        body += examFields(form, problems: problems, session: session, entered: false)
+        body += checkbox("toes", "Also take the toe pressures", checked: !form.value("toes").isEmpty) + "</fieldset>"
         body += "<div class=\"actions\"><button type=\"submit\">Start the capture</button> <a href=\"/patients/\(pathSegment(patient.id))\">Cancel</a></div>"
         body += "<p class=\"hint\">Every reading is saved as it is accepted: closing the browser, a server restart or a pulled cable loses nothing, and the capture resumes from the worklist.</p></form>"
         return layout(title: "Start a capture", session: session, body: body, script: true)

@@ -130,22 +130,8 @@ extension Page {
             body += "<p class=\"hint\">The amendment is a new version, PRELIMINARY until signed; this version is kept. Sites left as they are keep their time and device.</p></fieldset>"
         }
         // The exam details.
-        body += "<fieldset><legend>The exam</legend><div class=\"row\">"
-        body += input("indication", "Indication (required)", value: form.value("indication"), problem: problem("indication"),
-                      attributes: "required maxlength=\"\(ManualEntry.indicationLimit)\"", hint: "Why the exam was done, e.g. calf pain on walking")
-        body += input("performedAt", "Performed at", value: form.value("performedAt"), problem: problem("performedAt"), type: "datetime-local",
-                      hint: "Leave empty for now; the station's local time")
-        body += input("operator", "Performed by", value: form.fields["operator"] ?? session.user, problem: problem("operator"), attributes: "maxlength=\"\(ManualEntry.operatorLimit)\"")
-        body += input("position", "Position", value: form.fields["position"] ?? "supine", problem: problem("position"), attributes: "maxlength=\"\(ManualEntry.positionLimit)\"")
-        body += input("restMinutes", "Minutes of rest", value: form.value("restMinutes"), problem: problem("restMinutes"), attributes: "inputmode=\"numeric\" size=\"4\"")
-        body += "</div><div class=\"row\">"
-        body += select("firstArm", "Arm measured first", options: [("right", "right"), ("left", "left")], selected: form.firstArm.rawValue)
-        let methods = ManualEntryForm.methods.map { ($0.value.rawValue, $0.label) }
-        let chosen = form.methodChoice
-        body += select("method.arms", "Arms measured by", options: methods, selected: chosen.arms.rawValue)
-        body += select("method.ankles", "Ankles measured by", options: methods, selected: chosen.ankles.rawValue)
-        body += select("method.toes", "Toes measured by", options: methods, selected: chosen.toes.rawValue)
-        body += "</div><p class=\"hint\">The sites below follow the AHA order for the arm measured first; if you change it, the order on saving is that of the arm chosen.</p></fieldset>"
+        body += examFields(form, problems: problems, session: session, entered: true)
+        body += "<p class=\"hint\">The sites below follow the AHA order for the arm measured first; if you change it, the order on saving is that of the arm chosen.</p></fieldset>"
 
         // The sites, in the AHA order.
         body += "<h2>Pressures, in the AHA order</h2>"
@@ -193,6 +179,29 @@ extension Page {
         body += "<div class=\"actions\"><button type=\"submit\">\(amending == nil ? "Save the exam" : "Save the amendment")</button> <a href=\"\(cancel)\">Cancel</a></div>"
         body += "<p class=\"hint\">Saved, the exam is PRELIMINARY until a physician signs it off.</p></form>"
         return layout(title: heading, session: session, body: body)
+    }
+
+    /// The exam's details, shared by manual entry (`entered`: the time it was performed, and the
+    /// toes' method) and the capture form (the methods of typed values): an open fieldset.
+    static func examFields(_ form: ManualEntryForm, problems: [String: String], session: WebSession, entered: Bool) -> String {
+        var html = "<fieldset><legend>The exam</legend><div class=\"row\">"
+        html += input("indication", "Indication (required)", value: form.value("indication"), problem: problems["indication"],
+                      attributes: "required maxlength=\"\(ManualEntry.indicationLimit)\"", hint: "Why the exam is done, e.g. calf pain on walking")
+        if entered {
+            html += input("performedAt", "Performed at", value: form.value("performedAt"), problem: problems["performedAt"], type: "datetime-local",
+                          hint: "Leave empty for now; the station's local time")
+        }
+        html += input("operator", "Performed by", value: form.fields["operator"] ?? session.user, problem: problems["operator"], attributes: "maxlength=\"\(ManualEntry.operatorLimit)\"")
+        html += input("position", "Position", value: form.fields["position"] ?? "supine", problem: problems["position"], attributes: "maxlength=\"\(ManualEntry.positionLimit)\"")
+        html += input("restMinutes", "Minutes of rest", value: form.value("restMinutes"), problem: problems["restMinutes"], attributes: "inputmode=\"numeric\" size=\"4\"")
+        html += "</div><div class=\"row\">"
+        html += select("firstArm", "Arm measured first", options: [("right", "right"), ("left", "left")], selected: form.firstArm.rawValue)
+        let methods = ManualEntryForm.methods.map { ($0.value.rawValue, $0.label) }
+        let chosen = form.methodChoice
+        html += select("method.arms", entered ? "Arms measured by" : "Typed arm values measured by", options: methods, selected: chosen.arms.rawValue)
+        html += select("method.ankles", entered ? "Ankles measured by" : "Typed ankle values measured by", options: methods, selected: chosen.ankles.rawValue)
+        if entered { html += select("method.toes", "Toes measured by", options: methods, selected: chosen.toes.rawValue) }
+        return html + "</div>"
     }
 
     static func checklistLabel(_ key: String) -> String {
