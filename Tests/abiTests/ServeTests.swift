@@ -4,6 +4,35 @@ import Testing
 /// `abi users` and `abi serve` as an admin runs them: the first user, the refusals, and a real
 /// server on loopback that a client signs in to and that stops cleanly on SIGTERM.
 @Suite struct ServeTests {
+    /// `abi serve` with `arguments`, once it listens; its standard error so far in `log`.
+    final class Server {
+        let process = Process()
+        let err = Pipe()
+        var log = ""
+
+        init(_ arguments: [String]) throws {
+            process.executableURL = CommandTests.binary
+            process.arguments = ["serve"] + arguments
+            process.standardError = err
+            process.standardOutput = Pipe()
+            try process.run()
+            let deadline = Date().addingTimeInterval(20)
+            while !log.contains("listening on") && Date() < deadline {
+                log += String(decoding: err.fileHandleForReading.availableData, as: UTF8.self)
+            }
+        }
+
+        /// SIGTERM, then the rest of its standard error.
+        func stop() -> String {
+            process.terminate()
+            process.waitUntilExit()
+            log += String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            return log
+        }
+
+        deinit { if process.isRunning { process.terminate() } }
+    }
+
     @Test("abi serve: no users → how to add the first admin (69); not loopback → refused (64); users add checks the password; the server signs a user in and stops on SIGTERM")
     func serve() throws {
         let dir = try CommandTests.temporaryDirectory()
@@ -25,20 +54,8 @@ import Testing
         #expect(try CommandTests.abi(["users", "list", "--db", db]).stdout.contains("admin             admin"))
         #expect(try CommandTests.abi(["users", "add", "dr.lee", "--role", "physician", "--db", db], stdin: "a physician's password\n").status == 0)
 
-        let server = Process()
-        server.executableURL = CommandTests.binary
-        server.arguments = ["serve", "--db", db, "--listen", "127.0.0.1:\(port)"]
-        let err = Pipe()
-        server.standardError = err
-        server.standardOutput = Pipe()
-        try server.run()
-        defer { if server.isRunning { server.terminate() } }
-        var log = ""
-        let deadline = Date().addingTimeInterval(20)
-        while !log.contains("listening on http://127.0.0.1:\(port)") && Date() < deadline {
-            log += String(decoding: err.fileHandleForReading.availableData, as: UTF8.self)
-        }
-        #expect(log.contains("listening on http://127.0.0.1:\(port)"), "\(log)")
+        let server = try Server(["--db", db, "--listen", "127.0.0.1:\(port)"])
+        #expect(server.log.contains("listening on http://127.0.0.1:\(port)"), "\(server.log)")
 
         // A client: the sign-in form, a wrong and a right password, the worklist (Python's urllib with a cookie jar).
         let client = """
@@ -59,10 +76,8 @@ import Testing
         let run = try CommandTests.run(URL(fileURLWithPath: "/usr/bin/python3"), ["-c", client])
         #expect(run.status == 0 && run.stdout.contains("ok"), "\(run.stderr)")
 
-        server.terminate()  // SIGTERM: a graceful stop
-        server.waitUntilExit()
-        log += String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(server.terminationStatus == 0 && log.contains("abi serve: stopped"), "\(log)")
+        let log = server.stop()  // SIGTERM: a graceful stop
+        #expect(server.process.terminationStatus == 0 && log.contains("abi serve: stopped"), "\(log)")
         let audit = try CommandTests.abi(["audit", "--db", db]).stdout
         #expect(audit.contains("user-added") && audit.contains("sign-in-failed") && audit.contains("signed-in"), "\(audit)")
     }
@@ -85,20 +100,8 @@ import Testing
         #expect(missing.status == 66, "\(missing.stderr)")
         #expect(try CommandTests.abi(["serve", "--db", db, "--tls-cert", cert]).status == 64)
 
-        let server = Process()
-        server.executableURL = CommandTests.binary
-        server.arguments = ["serve", "--db", db, "--listen", "127.0.0.1:\(port)", "--tls-cert", cert, "--tls-key", key]
-        let err = Pipe()
-        server.standardError = err
-        server.standardOutput = Pipe()
-        try server.run()
-        defer { if server.isRunning { server.terminate() } }
-        var log = ""
-        let deadline = Date().addingTimeInterval(20)
-        while !log.contains("listening on https://127.0.0.1:\(port)") && Date() < deadline {
-            log += String(decoding: err.fileHandleForReading.availableData, as: UTF8.self)
-        }
-        #expect(log.contains("listening on https://127.0.0.1:\(port)"), "\(log)")
+        let server = try Server(["--db", db, "--listen", "127.0.0.1:\(port)", "--tls-cert", cert, "--tls-key", key])
+        #expect(server.log.contains("listening on https://127.0.0.1:\(port)"), "\(server.log)")
         let client = """
             import http.cookiejar, ssl, sys, urllib.parse, urllib.request
             context = ssl.create_default_context(cafile="\(cert)")
@@ -118,9 +121,8 @@ import Testing
             """
         let run = try CommandTests.run(URL(fileURLWithPath: "/usr/bin/python3"), ["-c", client])
         #expect(run.status == 0 && run.stdout.contains("ok"), "\(run.stderr)")
-        server.terminate()
-        server.waitUntilExit()
-        #expect(server.terminationStatus == 0)
+        _ = server.stop()
+        #expect(server.process.terminationStatus == 0)
     }
 
     @Test("deploy/abi.service: systemd-analyze verify accepts the unit (pointed at the built abi), with its hardening options")
@@ -151,17 +153,7 @@ import Testing
         try simulator.run()
         defer { simulator.terminate() }
         let port = Int.random(in: 20_000...40_000)
-        let server = Process()
-        server.executableURL = CommandTests.binary
-        server.arguments = ["serve", "--db", db, "--listen", "127.0.0.1:\(port)", "--device", "\(link)=doppler-manometer"]
-        let err = Pipe()
-        server.standardError = err
-        server.standardOutput = Pipe()
-        try server.run()
-        defer { if server.isRunning { server.interrupt() } }
-        var log = ""
-        let deadline = Date().addingTimeInterval(20)
-        while !log.contains("listening on") && Date() < deadline { log += String(decoding: err.fileHandleForReading.availableData, as: UTF8.self) }
+        let server = try Server(["--db", db, "--listen", "127.0.0.1:\(port)", "--device", "\(link)=doppler-manometer"])
         // A client starts a capture and follows its events until the stream ends; then prints the exam.
         let client = """
             import http.cookiejar, re, sys, time, urllib.parse, urllib.request
@@ -192,12 +184,10 @@ import Testing
         let exam = String(decoding: out.fileHandleForReading.availableData, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(Int(exam) != nil, "\(exam)")
         usleep(500_000)
-        server.terminate()  // SIGTERM
-        server.waitUntilExit()
+        let log = server.stop()  // SIGTERM
         python.waitUntilExit()
         let rest = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        log += String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(server.terminationStatus == 0 && log.contains("abi serve: stopped"), "\(log)")
+        #expect(server.process.terminationStatus == 0 && log.contains("abi serve: stopped"), "\(log)")
         #expect(rest.contains("ended"), "the page was told the capture stopped: \(rest)")
         let shown = try CommandTests.abi(["exams", "show", exam, "--db", db])
         #expect(shown.stdout.contains("in progress") || shown.stdout.contains("in-progress") || shown.stdout.contains("INCOMPLETE"), "\(shown.stdout)")
