@@ -84,7 +84,7 @@ let package = Package(
         .testTarget(name: "ABIReportsTests", dependencies: ["ABIReports", "ABICore"], exclude: ["Golden", "Validators"]),
         .testTarget(name: "ABIStoreTests", dependencies: ["ABIStore", "ABICore", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "ABICaptureTests", dependencies: ["ABICapture", "ABIStore", "ABIDevices", "ABICore"]),
-        .testTarget(name: "ABIWebTests", dependencies: ["ABIWeb", "ABIStore", "ABICore", "ABIDevices",
+        .testTarget(name: "ABIWebTests", dependencies: ["ABIWeb", "ABIStore", "ABICore", "ABIDevices", "ABIReports",
                                                         .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                                                         .product(name: "NIOCore", package: "swift-nio"),
                                                         .product(name: "HTTPTypes", package: "swift-http-types"),

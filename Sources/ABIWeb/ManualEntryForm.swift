@@ -1,6 +1,5 @@
 import ABICapture
 import ABICore
-import ABIStore
 import Foundation
 
 /// The manual entry form: every site of the exam in the AHA order, the exam details and the

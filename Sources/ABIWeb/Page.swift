@@ -22,6 +22,7 @@ enum Page {
             <meta charset="utf-8">
             <meta name="viewport" content="width=device-width, initial-scale=1">
             <title>\(e(title)) · abi</title>
+            <link rel="icon" href="/assets/abi.svg" type="image/svg+xml">
             <link rel="stylesheet" href="/assets/abi.css">
             \(script ? "<script src=\"/assets/abi.js\" defer></script>\n" : "")</head>
             <body>
@@ -266,6 +267,15 @@ enum Page {
     static func message(_ title: String, _ text: String, session: WebSession?) -> String {
         layout(title: title, session: session, body: "<h1>\(e(title))</h1><p>\(e(text))</p><p><a href=\"/\">Back to the worklist</a></p>")
     }
+
+    /// The app's icon (served by abi itself): a falling cuff-pressure trace with the mark where
+    /// the signal returns.
+    static let icon = """
+        <svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="6" fill="#1d5fa8"/>\
+        <polyline points="5,7 9,7 11,12 15,15 19,19 23,22 27,25" fill="none" stroke="#fff" stroke-width="2.5" stroke-linejoin="round" stroke-linecap="round"/>\
+        <circle cx="15" cy="15" r="3.2" fill="#f0b429"/></svg>
+
+        """
 
     static let stylesheet = """
         :root { color-scheme: light; --ink: #111; --muted: #555; --line: #d5d5d5; --accent: #1d5fa8; --alert: #8e1b1b; }

@@ -81,6 +81,11 @@ public struct WebApp: Sendable {
                 response.headers[.cacheControl] = "max-age=3600"
                 return response
             },
+            Route(method: .get, path: "/assets/abi.svg", open: true) { _, _, _ in
+                var response = WebApp.body(Page.icon, type: "image/svg+xml")
+                response.headers[.cacheControl] = "max-age=86400"
+                return response
+            },
             Route(method: .post, path: "/signout") { _, _, session in
                 guard let session else { return .redirect(to: "/signin") }
                 await sessions.end(session.token)
@@ -398,34 +403,5 @@ struct SecurityHeaders<Context: RequestContext>: RouterMiddleware {
         response.headers[WebApp.xFrameOptions] = "DENY"
         if response.headers[.cacheControl] == nil { response.headers[.cacheControl] = "no-store" }
         return response
-    }
-}
-
-/// `application/x-www-form-urlencoded` text: `+` is a space, `%XX` a byte, and bytes that are not
-/// UTF-8 are replaced. A repeated name keeps its last value.
-public enum Form {
-    public static func decode(_ text: String) -> [String: String] {
-        var fields: [String: String] = [:]
-        for pair in text.split(separator: "&", omittingEmptySubsequences: true) {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            fields[unescape(parts[0])] = parts.count > 1 ? unescape(parts[1]) : ""
-        }
-        return fields
-    }
-
-    static func unescape(_ part: Substring) -> String {
-        var bytes: [UInt8] = []
-        var utf8 = Array(part.utf8)[...]
-        while let byte = utf8.popFirst() {
-            if byte == UInt8(ascii: "+") {
-                bytes.append(0x20)
-            } else if byte == UInt8(ascii: "%"), utf8.count >= 2, let value = UInt8(String(decoding: utf8.prefix(2), as: UTF8.self), radix: 16) {
-                bytes.append(value)
-                utf8 = utf8.dropFirst(2)
-            } else {
-                bytes.append(byte)
-            }
-        }
-        return String(decoding: bytes, as: UTF8.self)
     }
 }

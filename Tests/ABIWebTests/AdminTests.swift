@@ -1,4 +1,5 @@
 import ABIDevices
+import ABIReports
 import ABIStore
 import Foundation
 import HTTPTypes
@@ -54,5 +55,20 @@ import Testing
         }
         let audit = try store.auditTrail().filter { $0.actor == "root" }.map(\.action)
         #expect(audit.contains("user-added") && audit.contains("user-unlocked") && audit.contains("device-bound") && audit.contains("device-unbound"))
+    }
+
+    @Test("abi serves its own icon, an SVG that librsvg draws, to anyone (the sign-in page shows it too)")
+    func icon() async throws {
+        let (_, app) = WebAppTests.app(try WebAppTests.store())
+        try await app.test(.router) { client in
+            let icon = try await client.execute(uri: "/assets/abi.svg", method: .get)
+            #expect(icon.status == .ok && icon.headers[.contentType] == "image/svg+xml")
+            // Read as a site's logo is: librsvg must draw it.
+            let bytes = Array(String(buffer: icon.body).utf8)
+            let site = try SiteConfiguration.decode(Array(#"{"format": "abi-site/1", "clinic": {"name": "x", "logo": "abi.svg"}}"#.utf8)) { _ in bytes }
+            #expect(site.logo?.mediaType == "image/svg+xml")
+            let signIn = String(buffer: try await client.execute(uri: "/signin", method: .get).body)
+            #expect(signIn.contains("<link rel=\"icon\" href=\"/assets/abi.svg\""))
+        }
     }
 }
