@@ -23,7 +23,7 @@ public final class BedsideDevice: @unchecked Sendable {
     private let wake: [Int32]
     private let control: [Int32]
     private let stopPipe: [Int32]
-    private var thread: Thread?
+    private weak var thread: Thread?
 
     public init(path: String, profile: DeviceProfile, store: Store, capture: Store.Capture) {
         self.path = path
@@ -101,6 +101,12 @@ public final class BedsideDevice: @unchecked Sendable {
         }
         self.thread = thread
         thread.start()
+    }
+
+    /// The pipes go with the device (its reading thread holds it until it ends): a server runs
+    /// many captures, and their descriptors must not pile up.
+    deinit {
+        for fd in wake + control + stopPipe where fd >= 0 { close(fd) }
     }
 
     /// Stops reading; the port is closed (an automatic cuff is told to stop first).

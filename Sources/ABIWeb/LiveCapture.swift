@@ -34,7 +34,7 @@ final class LiveCapture: @unchecked Sendable {
     private var curve: [(t: Int, mmHg: Int)] = []
     private var log: [Snapshot.Message] = []
     private var ending: String?
-    private var thread: Thread?
+    private weak var thread: Thread?
 
     /// The capture as the page shows it.
     struct Snapshot: Sendable, Codable {
@@ -104,6 +104,11 @@ final class LiveCapture: @unchecked Sendable {
         wake = fds
         state = Snapshot(exam: capture.examId, phase: "measuring", keys: [], automaticCuff: false, tooFast: false, curve: [], sites: [], readings: [],
                          messages: [], diagramVersion: 0)
+    }
+
+    /// Its thread holds the capture until it ends; then the wake pipe goes with it.
+    deinit {
+        for fd in wake where fd >= 0 { close(fd) }
     }
 
     /// Runs the capture on its own thread until it is saved, stopped or ended.
@@ -320,7 +325,13 @@ public final class LiveCaptures: @unchecked Sendable {
         }
     }
 
-    func add(_ capture: LiveCapture) { lock.withLock { running[capture.examId] = capture } }
+    /// Adds a capture; those that have ended are let go (their pages have had their last state).
+    func add(_ capture: LiveCapture) {
+        lock.withLock {
+            running = running.filter { !$0.value.isOver }
+            running[capture.examId] = capture
+        }
+    }
 
     /// Ends every capture (unfinished, to resume) and stops the device watch.
     public func endAll() {

@@ -39,6 +39,8 @@ import Glibc
         }
     }
 
+    static func openDescriptors() -> Int { (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count) ?? 0 }
+
     /// Waits (at most `seconds`) until `condition` holds.
     static func eventually(_ seconds: Double = 10, _ condition: () throws -> Bool) rethrows -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
@@ -147,6 +149,33 @@ import Glibc
             #expect(capture.snapshot.banner?.contains("connected") == true)
             _ = try await EntryTests.send(client, "/captures/\(id)/command", session, ["text": "140", "typedAt": "RB"])
             #expect(try store.exam(id).exam.readings.count == 1)
+        }
+    }
+
+    @Test("Captures that have ended give back their descriptors (pipes, port): a server runs many")
+    func descriptorsReturn() async throws {
+        let simulator = try Simulator("doppler-manometer", scenario: .operatorMarks)
+        defer { simulator.stop() }
+        let store = try WebAppTests.store()
+        try store.addPatient(Patient(id: "MRN-9"), actor: "test")
+        let web = WebApp(store: store, settings: WebAppTests.fast, captures: LiveCaptures(devices: DeviceWatch(named: [(simulator.link, "doppler-manometer")])))
+        let app = Application(router: web.router())
+        try await app.test(.router) { client in
+            let session = try await WebAppTests.signIn(client)
+            var counts: [Int] = []
+            for _ in 0..<6 {
+                let started = try await EntryTests.send(client, "/patients/MRN-9/captures", session, ["device": simulator.link, "indication": "rest pain"])
+                let id = try #require(started.headers[.location].flatMap { Int64($0.dropFirst("/captures/".count)) })
+                let capture = try #require(web.captures.capture(id))
+                #expect(CaptureTests.eventually { capture.snapshot.connection == "connected" })
+                _ = try await EntryTests.send(client, "/captures/\(id)/command", session, ["command": "q"])
+                #expect(CaptureTests.eventually { capture.snapshot.ended != nil })
+                try store.discard(id, reason: "test", actor: "test")
+                usleep(200_000)
+                counts.append(CaptureTests.openDescriptors())
+            }
+            // After the first (connections to the store are opened once), the count stays.
+            #expect(counts.last! - counts[1] < 6, "\(counts)")
         }
     }
 }
