@@ -96,10 +96,13 @@ extension Store {
     /// The most recent exam still in progress of this patient, continued in a new session.
     /// Without a patient, only when one patient has a capture in progress: a capture is never
     /// continued into another patient's exam. An exam another process is capturing is refused.
-    public func resumeCapture(patient: String?, device: DeviceIdentity?, actor: String) throws(StoreError) -> (Capture, CapturePlan) {
+    /// - Parameter exam: this exam only (the web app resumes the exam of its page).
+    public func resumeCapture(patient: String?, exam: Int64? = nil, device: DeviceIdentity?, actor: String) throws(StoreError) -> (Capture, CapturePlan) {
         let candidates: [(id: Int64, patient: String)] = try read("finding the capture in progress") { db in
-            try Row.fetchAll(db, sql: "SELECT id, patientId FROM exams WHERE status = 'in-progress' AND discardedAt IS NULL AND (? IS NULL OR patientId = ?) ORDER BY id DESC",
-                             arguments: [patient, patient]).map { ($0["id"], $0["patientId"]) }
+            try Row.fetchAll(db, sql: """
+                SELECT id, patientId FROM exams WHERE status = 'in-progress' AND discardedAt IS NULL AND (?1 IS NULL OR patientId = ?1)
+                AND (?2 IS NULL OR id = ?2) ORDER BY id DESC
+                """, arguments: [patient, exam]).map { ($0["id"], $0["patientId"]) }
         }
         guard let candidate = candidates.first else {
             throw StoreError(.notFound, "there is no capture in progress" + (patient == nil ? "" : " for this patient") + " to resume")

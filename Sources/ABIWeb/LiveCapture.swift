@@ -84,7 +84,7 @@ final class LiveCapture: @unchecked Sendable {
         let identity = device.map { DeviceIdentity(profile: $0.profile.name, port: $0.port) }
         let storePlan: Store.CapturePlan
         if resume != nil {
-            (capture, storePlan) = try store.resumeCapture(patient: patient.id, device: identity, actor: actor)
+            (capture, storePlan) = try store.resumeCapture(patient: patient.id, exam: resume, device: identity, actor: actor)
         } else {
             storePlan = plan ?? Store.CapturePlan(firstArm: .right, toes: false)
             capture = try store.beginCapture(patient, details: details ?? ExamDetails(performedAt: DeviceClock.now()), plan: storePlan, device: identity, actor: actor)

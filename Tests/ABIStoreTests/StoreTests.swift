@@ -348,6 +348,23 @@ import Testing
         try store.finalize(newer, by: "Dr", actor: "dr")
     }
 
+    @Test("Resume of a named exam takes that exam, even when the patient has a newer capture in progress (the web app resumes the exam of its page)")
+    func resumeNamedExam() throws {
+        let store = try StoreTests.newStore()
+        let details = ExamDetails(performedAt: Timestamp(secondsSinceEpoch: 0))
+        var older: Store.Capture? = try store.beginCapture(Patient(id: "P-2"), details: details, plan: .init(firstArm: .right, toes: false), device: nil, actor: "n")
+        let olderId = older!.examId
+        try store.endCapture(older!, finished: false, actor: "n")
+        older = nil
+        var newer: Store.Capture? = try store.beginCapture(Patient(id: "P-2"), details: details, plan: .init(firstArm: .left, toes: false), device: nil, actor: "n")
+        try store.endCapture(newer!, finished: false, actor: "n")
+        newer = nil
+        let (resumed, plan) = try store.resumeCapture(patient: "P-2", exam: olderId, device: nil, actor: "n")
+        #expect(resumed.examId == olderId && plan.firstArm == .right)
+        #expect(throws: StoreError.self) { try store.resumeCapture(patient: "OTHER", exam: olderId, device: nil, actor: "n") }
+        _ = resumed
+    }
+
     @Test("Resume never picks another patient's capture, and never one another process is capturing (audit D1)")
     func resumeIsSafe() throws {
         let store = try StoreTests.newStore()
