@@ -53,7 +53,7 @@ import Glibc
 
     @Test("A live capture with a Doppler manometer: the device list offers it, Mark takes the falling cuff pressure, typed values and absent go to their sites, a stop keeps it in progress, and it resumes and saves")
     func captureStopResumeSave() async throws {
-        let simulator = try Simulator("doppler-manometer")
+        let simulator = try Simulator("doppler-manometer", scenario: .operatorMarks)  // no simulated foot switch racing the commands
         defer { simulator.stop() }
         let store = try WebAppTests.store()
         try store.addPatient(Patient(id: "MRN-9", name: "Live, Test"), actor: "test")
