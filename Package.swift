@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "ABIReports", targets: ["ABIReports"]),
         .library(name: "ABICapture", targets: ["ABICapture"]),
         .library(name: "ABIWeb", targets: ["ABIWeb"]),
+        .library(name: "ABIAudio", targets: ["ABIAudio"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -53,6 +54,18 @@ let package = Package(
                                                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                                                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                                                .product(name: "Logging", package: "swift-log")]),
+        // The Doppler's sound: ALSA capture, sound files, short-time spectra, the waveform and the
+        // signal return. Depends on no other module of ours: the capture engine brings the cuff.
+        // Built optimised in debug builds too: the signal return must be found as the sound
+        // arrives, and the test suite runs hundreds of synthetic sweeps through it.
+        .target(name: "ABIAudio", dependencies: ["CAlsa", "CFFTW", "CSndfile"],
+                swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
+        // ALSA, for the Doppler's audio output on a sound card's capture device (apt: libasound2-dev).
+        .systemLibrary(name: "CAlsa", pkgConfig: "alsa", providers: [.apt(["libasound2-dev"])]),
+        // FFTW (single precision), for the Doppler sound's short-time spectra (apt: libfftw3-dev).
+        .systemLibrary(name: "CFFTW", pkgConfig: "fftw3f", providers: [.apt(["libfftw3-dev"])]),
+        // libsndfile, for WAV and FLAC recordings of the Doppler sound (apt: libsndfile1-dev).
+        .systemLibrary(name: "CSndfile", pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]),
         // libudev, for finding and watching USB-serial devices (apt: libudev-dev).
         .systemLibrary(name: "CUdev", pkgConfig: "libudev", providers: [.apt(["libudev-dev"])]),
         // PCRE2, the regular-expression engine of line profiles: bounded matching (apt: libpcre2-dev).
@@ -74,12 +87,14 @@ let package = Package(
                 "ABIStore",
                 "ABICapture",
                 "ABIWeb",
+                "ABIAudio",
                 "CShims",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         // Codec throughput benchmark (scripts/bench-devices runs it in release mode).
-        .executableTarget(name: "bench", dependencies: ["ABICore", "ABIDevices"]),
+        .executableTarget(name: "bench", dependencies: ["ABICore", "ABIDevices", "ABIAudio"]),
+        .testTarget(name: "ABIAudioTests", dependencies: ["ABIAudio"]),
         .testTarget(name: "ABICoreTests", dependencies: ["ABICore"]),
         .testTarget(name: "ABIReportsTests", dependencies: ["ABIReports", "ABICore"], exclude: ["Golden", "Validators"]),
         .testTarget(name: "ABIStoreTests", dependencies: ["ABIStore", "ABICore", .product(name: "GRDB", package: "GRDB.swift")]),

@@ -1,0 +1,273 @@
+import CFFTW
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The shape of the blood velocity through a cardiac cycle, for the synthetic Doppler sound.
+/// Each is a textbook shape of the 2020 SVM/SVU consensus's peripheral arterial waveforms
+/// (docs/doppler.md gives the sources and the numbers).
+public enum VelocityWaveform: String, Sendable, CaseIterable, Codable {
+    /// Multiphasic, triphasic: a sharp forward systolic peak, early diastolic reversal, late forward flow.
+    case triphasic
+    /// Multiphasic, biphasic: the forward peak and the reversal, then no flow.
+    case biphasic
+    /// Monophasic, sharp upstroke, no diastolic flow (high resistance).
+    case monophasicSharp = "monophasic-sharp"
+    /// Monophasic, sharp upstroke, continuous diastolic flow (low resistance, e.g. after exercise).
+    case monophasicContinuous = "monophasic-continuous"
+    /// Monophasic, prolonged upstroke, continuous diastolic flow (dampened: beyond an obstruction).
+    case monophasicProlonged = "monophasic-prolonged"
+    /// No flow.
+    case absent
+
+    /// The velocity at `t` seconds after the beat's onset, as a fraction of the forward peak of a
+    /// normal waveform (negative: reverse flow). `period` is the beat's length.
+    public func velocity(at t: Double, period: Double) -> Double {
+        switch self {
+        case .triphasic:
+            return Self.bump(t, 0, 0.075, 0.095, 1.0) + Self.bump(t, 0.17, 0.055, 0.075, -0.32) + Self.bump(t, 0.30, 0.06, 0.10, 0.16)
+        case .biphasic:
+            return Self.bump(t, 0, 0.075, 0.095, 1.0) + Self.bump(t, 0.17, 0.06, 0.09, -0.30)
+        case .monophasicSharp:
+            return Self.bump(t, 0, 0.08, 0.20, 0.85)
+        case .monophasicContinuous:
+            return Self.bump(t, 0, 0.08, 0.22, 0.6) + 0.28 * (0.75 + 0.25 * exp(-t / 0.25))
+        case .monophasicProlonged:
+            return Self.bump(t, 0, 0.22, min(0.35, period - 0.22), 0.32) + 0.16 * (0.8 + 0.2 * exp(-t / 0.4))
+        case .absent:
+            return 0
+        }
+    }
+
+    /// The highest forward velocity of the waveform (fraction of the normal forward peak).
+    public var forwardPeak: Double {
+        (0 ..< 300).map { velocity(at: Double($0) * 0.002, period: 1) }.max() ?? 0
+    }
+
+    /// A raised-cosine pulse: 0 at `start`, `amplitude` at `start + rise`, 0 again `fall` later.
+    static func bump(_ t: Double, _ start: Double, _ rise: Double, _ fall: Double, _ amplitude: Double) -> Double {
+        let u = t - start
+        if u <= 0 || u >= rise + fall { return 0 }
+        if u < rise { return amplitude * 0.5 * (1 - cos(Double.pi * u / rise)) }
+        return amplitude * 0.5 * (1 + cos(Double.pi * (u - rise) / fall))
+    }
+}
+
+/// The cuff pressure over time: inflated to `start`, held, then let down at a steady rate
+/// (what `abi simulate --profile doppler-manometer --audio` streams, and what the sweeps use).
+public struct CuffDeflation: Sendable, Codable {
+    /// The highest pressure, mmHg.
+    public var start: Double
+    /// Seconds held at `start` before the deflation.
+    public var hold: Double
+    /// mmHg a second.
+    public var rate: Double
+    /// The pressure the deflation stops at (then the cuff is let down at once).
+    public var end: Double
+
+    public init(start: Double, hold: Double, rate: Double, end: Double) {
+        self.start = start
+        self.hold = hold
+        self.rate = rate
+        self.end = end
+    }
+
+    public func pressure(at t: Double) -> Double {
+        if t <= hold { return start }
+        let p = start - (t - hold) * rate
+        return p >= end ? p : 0
+    }
+
+    /// Seconds until the deflation reaches `end`.
+    public var duration: Double { hold + (start - end) / rate }
+}
+
+/// A synthetic continuous-wave Doppler signal: the sound an 8 MHz handheld Doppler makes over an
+/// ankle artery, from a velocity waveform, the heart rate and the cuff above it.
+///
+/// The model, kept simple on purpose and documented in docs/doppler.md:
+/// - The Doppler spectrum at each moment is flat from 50 Hz up to the maximum frequency, which is
+///   proportional to the velocity (`peakHz` at the normal forward peak); its level is constant,
+///   so the power grows with the velocity. Stereo puts forward flow on the left channel and
+///   reverse flow on the right (a bidirectional Doppler's outputs); mono mixes both, as a
+///   non-directional Doppler does.
+/// - The arterial pressure under the cuff rises from diastolic to systolic in 0.15 s and falls
+///   back over the rest of the beat. The artery opens while its pressure is above the cuff's
+///   (fully 0.5 mmHg above it), so near the systolic pressure only a short forward jet at each
+///   beat's peak gets through, as at the bedside; below the diastolic pressure the waveform is
+///   heard whole.
+/// - White noise is added at the asked signal-to-noise ratio: the free flow's power averaged over
+///   whole beats against the noise's, both within the analysis band (150 Hz–10 kHz).
+public struct DopplerSynthesizer: Sendable {
+    public var sampleRate: Int = 48_000
+    public var stereo: Bool = true
+    public var waveform: VelocityWaveform = .triphasic
+    public var heartRate: Double = 70
+    /// The maximum Doppler frequency at the normal forward peak velocity (Hz).
+    public var peakHz: Double = 3_500
+    public var systolic: Double = 130
+    public var diastolic: Double = 75
+    /// Signal-to-noise ratio in dB (nil: no noise).
+    public var snr: Double? = 20
+    /// The cuff over the artery (nil: no cuff, free flow).
+    public var cuff: CuffDeflation?
+    public var seed: UInt64 = 1
+
+    public init() {}
+
+    private var jet: Double { waveform.forwardPeak }
+
+    /// The pressure opening the artery fully above the cuff's (mmHg).
+    static let openingRange = 0.5
+    /// The shortest flow the model counts as a signal return (s): a shorter jet is a click.
+    public static let shortestAudibleFlow = 0.02
+
+    var period: Double { 60 / heartRate }
+
+    /// The arterial pressure at `t` (beats start at t = 0, every `period` seconds).
+    public func arterialPressure(at t: Double) -> Double {
+        let u = t - (t / period).rounded(.down) * period
+        let rise = 0.15
+        let shape = u < rise ? 0.5 * (1 - cos(Double.pi * u / rise)) : 0.5 * (1 + cos(Double.pi * (u - rise) / (period - rise)))
+        return diastolic + (systolic - diastolic) * shape
+    }
+
+    /// How far the artery is open (0…1) at `t`.
+    func opening(at t: Double) -> Double {
+        guard let cuff else { return 1 }
+        let margin = arterialPressure(at: t) - cuff.pressure(at: t)
+        return min(1, max(0, margin / Self.openingRange))
+    }
+
+    /// The velocity heard at `t`, as a fraction of the normal forward peak. With the cuff above
+    /// the diastolic pressure the artery opens only near each systolic peak: a forward jet as fast
+    /// as the waveform's forward peak, for as long (and as far) as the artery is open. With the
+    /// cuff below the diastolic pressure, or no cuff, the waveform itself.
+    public func velocity(at t: Double) -> Double { velocity(at: t, jet: jet) }
+
+    func velocity(at t: Double, jet: Double) -> Double {
+        if let cuff, cuff.pressure(at: t) > diastolic {
+            return jet * opening(at: t)
+        }
+        let u = t - (t / period).rounded(.down) * period
+        return waveform.velocity(at: u, period: period)
+    }
+
+    /// Where flow truly returns in this sweep: the cuff pressure at the onset of flow in the first
+    /// beat in which the artery is at least half open for `shortestAudibleFlow`, and that moment. Nil without a cuff,
+    /// with absent flow, or when flow never returns before the deflation ends.
+    public func trueReturn(seconds: Double) -> (pressure: Double, time: Double)? {
+        guard let cuff, waveform != .absent else { return nil }
+        let step = 0.0005
+        var beat = 0
+        while Double(beat) * period < seconds {
+            let begin = Double(beat) * period
+            var onset: Double?
+            var open = 0.0
+            var t = begin
+            while t < min(begin + period, seconds) {
+                if opening(at: t) > 0 && cuff.pressure(at: t) > 0 {
+                    if onset == nil { onset = t }
+                    open += step
+                }
+                t += step
+            }
+            if let onset, open >= Self.shortestAudibleFlow { return (cuff.pressure(at: onset), onset) }
+            beat += 1
+        }
+        return nil
+    }
+
+    /// Makes `seconds` of sound.
+    public func render(seconds: Double) -> Sound {
+        let channels = stereo ? 2 : 1
+        let frames = Int(seconds * Double(sampleRate))
+        let jet = self.jet
+        var out = [Float](repeating: 0, count: frames * channels)
+        let n = 256, hop = 64
+        let bins = n / 2 + 1
+        let binHz = Double(sampleRate) / Double(n)
+        var rng = SplitMix64(seed: seed)
+        let window = (0 ..< n).map { 0.5 - 0.5 * cos(2 * Double.pi * Double($0) / Double(n)) }
+        let spectrum = fftwf_alloc_complex(bins)!
+        let block = fftwf_alloc_real(n)!
+        defer { fftwf_free(spectrum); fftwf_free(block) }
+        let plan = FFTWPlanner.complexToReal(n, spectrum, block)
+        defer { FFTWPlanner.destroy(plan) }
+        // The level that makes the free flow's band power over a beat equal 1 (SNR reference).
+        let bandTop = 10_000.0, bandBottom = 150.0
+        var meanLit = 0.0
+        let samplesPerBeat = 400
+        for i in 0 ..< samplesPerBeat {
+            let v = abs(waveform.velocity(at: period * Double(i) / Double(samplesPerBeat), period: period))
+            let top = min(bandTop, v * peakHz)
+            meanLit += max(0, top - max(bandBottom, 50)) / binHz
+        }
+        meanLit /= Double(samplesPerBeat)
+        let level = meanLit > 0 ? 1 / sqrt(meanLit) : 0
+        // A lit bin of magnitude a makes a cosine of power 2a² (c2r is unnormalised); the window's
+        // squares sum to 1.5; so a = level / √3 gives the free flow a band power of 1 over a beat.
+        let blockGain = level / sqrt(3.0)
+
+        for channel in 0 ..< channels {
+            var start = -n
+            while start < frames {
+                let centre = Double(start + n / 2) / Double(sampleRate)
+                let v = velocity(at: max(0, centre), jet: jet)
+                let directed: Double = stereo ? (channel == 0 ? max(0, v) : max(0, -v)) : abs(v)
+                let top = directed * peakHz
+                for k in 0 ..< bins {
+                    let f = Double(k) * binHz
+                    if f >= 50 && f <= top {
+                        let phase = 2 * Double.pi * rng.unit()
+                        spectrum[k].0 = Float(cos(phase) * blockGain)
+                        spectrum[k].1 = Float(sin(phase) * blockGain)
+                    } else {
+                        spectrum[k] = (0, 0)
+                    }
+                }
+                if top >= 50 {
+                    fftwf_execute(plan)
+                    for i in 0 ..< n {
+                        let frame = start + i
+                        if frame >= 0 && frame < frames {
+                            out[frame * channels + channel] += Float(Double(block[i]) * window[i])
+                        }
+                    }
+                }
+                start += hop
+            }
+        }
+        if let snr {
+            // Noise power in the band is 10^(-snr/10) of the signal's; white over 0…fs/2.
+            let bandShare = (bandTop - bandBottom) / (Double(sampleRate) / 2)
+            let sigma = sqrt(pow(10, -snr / 10) / bandShare)
+            for i in 0 ..< out.count { out[i] += Float(sigma * rng.gaussian()) }
+        }
+        // Scale so that loud flow stays inside -1…1 in a 16-bit file.
+        let gain: Float = 0.08
+        for i in 0 ..< out.count { out[i] *= gain }
+        return Sound(sampleRate: sampleRate, channels: channels, samples: out)
+    }
+}
+
+/// A small, seedable random generator, so that a sweep can be made again exactly.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+    var state: UInt64
+    public init(seed: UInt64) { state = seed }
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    /// Uniform in [0, 1).
+    public mutating func unit() -> Double { Double(next() >> 11) * 0x1.0p-53 }
+    /// Standard normal (Box–Muller).
+    public mutating func gaussian() -> Double {
+        let u = max(unit(), 1e-300), v = unit()
+        return sqrt(-2 * log(u)) * cos(2 * Double.pi * v)
+    }
+}
