@@ -35,7 +35,7 @@ let package = Package(
         // Device ingest: protocol codecs, line profiles, device readings (abi-reading/1).
         .target(name: "ABIDevices", dependencies: ["ABICore", "CUdev", "CShims", "CPCRE2"]),
         // Per-patient reports: text, HTML, PDF (Cairo and Pango), CSV, FHIR R4, HL7 v2.
-        .target(name: "ABIReports", dependencies: ["ABICore", "CCairo", "CRsvg"]),
+        .target(name: "ABIReports", dependencies: ["ABICore", "ABIAudio", "CCairo", "CRsvg"]),
         // The patient store: patients, exams, every reading, the raw device journal, audit events.
         .target(name: "ABIStore", dependencies: ["ABICore", .product(name: "GRDB", package: "GRDB.swift"),
                                                 .product(name: "GRDBSQLite", package: "GRDB.swift")]),
@@ -58,7 +58,7 @@ let package = Package(
         // signal return. Depends on no other module of ours: the capture engine brings the cuff.
         // Built optimised in debug builds too: the signal return must be found as the sound
         // arrives, and the test suite runs hundreds of synthetic sweeps through it.
-        .target(name: "ABIAudio", dependencies: ["CAlsa", "CFFTW", "CSndfile"],
+        .target(name: "ABIAudio", dependencies: ["ABICore", "CAlsa", "CFFTW", "CSndfile"],
                 swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         // ALSA, for the Doppler's audio output on a sound card's capture device (apt: libasound2-dev).
         .systemLibrary(name: "CAlsa", pkgConfig: "alsa", providers: [.apt(["libasound2-dev"])]),
@@ -94,7 +94,7 @@ let package = Package(
         ),
         // Codec throughput benchmark (scripts/bench-devices runs it in release mode).
         .executableTarget(name: "bench", dependencies: ["ABICore", "ABIDevices", "ABIAudio"]),
-        .testTarget(name: "ABIAudioTests", dependencies: ["ABIAudio"]),
+        .testTarget(name: "ABIAudioTests", dependencies: ["ABIAudio", "ABICore"]),
         .testTarget(name: "ABICoreTests", dependencies: ["ABICore"]),
         .testTarget(name: "ABIReportsTests", dependencies: ["ABIReports", "ABICore"], exclude: ["Golden", "Validators"]),
         .testTarget(name: "ABIStoreTests", dependencies: ["ABIStore", "ABICore", .product(name: "GRDB", package: "GRDB.swift")]),

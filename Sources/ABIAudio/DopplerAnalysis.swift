@@ -41,4 +41,18 @@ public struct DopplerAnalysis: Sendable {
         snrDb = beats.isEmpty ? nil : median(beats.map(\.snrDb))
         waveform = WaveformDescription.summary(of: beats, stereo: channels == 2)
     }
+
+    /// The same analysis with the waveform described from some beats only (those heard with the
+    /// cuff let down, during a measurement: the jets through a closing cuff are not the
+    /// artery's waveform).
+    public func describing(_ keep: (Beat) -> Bool) -> DopplerAnalysis {
+        var copy = self
+        let kept = beats.filter(keep)
+        copy.waveform = WaveformDescription.summary(of: kept, stereo: channels == 2)
+        copy.describedBeats = kept.count
+        return copy
+    }
+
+    /// How many beats the waveform's description rests on.
+    public var describedBeats: Int?
 }

@@ -184,6 +184,9 @@ struct ChannelTracker {
     /// mean (measured for these settings: 16 Hann bins, 3 frames of 5 ms; a test checks it).
     static let percentileBias = 0.69
 
+    /// Flow is heard only when one of this many of the lowest bands is clear of the noise.
+    static let lowestBands = 3
+
     init(settings: AnalysisSettings, lowBin: Int, bins: Int, fixedNoise: Double?) {
         self.settings = settings
         self.lowBin = lowBin
@@ -243,15 +246,17 @@ struct ChannelTracker {
         }
         guard noisePerBin > 0 else { return ChannelFrame(present: false, maxHz: 0, meanHz: 0, snrDb: -99) }
 
-        // Presence: a band clear of the noise. Flow fills the spectrum from the lowest band up to
-        // its maximum frequency, so the envelope's range runs from the lowest clear band up
-        // through the bands above the noise next to it; a lone band of noise higher up is not
-        // flow.
+        // Presence: one of the lowest bands (up to about 2.4 kHz) clear of the noise. Flow fills
+        // the spectrum from low frequencies up to its maximum frequency, so the envelope's range
+        // runs from that band up through the bands above the noise next to it; a lone band of
+        // noise higher up is not flow.
         var topBand = -1
         var clear = false
         for (b, band) in bands.enumerated() {
             let ratio = bandPower[b] / (noisePerBin * Double(band.count))
             if !clear {
+                // Flow's spectrum starts low: a band clear of the noise only higher up is noise.
+                if b >= Self.lowestBands { break }
                 if ratio > settings.presenceRatio { clear = true; topBand = b }
             } else if ratio > 1.5 {
                 topBand = b

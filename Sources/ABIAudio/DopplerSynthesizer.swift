@@ -54,9 +54,11 @@ public enum VelocityWaveform: String, Sendable, CaseIterable, Codable {
     }
 }
 
-/// The cuff pressure over time: inflated to `start`, held, then let down at a steady rate
-/// (what `abi simulate --profile doppler-manometer --audio` streams, and what the sweeps use).
-public struct CuffDeflation: Sendable, Codable {
+/// The cuff pressure over time: pumped up to `start` (over `inflation` seconds), held, let down
+/// at a steady rate to `end`, then let down at once and left at 0 for `rest` seconds; `cycles`
+/// times (one a site). What `abi simulate --profile doppler-manometer --audio` streams, and what
+/// the sweeps use.
+public struct CuffDeflation: Sendable {
     /// The highest pressure, mmHg.
     public var start: Double
     /// Seconds held at `start` before the deflation.
@@ -65,22 +67,39 @@ public struct CuffDeflation: Sendable, Codable {
     public var rate: Double
     /// The pressure the deflation stops at (then the cuff is let down at once).
     public var end: Double
+    /// Seconds to pump the cuff up from 0 (0: already up at the start).
+    public var inflation: Double = 0
+    /// Seconds at 0 after each deflation.
+    public var rest: Double = 0
+    public var cycles: Int = 1
 
-    public init(start: Double, hold: Double, rate: Double, end: Double) {
+    public init(start: Double, hold: Double, rate: Double, end: Double, inflation: Double = 0, rest: Double = 0, cycles: Int = 1) {
         self.start = start
         self.hold = hold
         self.rate = rate
         self.end = end
+        self.inflation = inflation
+        self.rest = rest
+        self.cycles = cycles
     }
 
-    public func pressure(at t: Double) -> Double {
+    /// Seconds of one cycle.
+    public var cycle: Double { inflation + hold + (start - end) / rate + rest }
+
+    public func pressure(at time: Double) -> Double {
+        guard time >= 0 else { return 0 }
+        let index = (time / cycle).rounded(.down)
+        guard Int(index) < cycles else { return 0 }
+        var t = time - index * cycle
+        if t < inflation { return start * t / inflation }
+        t -= inflation
         if t <= hold { return start }
         let p = start - (t - hold) * rate
         return p >= end ? p : 0
     }
 
-    /// Seconds until the deflation reaches `end`.
-    public var duration: Double { hold + (start - end) / rate }
+    /// Seconds until the last deflation reaches `end`.
+    public var duration: Double { Double(cycles - 1) * cycle + inflation + hold + (start - end) / rate }
 }
 
 /// A synthetic continuous-wave Doppler signal: the sound an 8 MHz handheld Doppler makes over an
@@ -246,7 +265,7 @@ public struct DopplerSynthesizer: Sendable {
             for i in 0 ..< out.count { out[i] += Float(sigma * rng.gaussian()) }
         }
         // Scale so that loud flow stays inside -1…1 in a 16-bit file.
-        let gain: Float = 0.08
+        let gain: Float = 0.05
         for i in 0 ..< out.count { out[i] *= gain }
         return Sound(sampleRate: sampleRate, channels: channels, samples: out)
     }

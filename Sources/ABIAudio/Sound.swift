@@ -120,10 +120,16 @@ public enum SoundFile {
         }
 
         public func append(_ samples: UnsafeBufferPointer<Float>) throws(SoundFileError) {
-            guard let file else { return }
+            guard let file, let base = samples.baseAddress else { return }
             let frames = samples.count / channels
-            let written = sf_writef_float(file, samples.baseAddress, sf_count_t(frames))
-            guard written == frames else { throw SoundFileError(.io, "\(path): write failed (\(String(cString: sf_strerror(file))))") }
+            var done = 0
+            // In blocks: libsndfile's FLAC encoder takes a bounded amount at a time.
+            while done < frames {
+                let count = min(4_096, frames - done)
+                let written = sf_writef_float(file, base + done * channels, sf_count_t(count))
+                guard written == count else { throw SoundFileError(.io, "\(path): write failed (\(String(cString: sf_strerror(file))))") }
+                done += count
+            }
         }
 
         public func close() throws(SoundFileError) {

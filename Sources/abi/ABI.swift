@@ -20,7 +20,7 @@ struct ABI: ParsableCommand {
             output, 74 I/O error (a device during capture, or the store).
             """,
         version: "0.1.0",
-        subcommands: [Calc.self, Enter.self, Capture.self, Report.self, Patients.self, Exams.self, History.self, Audit.self, Devices.self, Listen.self, Ingest.self, Record.self, Simulate.self, Users.self, Serve.self]
+        subcommands: [Calc.self, Enter.self, Capture.self, Report.self, Patients.self, Exams.self, History.self, Audit.self, Devices.self, Listen.self, Ingest.self, Record.self, Simulate.self, Doppler.self, Users.self, Serve.self]
     )
 
     /// Runs the command and maps every failure to its documented exit code in one place.

@@ -1,3 +1,4 @@
+import ABIAudio
 import ABICore
 import ABIDevices
 import ArgumentParser
@@ -96,6 +97,15 @@ extension ABI {
                 later — give --link so the port stays the same path); operator-marks (a Doppler \
                 manometer whose foot switch is never pressed: the operator marks with Space).
 
+                With --audio, the Doppler manometer also has a Doppler's sound: abi writes the \
+                sound (WAV or FLAC) of one inflation a site (--sites), flow returning below the \
+                systolic pressure (128 mmHg, pad 72), and the manometer streams the pressures that \
+                go with it from the moment a program opens the port: pumped up to 30 mmHg above \
+                the systolic pressure in 2 s, held 1 s, let down at 3 mmHg/s to 25 below it, then \
+                6 s at 0 (the waveform with the cuff let down). There is no foot switch: the \
+                sound marks. --cuff also writes the pressures as seconds,mmHg for \
+                abi doppler analyze --cuff.
+
                 Example, in two terminals:
                   abi simulate --profile suntech-advantage --link /tmp/abi-cuff
                   abi listen --port /tmp/abi-cuff --profile suntech-advantage --count 1
@@ -114,16 +124,22 @@ extension ABI {
         @Option(help: "Stop after this many seconds.")
         var duration: Double?
 
+        @OptionGroup(title: "The Doppler's sound (doppler-manometer only)") var sound: SimulatedSound
+
         func validate() throws {
             guard SimulationScenario(rawValue: scenario) != nil else {
                 throw ValidationError("--scenario: \"\(scenario)\" is not one of \(SimulationScenario.allCases.map(\.rawValue).joined(separator: ", ")).")
             }
+            if sound.audio != nil && profile != "doppler-manometer" { throw ValidationError("--audio: only the doppler-manometer has a Doppler's sound") }
+            try sound.check()
         }
 
         func run() throws {
             let simulator: DeviceSimulator
+            let program = try sound.write(systolic: scenario == "pad" ? 72 : 128)
             do {
-                simulator = try DeviceSimulator(profile: profile, scenario: SimulationScenario(rawValue: scenario)!, link: link)
+                simulator = try DeviceSimulator(profile: profile, scenario: SimulationScenario(rawValue: scenario)!, link: link,
+                                                cuffPressure: program.map { cuff in { @Sendable t in cuff.pressure(at: t) } })
             } catch let error as InputError {
                 throw Failure(.usage, "--profile: \(error.problem)")
             } catch {
@@ -157,3 +173,74 @@ func resolveProfile(port: String, option profile: String?, command: String) thro
     return resolved.profile
 }
 
+
+/// The synthetic Doppler sound of `abi simulate --audio`.
+struct SimulatedSound: ParsableArguments {
+    @Option(help: ArgumentHelp("Write the Doppler's sound that goes with the pressures here (.wav or .flac).", valueName: "FILE"))
+    var audio: String?
+
+    @Option(help: ArgumentHelp("Also write the pressures (seconds,mmHg).", valueName: "FILE.csv"))
+    var cuff: String?
+
+    @Option(help: ArgumentHelp("The velocity waveform: \(VelocityWaveform.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "NAME"))
+    var waveform: String = "triphasic"
+
+    @Option(help: "Beats a minute.")
+    var heartRate: Double = 72
+
+    @Option(help: ArgumentHelp("Signal-to-noise ratio in dB.", valueName: "DB"))
+    var snr: Double = 20
+
+    @ArgumentParser.Flag(help: "One channel (a non-directional Doppler) instead of forward and reverse.")
+    var mono = false
+
+    @Option(help: "Inflations in the sound, one a site.")
+    var sites: Int = 6
+
+    func check() throws {
+        guard let audio else {
+            if cuff != nil { throw ValidationError("--cuff needs --audio") }
+            return
+        }
+        if SoundFile.Format(path: audio) == nil { throw ValidationError("--audio: \"\(audio)\" must end in .wav or .flac") }
+        if VelocityWaveform(rawValue: waveform) == nil {
+            throw ValidationError("--waveform: \"\(waveform)\" is not one of \(VelocityWaveform.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        if !(30 ... 200).contains(heartRate) { throw ValidationError("--heart-rate: give 30 to 200 beats a minute") }
+        if !(-10 ... 60).contains(snr) { throw ValidationError("--snr: give -10 to 60 dB") }
+        if !(1 ... 20).contains(sites) { throw ValidationError("--sites: give 1 to 20") }
+    }
+
+    /// Writes the sound (and the pressures); returns the cuff program the manometer follows.
+    func write(systolic: Double) throws(Failure) -> CuffDeflation? {
+        guard let audio else { return nil }
+        let cuffProgram = CuffDeflation(start: systolic + 30, hold: 1, rate: 3, end: systolic - 25, inflation: 2, rest: 6, cycles: sites)
+        var synth = DopplerSynthesizer()
+        synth.waveform = VelocityWaveform(rawValue: waveform)!
+        synth.heartRate = heartRate
+        synth.snr = snr
+        synth.stereo = !mono
+        synth.systolic = systolic
+        synth.diastolic = systolic * 0.6
+        synth.cuff = cuffProgram
+        let seconds = Double(sites) * cuffProgram.cycle
+        do {
+            try SoundFile.write(synth.render(seconds: seconds), to: audio, format: SoundFile.Format(path: audio)!)
+        } catch {
+            throw Failure(.cannotCreate, error.description)
+        }
+        if let cuff {
+            var text = "seconds,mmHg\n"
+            var t = 0.0
+            while t <= seconds {
+                text += String(fixed: t, 2) + "," + String(Int(cuffProgram.pressure(at: t).rounded())) + "\n"
+                t += 0.25
+            }
+            let file = try PrivateFile(cuff, replace: true)
+            try file.write(text)
+            try file.finish()
+        }
+        Terminal.error("abi simulate: wrote \(String(fixed: seconds, 1)) s of Doppler sound (\(waveform), \(sites) inflation\(sites == 1 ? "" : "s"), flow returning at \(Int(systolic)) mmHg) to \(audio)")
+        return cuffProgram
+    }
+}

@@ -18,14 +18,18 @@ public final class DeviceSimulator {
     public var port: String { link ?? pty.path }
 
     /// - Throws: `InputError` for a profile that cannot be simulated, `SystemError` when the pty or link cannot be made.
-    public init(profile: String, scenario: SimulationScenario, link: String? = nil) throws {
+    /// - Parameter cuffPressure: a manometer's pressure (mmHg) at each second after a program
+    ///   first opens the port, instead of the built-in sweep with its foot-switch MARK: the
+    ///   pressures that go with a synthetic Doppler sound (`abi simulate --audio`).
+    public init(profile: String, scenario: SimulationScenario, link: String? = nil,
+                cuffPressure: (@Sendable (Double) -> Double)? = nil) throws {
         self.profile = profile
         self.scenario = scenario
         self.link = link
         switch profile {
         case "suntech-advantage": device = SimulatedSunTech(scenario)
         case "nonin-2", "contec-cms50-legacy", "contec-cms50-v7", "masimo-ascii1", "nonin-ascii": device = SimulatedOximeter(profile: profile, scenario: scenario)
-        case "doppler-manometer": device = SimulatedManometer(scenario)
+        case "doppler-manometer": device = SimulatedManometer(scenario, program: cuffPressure)
         default:
             throw InputError(path: "", "no simulator for \"\(profile)\" (simulated: suntech-advantage, nonin-2, contec-cms50-legacy, contec-cms50-v7, masimo-ascii1, nonin-ascii, doppler-manometer)")
         }
@@ -46,6 +50,7 @@ public final class DeviceSimulator {
         var nextTick = 0
         var unplugAt: Int? = scenario == .unplug ? 2000 : nil
         var replugAt: Int?
+        var opened = false
         defer {
             if let link { unlink(link) }
             pty.close()
@@ -86,6 +91,10 @@ public final class DeviceSimulator {
                 }
             } else if fds[0].revents & Int16(POLLHUP) != 0 {
                 usleep(20_000)  // no program has the port open yet
+            }
+            if fds[0].revents & Int16(POLLHUP) == 0 && !opened {
+                opened = true
+                device.portOpened(now: after)
             }
             if after >= nextTick {
                 transmit(device.tick(now: after))

@@ -26,10 +26,13 @@ protocol SimulatedDevice {
     /// The names of the host's commands recognised since the last call, for the simulator's log
     /// (a test checks that abi sent the abort).
     mutating func takeCommandsHeard() -> [String]
+    /// A program opened the port for the first time, at `now`.
+    mutating func portOpened(now: Int)
 }
 
 extension SimulatedDevice {
     mutating func takeCommandsHeard() -> [String] { [] }
+    mutating func portOpened(now: Int) {}
 }
 
 /// The SunTech module: answers the host's commands; a measurement inflates, deflates over 6 s,
@@ -189,15 +192,27 @@ struct SimulatedManometer: SimulatedDevice {
     let tickInterval = 250
     private var pressure = 200
     private var marked = false
+    /// The pressures that go with a synthetic Doppler sound, from when the port is opened.
+    private let program: (@Sendable (Double) -> Double)?
+    private var openedAt: Int?
 
-    init(_ scenario: SimulationScenario) { self.scenario = scenario }
+    init(_ scenario: SimulationScenario, program: (@Sendable (Double) -> Double)? = nil) {
+        self.scenario = scenario
+        self.program = program
+    }
 
     var systolic: Int { scenario == .pad ? 72 : 128 }
 
     func received(_ bytes: [UInt8], now: Int) -> [UInt8] { [] }
 
+    mutating func portOpened(now: Int) { openedAt = now }
+
     mutating func tick(now: Int) -> [UInt8] {
         guard scenario != .error else { return [] }  // a silent manometer
+        if let program {
+            guard let openedAt else { return [] }
+            return Array("P=\(Int(program(Double(now - openedAt) / 1000).rounded()))\r\n".utf8)
+        }
         var out = Array("P=\(pressure)\r\n".utf8)
         if !marked && pressure <= systolic && scenario != .operatorMarks {
             marked = true
