@@ -21,30 +21,80 @@ public enum VelocityWaveform: String, Sendable, CaseIterable, Codable {
     /// No flow.
     case absent
 
-    /// The velocity at `t` seconds after the beat's onset, as a fraction of the forward peak of a
-    /// normal waveform (negative: reverse flow). `period` is the beat's length.
-    public func velocity(at t: Double, period: Double) -> Double {
+    /// The shape's numbers (docs/doppler.md gives where each comes from).
+    public var shape: WaveformShape {
         switch self {
         case .triphasic:
-            return Self.bump(t, 0, 0.075, 0.095, 1.0) + Self.bump(t, 0.17, 0.055, 0.075, -0.32) + Self.bump(t, 0.30, 0.06, 0.10, 0.16)
+            WaveformShape(upstroke: 0.075, systolicFall: 0.095, peak: 1, reversal: Pulse(start: 0.17, rise: 0.055, fall: 0.075, amplitude: -0.32),
+                          lateForward: Pulse(start: 0.30, rise: 0.06, fall: 0.10, amplitude: 0.16))
         case .biphasic:
-            return Self.bump(t, 0, 0.075, 0.095, 1.0) + Self.bump(t, 0.17, 0.06, 0.09, -0.30)
+            WaveformShape(upstroke: 0.075, systolicFall: 0.095, peak: 1, reversal: Pulse(start: 0.17, rise: 0.06, fall: 0.09, amplitude: -0.30))
         case .monophasicSharp:
-            return Self.bump(t, 0, 0.08, 0.20, 0.85)
+            WaveformShape(upstroke: 0.08, systolicFall: 0.20, peak: 0.85)
         case .monophasicContinuous:
-            return Self.bump(t, 0, 0.08, 0.22, 0.6) + 0.28 * (0.75 + 0.25 * exp(-t / 0.25))
+            WaveformShape(upstroke: 0.08, systolicFall: 0.22, peak: 0.6, diastolic: 0.26)
         case .monophasicProlonged:
-            return Self.bump(t, 0, 0.22, min(0.35, period - 0.22), 0.32) + 0.16 * (0.8 + 0.2 * exp(-t / 0.4))
+            WaveformShape(upstroke: 0.22, systolicFall: 0.35, peak: 0.32, diastolic: 0.15)
         case .absent:
-            return 0
+            WaveformShape(upstroke: 0.1, systolicFall: 0.1, peak: 0)
         }
     }
 
+    public func velocity(at t: Double, period: Double) -> Double { shape.velocity(at: t, period: period) }
+
     /// The highest forward velocity of the waveform (fraction of the normal forward peak).
+    public var forwardPeak: Double { shape.forwardPeak }
+}
+
+/// A raised-cosine pulse of velocity within the cycle (s from the beat's onset; amplitude as a
+/// fraction of a normal forward peak, negative for reverse flow).
+public struct Pulse: Sendable, Equatable {
+    public var start: Double, rise: Double, fall: Double, amplitude: Double
+    public init(start: Double, rise: Double, fall: Double, amplitude: Double) {
+        self.start = start
+        self.rise = rise
+        self.fall = fall
+        self.amplitude = amplitude
+    }
+}
+
+/// A velocity waveform in numbers: the systolic pulse (its upstroke and fall), an early
+/// diastolic reversal and a late forward pulse where there are, and a continuous diastolic flow.
+public struct WaveformShape: Sendable, Equatable {
+    /// Seconds from the onset to the systolic peak.
+    public var upstroke: Double
+    /// Seconds from the systolic peak back to the diastolic level.
+    public var systolicFall: Double
+    /// The systolic peak above the diastolic level (fraction of a normal forward peak).
+    public var peak: Double
+    public var reversal: Pulse?
+    public var lateForward: Pulse?
+    /// Forward flow through diastole (fraction of a normal forward peak), easing off slightly.
+    public var diastolic: Double
+
+    public init(upstroke: Double, systolicFall: Double, peak: Double, reversal: Pulse? = nil, lateForward: Pulse? = nil, diastolic: Double = 0) {
+        self.upstroke = upstroke
+        self.systolicFall = systolicFall
+        self.peak = peak
+        self.reversal = reversal
+        self.lateForward = lateForward
+        self.diastolic = diastolic
+    }
+
+    public func velocity(at t: Double, period: Double) -> Double {
+        var v = VelocityWaveform.bump(t, 0, upstroke, max(0.02, min(systolicFall, period - upstroke)), peak)
+        if let r = reversal { v += VelocityWaveform.bump(t, r.start, r.rise, r.fall, r.amplitude) }
+        if let l = lateForward { v += VelocityWaveform.bump(t, l.start, l.rise, l.fall, l.amplitude) }
+        if diastolic > 0 { v += diastolic * (0.8 + 0.2 * exp(-t / 0.3)) }
+        return v
+    }
+
     public var forwardPeak: Double {
         (0 ..< 300).map { velocity(at: Double($0) * 0.002, period: 1) }.max() ?? 0
     }
+}
 
+extension VelocityWaveform {
     /// A raised-cosine pulse: 0 at `start`, `amplitude` at `start + rise`, 0 again `fall` later.
     static func bump(_ t: Double, _ start: Double, _ rise: Double, _ fall: Double, _ amplitude: Double) -> Double {
         let u = t - start
@@ -135,7 +185,11 @@ public struct DopplerSynthesizer: Sendable {
 
     public init() {}
 
-    private var jet: Double { waveform.forwardPeak }
+    private var jet: Double { effectiveShape.forwardPeak }
+
+    /// A waveform given in numbers instead of `waveform` (the published descriptions' tests).
+    public var customShape: WaveformShape?
+    var effectiveShape: WaveformShape { customShape ?? waveform.shape }
 
     /// The pressure opening the artery fully above the cuff's (mmHg).
     static let openingRange = 0.5
@@ -170,7 +224,7 @@ public struct DopplerSynthesizer: Sendable {
             return jet * opening(at: t)
         }
         let u = t - (t / period).rounded(.down) * period
-        return waveform.velocity(at: u, period: period)
+        return effectiveShape.velocity(at: u, period: period)
     }
 
     /// Where flow truly returns in this sweep: the cuff pressure at the onset of flow in the first
@@ -219,7 +273,7 @@ public struct DopplerSynthesizer: Sendable {
         var meanLit = 0.0
         let samplesPerBeat = 400
         for i in 0 ..< samplesPerBeat {
-            let v = abs(waveform.velocity(at: period * Double(i) / Double(samplesPerBeat), period: period))
+            let v = abs(effectiveShape.velocity(at: period * Double(i) / Double(samplesPerBeat), period: period))
             let top = min(bandTop, v * peakHz)
             meanLit += max(0, top - max(bandBottom, 50)) / binHz
         }

@@ -19,7 +19,8 @@ public struct WaveformDescription: Sendable, Equatable, Codable {
     public var phasicity: Phasicity
     /// triphasic or biphasic (multiphasic only).
     public var traditional: String?
-    /// Monophasic only: the systolic upstroke (prolonged: acceleration time of 120 ms or more).
+    /// Monophasic only: the systolic upstroke (prolonged: an acceleration time of 100 ms or more
+    /// from 10% of the rise, about 120 ms from the onset of a smooth upstroke).
     public var upstroke: Upstroke?
     /// Monophasic only: whether forward flow goes on through diastole.
     public var diastolicFlow: DiastolicFlow?
@@ -45,9 +46,12 @@ public struct WaveformDescription: Sendable, Equatable, Codable {
         }
     }
 
-    /// The acceleration time from which an upstroke is prolonged (ms). Pedal acceleration time
-    /// above 120 ms is abnormal (Sommerset J et al., Ann Vasc Surg 2019).
-    public static let prolongedUpstrokeMs = 120.0
+    /// The acceleration time from which an upstroke is prolonged (ms), measured from 10% of the
+    /// rise (robust to noise at the foot) to the peak. A pedal acceleration time above 120 ms
+    /// from the onset is abnormal (Sommerset J et al., Ann Vasc Surg 2019); for a smooth
+    /// upstroke, 10% of the rise is reached at a fifth of it, so 120 ms from the onset is about
+    /// 100 ms from there.
+    public static let prolongedUpstrokeMs = 100.0
 
     /// One beat's description.
     public static func of(_ beat: Beat) -> WaveformDescription {
