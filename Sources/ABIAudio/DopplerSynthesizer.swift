@@ -252,6 +252,29 @@ public struct DopplerSynthesizer: Sendable {
         return nil
     }
 
+    /// When flow begins in each beat that lets flow through for `shortestAudibleFlow` (s).
+    public func flowOnsets(seconds: Double) -> [Double] {
+        var out: [Double] = []
+        let step = 0.0005
+        var beat = 0
+        while Double(beat) * period < seconds {
+            let begin = Double(beat) * period
+            var onset: Double?
+            var open = 0.0
+            var t = begin
+            while t < min(begin + period, seconds) {
+                if velocity(at: t) != 0 {
+                    if onset == nil { onset = t }
+                    open += step
+                }
+                t += step
+            }
+            if let onset, open >= Self.shortestAudibleFlow { out.append(onset) }
+            beat += 1
+        }
+        return out
+    }
+
     /// Makes `seconds` of sound.
     public func render(seconds: Double) -> Sound {
         let channels = stereo ? 2 : 1

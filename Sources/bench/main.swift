@@ -1,5 +1,6 @@
 // Device codec throughput: how fast each codec decodes a stream of valid frames, in MB/s,
-// release build, in-process (no I/O). Run by scripts/bench-devices.
+// release build, in-process (no I/O). Run by scripts/bench-devices. `bench doppler` measures
+// the Doppler sound's analysis instead (scripts/bench-doppler).
 import ABICore
 import ABIDevices
 
@@ -45,6 +46,10 @@ func stream(_ profile: String, bytes target: Int) -> [UInt8] {
     return out
 }
 
+if CommandLine.arguments.count > 1 && CommandLine.arguments[1] == "doppler" {
+    dopplerBenchmark(sweeps: CommandLine.arguments.count > 2 ? Int(CommandLine.arguments[2]) ?? 100 : 100)
+    exit(0)
+}
 let megabytes = CommandLine.arguments.count > 1 ? Int(CommandLine.arguments[1]) ?? 32 : 32
 print("codec throughput, \(megabytes) MB of valid frames per codec, fed in 4 KiB reads")
 for name in BuiltInProfiles.names {
