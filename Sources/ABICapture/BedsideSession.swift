@@ -18,6 +18,10 @@ import ABIDevices
 /// 5. After a device error the session stays at that site.
 /// 6. A leg with suspected DVT gets no cuff (ankles and toe).
 /// 7. `redo SITE` measures any site again; the review shows every site before saving.
+/// 8. The Doppler's sound proposes what a mark would record (the signal return, absent flow,
+///    an artery that does not close); it is recorded by one key (Enter), or at once with
+///    auto-mark, under the rules of a mark: a fresh cuff pressure, one per inflation, and only
+///    at the site where the cuff was pumped up.
 public final class BedsideSession {
     /// How the session goes.
     public struct Plan: Sendable, Equatable {
@@ -104,6 +108,8 @@ public final class BedsideSession {
 
     /// A mark needs the cuff inflated this far above the last mark before it counts again.
     public static let reinflation = 20
+    /// Below this the cuff is let down (mmHg): the next inflation starts afresh.
+    public static let letDown = 20
     /// The fastest Doppler deflation that still finds the systolic pressure (mmHg/s).
     public static let fastestDeflation = 3
 
@@ -128,6 +134,13 @@ public final class BedsideSession {
     private var markedAt: Int?
     /// The site the last prompt named.
     private var prompted: Site?
+    /// The site being measured when the cuff was last pumped up from let down.
+    private var inflatedAt: Site?
+    private var cuffDown = true
+    /// What the Doppler's sound proposes, waiting for the operator's key.
+    public private(set) var proposal: SoundProposal?
+    /// Record the sound's proposals without a key (`--auto-mark`).
+    public var autoMark = false
 
     /// - Parameters:
     ///   - clock: monotonic milliseconds (a test clock in tests).
@@ -194,6 +207,7 @@ public final class BedsideSession {
         switch phase {
         case .measuring:
             var keys = ["132 (Enter) a value"]
+            if let proposal { keys.insert("Enter record (\(proposal.words))", at: 0) }
             if let device { keys += device.measuresOnRequest ? ["auto", "Esc stop cuff"] : ["Space mark"] }
             keys += ["a absent", "n noncompressible", "x REASON not measured"]
             if case .repeatFirstArm = step { keys.append("k keep") }
@@ -271,6 +285,16 @@ public final class BedsideSession {
                     samples.append((now, mmHg))
                     samples.removeAll { now - $0.t > 3000 }
                     if let marked = markedAt, mmHg >= marked + BedsideSession.reinflation { markedAt = nil }
+                    if mmHg < BedsideSession.letDown {
+                        cuffDown = true
+                    } else if cuffDown {
+                        cuffDown = false
+                        inflatedAt = phase == .measuring ? step.site : nil
+                    }
+                    if let pending = proposal, let p = pending.mmHg, mmHg >= p + BedsideSession.reinflation {
+                        proposal = nil
+                        events.append(.note("The cuff was pumped up again: the Doppler's proposal (\(pending.words)) was not recorded."))
+                    }
                 }
             case .bloodPressure(let bp):
                 try automaticResult(bp, &events)
@@ -317,7 +341,11 @@ public final class BedsideSession {
         let command = BedsideCommand(line)
         switch command {
         case .none:
+            // Enter on its own records what the Doppler's sound proposes.
+            if proposal != nil { try confirmProposal(at: site, typedAt: typedAt, &events) }
             return
+        case .confirm:
+            try confirmProposal(at: site, typedAt: typedAt, &events)
         case .value(let text):
             try typed(text, at: site, typedAt: typedAt, &events)
         case .mark:
@@ -436,8 +464,62 @@ public final class BedsideSession {
         try mark(mmHg, at: site, &events)
     }
 
+    /// What the Doppler's sound heard during this inflation (Rule 8). `beatAt` is when the first
+    /// beat of the return was heard (monotonic ms), `mmHg` the cuff pressure then.
+    public func handle(sound: SoundProposal) throws -> [BedsideEvent] {
+        var events: [BedsideEvent] = []
+        guard phase == .measuring, let site = step.site, let device, !device.measuresOnRequest, automaticAt == nil else {
+            return [.note("The Doppler's sound proposed \(sound.words): no Doppler site is being measured, not recorded.")]
+        }
+        guard let inflated = inflatedAt else {
+            return [.note("The Doppler's sound proposed \(sound.words) with no inflation of the cuff seen: not recorded.")]
+        }
+        guard inflated == site else {
+            return [.refused("The Doppler's sound proposed \(sound.words), but the cuff was pumped up for the \(inflated.words) and the session is at the \(site.words) now: not recorded. Pump the cuff up again for the \(site.words).")]
+        }
+        if let marked = markedAt {
+            return [.note("The Doppler's sound proposed \(sound.words), but this deflation was already marked at \(marked) mmHg: not recorded.")]
+        }
+        if sound.mmHg != nil {
+            // Rule 2: the pressure was the device's own, within the freshness of the beat.
+            guard samples.contains(where: { abs($0.t - sound.beatAt) <= device.markFreshness }) else {
+                return [.refused("The Doppler's sound proposed \(sound.words), but no cuff pressure came from the device within \(device.markFreshness) ms of that beat: not recorded.")]
+            }
+        }
+        var pending = sound
+        pending.site = site
+        if autoMark {
+            proposal = pending
+            try confirmProposal(at: site, typedAt: nil, &events)
+        } else {
+            proposal = pending
+            events.append(.prompt("Doppler at the \(site.words): \(sound.words). Enter records it; or mark, or type the value."))
+            prompted = site
+        }
+        return events
+    }
+
+    private func confirmProposal(at site: Site, typedAt: Site?, _ events: inout [BedsideEvent]) throws {
+        guard let pending = proposal else { return events.append(.refused("The Doppler's sound has proposed nothing to record here.")) }
+        guard pending.site == site, typedAt == nil || typedAt == site else {
+            proposal = nil
+            return events.append(.refused("Not recorded: the Doppler's proposal was for the \((pending.site ?? site).words); the session is at the \(site.words)."))
+        }
+        proposal = nil
+        switch pending.kind {
+        case .systolic(let mmHg):
+            try mark(mmHg, at: site, note: "signal return heard by abi", &events)
+        case .noncompressible(let mmHg):
+            markedAt = mmHg
+            try record(site, .noncompressible(atPressure: Pressure(mmHg: mmHg)), method: .doppler, device: device?.identity,
+                       note: "flow heard at the highest cuff pressure", &events)
+        case .absent:
+            try record(site, .absent, method: .doppler, device: device?.identity, note: "no flow heard by abi down to \(BedsideSession.letDown) mmHg", &events)
+        }
+    }
+
     /// Rule 3: one mark per inflation.
-    private func mark(_ mmHg: Int, at site: Site, _ events: inout [BedsideEvent]) throws {
+    private func mark(_ mmHg: Int, at site: Site, note: String? = nil, _ events: inout [BedsideEvent]) throws {
         if let marked = markedAt {
             return events.append(.refused("Not marked: this deflation was already marked at \(marked) mmHg. Inflate the cuff above \(marked + BedsideSession.reinflation) mmHg to measure the \(site.words)."))
         }
@@ -445,7 +527,8 @@ public final class BedsideSession {
             return events.append(.refused("Not marked: \(mmHg) mmHg is out of range (1–300)."))
         }
         markedAt = mmHg
-        try record(site, .numeric(try! NumericPressure(systolic: pressure)), method: .doppler, device: device?.identity, note: nil, &events)
+        proposal = nil
+        try record(site, .numeric(try! NumericPressure(systolic: pressure)), method: .doppler, device: device?.identity, note: note, &events)
     }
 
     private func automaticResult(_ bp: BloodPressure, _ events: inout [BedsideEvent]) throws {
@@ -510,6 +593,7 @@ public final class BedsideSession {
         // own result and error clear `automaticAt` before they are recorded).
         abortAutomatic(&events, because: "another value was recorded")
         let reading = try recorder.record(site, state, time: timestamp(), method: method, device: identity, note: note)
+        if proposal?.site == site { proposal = nil }
         events.append(.recorded(reading))
         if case .deviceError = state {
             // Rule 5: the session stays at the site.
@@ -708,6 +792,7 @@ public enum BedsideEvent: Sendable, Equatable {
 /// An operator's command at a site, from the line typed.
 enum BedsideCommand: Equatable {
     case none
+    case confirm
     case value(String)
     case mark
     case automatic
@@ -727,6 +812,7 @@ enum BedsideCommand: Equatable {
         switch first.lowercased() {
         case "value", "v": self = .value(rest)
         case "mark", "m": self = .mark
+        case "y", "yes", "ok": self = .confirm
         case "auto": self = .automatic
         case "s", "stop": self = .stopCuff
         case "k", "keep": self = .keep
@@ -740,6 +826,43 @@ enum BedsideCommand: Equatable {
             self = .value(rest.isEmpty ? head : head + " " + rest)
         default:
             self = first.first?.isNumber == true ? .value(line) : .unknown(first)
+        }
+    }
+}
+
+/// What the Doppler's sound proposes for the site being measured (`abi capture --audio`).
+public struct SoundProposal: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable {
+        /// Flow returned: the cuff pressure at the first of two consecutive beats.
+        case systolic(Int)
+        /// Flow went on at the highest cuff pressure.
+        case noncompressible(Int)
+        /// No flow by the time the cuff was let down.
+        case absent
+    }
+    public var kind: Kind
+    /// When the first beat of the return was heard (monotonic ms, the session's clock).
+    public var beatAt: Int
+    /// The site it was proposed for (set by the session).
+    public internal(set) var site: Site?
+
+    public init(_ kind: Kind, beatAt: Int) {
+        self.kind = kind
+        self.beatAt = beatAt
+    }
+
+    public var mmHg: Int? {
+        switch kind {
+        case .systolic(let p), .noncompressible(let p): p
+        case .absent: nil
+        }
+    }
+
+    public var words: String {
+        switch kind {
+        case .systolic(let p): "flow returned at \(p) mmHg"
+        case .noncompressible(let p): "flow went on at \(p) mmHg (noncompressible)"
+        case .absent: "no flow (absent)"
         }
     }
 }
