@@ -41,7 +41,7 @@ let package = Package(
                                                 .product(name: "GRDBSQLite", package: "GRDB.swift")]),
         // The bedside session: one engine for abi capture, abi enter and the web app (sequence,
         // marks, the automatic cuff, symptoms, review), recording through a store or an exam file.
-        .target(name: "ABICapture", dependencies: ["ABICore", "ABIDevices", "ABIStore"]),
+        .target(name: "ABICapture", dependencies: ["ABICore", "ABIDevices", "ABIStore", "ABIAudio"]),
         // The clinic's web app (abi serve): sign-in with roles, sessions, the worklist; pages
         // rendered on the server over the store and the capture engine. No rule of its own.
         .target(name: "ABIWeb", dependencies: ["ABICore", "ABIStore", "ABIReports", "ABICapture",
@@ -58,8 +58,10 @@ let package = Package(
         // signal return. Depends on no other module of ours: the capture engine brings the cuff.
         // Built optimised in debug builds too: the signal return must be found as the sound
         // arrives, and the test suite runs hundreds of synthetic sweeps through it.
-        .target(name: "ABIAudio", dependencies: ["ABICore", "CAlsa", "CFFTW", "CSndfile"],
+        .target(name: "ABIAudio", dependencies: ["ABICore", "CAlsa", "CAudioShims", "CFFTW", "CSndfile"],
                 swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
+        // ALSA's variadic error handler, which Swift cannot write (silenced: abi says what failed).
+        .target(name: "CAudioShims", dependencies: ["CAlsa"]),
         // ALSA, for the Doppler's audio output on a sound card's capture device (apt: libasound2-dev).
         .systemLibrary(name: "CAlsa", pkgConfig: "alsa", providers: [.apt(["libasound2-dev"])]),
         // FFTW (single precision), for the Doppler sound's short-time spectra (apt: libfftw3-dev).

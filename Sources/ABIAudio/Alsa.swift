@@ -1,4 +1,5 @@
 import CAlsa
+import CAudioShims
 
 #if canImport(Glibc)
 import Glibc
@@ -27,6 +28,7 @@ public struct AudioDevice: Sendable, Equatable {
 public enum Alsa {
     /// The capture devices ALSA knows (its name hints for PCM devices that are not playback-only).
     public static func captureDevices() -> [AudioDevice] {
+        _ = Alsa.quiet
         var hints: UnsafeMutablePointer<UnsafeMutableRawPointer?>?
         guard snd_device_name_hint(-1, "pcm", &hints) == 0, let hints else { return [] }
         defer { snd_device_name_free_hint(hints) }
@@ -48,6 +50,9 @@ public enum Alsa {
     }
 
     static func message(_ code: Int32) -> String { String(cString: snd_strerror(code)) }
+
+    /// ALSA's own error lines silenced, once: abi names the device and the reason itself.
+    static let quiet: Void = abi_alsa_quiet()
 }
 
 /// Sound from an ALSA capture device: 16-bit samples at the asked rate and channel count
@@ -69,6 +74,7 @@ public final class AudioCapture {
         self.sampleRate = sampleRate
         self.channels = channels
         buffer = []
+        _ = Alsa.quiet
         var handle: OpaquePointer?
         let opened = snd_pcm_open(&handle, device, SND_PCM_STREAM_CAPTURE, 0)
         guard opened == 0, let handle else {
@@ -121,6 +127,7 @@ public final class AudioCapture {
 /// Sound to an ALSA playback device (`abi doppler play`).
 public enum AudioPlayback {
     public static func play(_ sound: Sound, device: String) throws(AudioDeviceError) {
+        _ = Alsa.quiet
         var handle: OpaquePointer?
         let opened = snd_pcm_open(&handle, device, SND_PCM_STREAM_PLAYBACK, 0)
         guard opened == 0, let handle else {

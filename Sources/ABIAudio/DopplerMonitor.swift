@@ -60,6 +60,9 @@ public final class DopplerMonitor {
         detector.cuffPressure(pressure, at: time)
     }
 
+    /// When the first beat of the current proposal was heard (s).
+    public var proposalBeat: Double? { detector.firstBeat }
+
     /// The proposal of the current inflation, if there is one yet.
     public var proposal: ReturnProposal? { detector.proposal }
 

@@ -27,6 +27,8 @@ public struct SignalReturnDetector: Sendable {
     var highest = 0.0
     var candidate: (time: Double, pressure: Double, atTop: Bool)?
     public private(set) var proposal: ReturnProposal?
+    /// The first of the two beats of the proposal (s).
+    public private(set) var firstBeat: Double?
 
     /// The longest gap between the two beats of a return (s).
     public static let longestInterval = 1.6
@@ -43,6 +45,7 @@ public struct SignalReturnDetector: Sendable {
             highest = 0
             candidate = nil
             proposal = nil
+            firstBeat = nil
         }
         cuff.append((time, pressure))
         if cuff.count > 400 { cuff.removeFirst(cuff.count - 400) }
@@ -61,6 +64,7 @@ public struct SignalReturnDetector: Sendable {
         let atTop = pressure >= highest - 5
         if let c = candidate, time - c.time <= Self.longestInterval, time - c.time >= 0.3 {
             candidate = nil
+            firstBeat = c.time
             proposal = c.atTop && atTop ? .noncompressible(pressure: highest, time: time) : .systolic(pressure: c.pressure, time: time)
             return proposal
         }

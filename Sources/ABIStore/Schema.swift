@@ -25,8 +25,38 @@ enum Schema {
         migrator.registerMigration("2026-11-29 the worklist by status") { db in
             try db.execute(sql: v6)
         }
+        migrator.registerMigration("2026-11-30 the Doppler's sound of each site") { db in
+            try db.execute(sql: v7)
+        }
         return migrator
     }
+
+    /// Each site's Doppler sound during its measurement (`abi capture --audio`): lossless FLAC
+    /// with its SHA-256, the waveform's description and the abi-doppler/1 record of its analysis.
+    /// Kept as recorded: never changed, and kept with a final exam.
+    static let v7 = """
+        CREATE TABLE dopplerSounds (
+            id INTEGER PRIMARY KEY,
+            examId INTEGER NOT NULL REFERENCES exams(id),
+            sessionId INTEGER NOT NULL REFERENCES captureSessions(id),
+            site TEXT NOT NULL CHECK (site IN (\(sites))),
+            readingSeq INTEGER,
+            recordedAt TEXT NOT NULL,
+            sampleRate INTEGER NOT NULL CHECK (sampleRate IN (44100, 48000)),
+            channels INTEGER NOT NULL CHECK (channels IN (1, 2)),
+            seconds REAL NOT NULL CHECK (seconds > 0),
+            flac BLOB NOT NULL,
+            sha256 TEXT NOT NULL CHECK (length(sha256) = 64),
+            description TEXT NOT NULL,
+            record TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX dopplerSoundsByExam ON dopplerSounds(examId, site);
+        CREATE TRIGGER dopplerSoundsAreFixed BEFORE UPDATE ON dopplerSounds
+            BEGIN SELECT RAISE(ABORT, 'a Doppler recording is kept as recorded'); END;
+        CREATE TRIGGER dopplerSoundsOfFinalExamsAreKept BEFORE DELETE ON dopplerSounds
+            WHEN (SELECT status FROM exams WHERE id = OLD.examId) = 'final'
+            BEGIN SELECT RAISE(ABORT, 'the Doppler recordings of a final exam are kept'); END;
+        """
 
     static let sites = "'rightBrachial','leftBrachial','rightPosteriorTibial','rightDorsalisPedis','leftPosteriorTibial','leftDorsalisPedis','rightToe','leftToe'"
 

@@ -1,3 +1,4 @@
+import ABIAudio
 import ABICapture
 import ABICore
 import ABIDevices
@@ -14,6 +15,9 @@ import Glibc
 struct BedsideConsole {
     let engine: BedsideSession
     let device: BedsideDevice?
+    /// The Doppler's sound (`--audio`), and where each site's recording is kept.
+    var sound: BedsideSound?
+    var keepSound: ((BedsideSound.SiteRecording) throws -> Void)?
     let patient: Patient
     let title: String
     /// When the rest before the first site ends (monotonic ms), for the countdown.
@@ -56,7 +60,12 @@ struct BedsideConsole {
                 screen?.message("> " + line)  // what was typed stays readable above its answer
                 try step { try engine.handle(line: line, typedAt: typedAt) }
             case .device(let reading):
+                if let sound, case .measurement(.cuffPressure(let mmHg, false)) = reading.content {
+                    sound.cuffPressure(mmHg, at: DeviceClock.milliseconds())
+                }
                 try step { try engine.handle(reading) }
+            case .sound(let proposal):
+                try step { try engine.handle(sound: proposal) }
             case .tick:
                 draw()
             }
@@ -75,6 +84,7 @@ struct BedsideConsole {
             case .prompt(let text), .note(let text), .refused(let text): say(text)
             case .recorded(let reading):
                 say("Recorded \(reading.site.words): \(BedsideSession.describe(reading.state)) (reading \(reading.seq)\(committed ? ", saved" : "")).")
+                if let sound, reading.method == .doppler { sound.siteRecorded(reading.site, seq: reading.seq) }
             case .cuff(let request): device?.send(request)
             case .saved: outcome = .saved
             case .stopped: outcome = outcome ?? .quit
@@ -94,6 +104,8 @@ struct BedsideConsole {
     enum Input {
         case line(String, typedAt: Site?)
         case device(DeviceReading)
+        /// What the Doppler's sound proposes.
+        case sound(SoundProposal)
         /// SIGINT or SIGTERM.
         case stopped
         /// Time to redraw the screen (the cuff pressure, the rest countdown).
@@ -107,15 +119,26 @@ struct BedsideConsole {
             if screen == nil, let line = input.nextBufferedLine() { return .line(line, typedAt: nil) }
             if let problem = device?.takeProblem() { say("The device's port: \(problem)") }
             if let reading = device?.take() { return .device(reading) }
+            if let sound {
+                if let problem = sound.takeProblem() { say("The Doppler's sound: \(problem)") }
+                while let recording = sound.takeRecording() {
+                    do { try keepSound?(recording) } catch let error as Failure { throw error } catch {
+                        say("The \(recording.site.words)'s Doppler sound could not be kept: \(error)")
+                    }
+                }
+                if let proposal = sound.take() { return .sound(proposal) }
+            }
             if screen == nil && input.ended && (device == nil || engine.phase != .measuring) { return .tick }
             if let failure = device?.journalFailure { throw Failure(.ioError, "cannot journal the device's bytes: \(failure)") }
             var fds = [pollfd(fd: input.ended ? -1 : input.fd, events: Int16(POLLIN), revents: 0),
                        pollfd(fd: device?.wakeFD ?? -1, events: Int16(POLLIN), revents: 0),
-                       pollfd(fd: stopFD, events: Int16(POLLIN), revents: 0)]
+                       pollfd(fd: stopFD, events: Int16(POLLIN), revents: 0),
+                       pollfd(fd: sound?.wakeFD ?? -1, events: Int16(POLLIN), revents: 0)]
             let ready = poll(&fds, nfds_t(fds.count), screen == nil ? -1 : 250)
             if ready < 0 && errno == EINTR { continue }
             if fds[2].revents != 0 { return .stopped }
             if fds[1].revents != 0 { device?.drainWake() }
+            if fds[3].revents != 0 { sound?.drainWake() }
             if fds[0].revents != 0 {
                 if let screen {
                     if !screen.readKeys(site: engine.site) { return .stopped }

@@ -1,3 +1,4 @@
+import ABIAudio
 import ABICapture
 import ABICore
 import ABIDevices
@@ -81,6 +82,10 @@ extension ABI {
         @Option(help: ArgumentHelp("A leg with signs of DVT (right, left or both): no cuff on it; its signs are recorded.", valueName: "SIDE")) var dvt: [String] = []
         @OptionGroup(title: "How typed values were measured") var methods: MethodArguments
         @ArgumentParser.Flag(help: "Continue the capture in progress of --patient.") var resume = false
+        @Option(help: ArgumentHelp("The Doppler's sound: an ALSA capture device (abi doppler devices lists them). abi hears the signal return and proposes the cuff pressure; each site's sound is kept with the exam.", valueName: "DEVICE")) var audio: String?
+        @Option(help: ArgumentHelp("The sound's channels: 2 (forward left, reverse right) or 1.", valueName: "N")) var audioChannels: Int = 2
+        @Option(help: ArgumentHelp("The sound's sample rate: 48000 or 44100.", valueName: "HZ")) var audioRate: Int = 48_000
+        @ArgumentParser.Flag(help: "Record what the Doppler's sound proposes without a key (default: Enter records it).") var autoMark = false
         @OptionGroup var store: StoreArguments
         @OptionGroup(title: "Port settings") var serial: SerialOverrides
 
@@ -94,6 +99,9 @@ extension ABI {
             if let restMinutes, !ManualEntry.restMinutesRange.contains(restMinutes) { throw ValidationError("--rest-minutes: 0 to 1440.") }
             if let patient, let problem = ManualEntry.patientIdProblem(patient) { throw ValidationError("--patient: \(problem)") }
             if resume && newPatient { throw ValidationError("--new-patient starts a new exam; leave out --resume.") }
+            if audio != nil && port == nil && !auto && !resume { throw ValidationError("--audio needs the manometer too: --port PATH or --auto.") }
+            if autoMark && audio == nil { throw ValidationError("--auto-mark needs --audio DEVICE.") }
+            if audio != nil, let problem = Sound.problem(sampleRate: audioRate, channels: audioChannels) { throw ValidationError("--audio-rate/--audio-channels: \(problem)") }
         }
 
         func run() throws {
@@ -126,11 +134,21 @@ extension ABI {
             if let device {
                 Terminal.error("abi capture: device \(device.profile.name) on \(device.path)" + (device.profile.measuresOnRequest ? " (automatic cuff: auto measures, Esc or s stops it)" : ""))
             }
+            // The Doppler's sound, opened now too: a wrong device fails before anything is recorded.
+            var sound: BedsideSound?
+            if let audio {
+                guard let device, !device.profile.measuresOnRequest else {
+                    throw Failure(.usage, "--audio listens for the signal return during a manual deflation: it needs a Doppler manometer (not an automatic cuff, and not no device)")
+                }
+                do { sound = try BedsideSound(device: audio, sampleRate: audioRate, channels: audioChannels, clock: DeviceClock.milliseconds) }
+                catch { throw Failure(.unavailable, error.description) }
+                Terminal.error("abi capture: listening to the Doppler on \(audio)" + (autoMark ? "; what it hears is recorded without a key (--auto-mark)" : "; Enter records what it hears"))
+            }
 
             let details = ExamDetails(performedAt: DeviceClock.now(), indication: indication, operator: actor, position: position, restMinutes: restMinutes)
             try StoredBedsideSession(db: db, command: "capture", actor: actor, identified: identified, details: details,
                                      plan: Store.CapturePlan(firstArm: Side(rawValue: firstArm)!, toes: toes), dvt: dvtSides,
-                                     methods: methods.methods, device: device, readingTime: nil).run(stopFD: stop)
+                                     methods: methods.methods, device: device, readingTime: nil, sound: sound, autoMark: autoMark).run(stopFD: stop)
         }
     }
 }
@@ -150,6 +168,8 @@ struct StoredBedsideSession {
     let device: (path: String, profile: DeviceProfile)?
     /// The time stamp of every reading (an earlier exam typed in), else each one's own time.
     let readingTime: String?
+    var sound: BedsideSound? = nil
+    var autoMark = false
 
     func run(stopFD: Int32) throws(Failure) {
         let identity = device.map { DeviceIdentity(profile: $0.profile.name, port: $0.path) }
@@ -172,14 +192,33 @@ struct StoredBedsideSession {
         let engine = BedsideSession(recorder: recorder, plan: BedsideSession.Plan(firstArm: storePlan.firstArm, toes: storePlan.toes, dvt: dvt, methods: methods), device: device.map { BedsideSession.Device(profile: $0.profile, port: $0.path) },
                                     clock: DeviceClock.milliseconds, timestamp: { readingTime ?? DeviceClock.now().text })
 
+        engine.autoMark = autoMark
         let deviceThread = device.map { BedsideDevice(path: $0.path, profile: $0.profile, store: db, capture: capture) }
         deviceThread?.start()
         defer { deviceThread?.stop() }
+        sound?.start()
+        // Each site's sound is kept with the exam (FLAC with its SHA-256), beside its reading.
+        let scratch = db.path + "-captures"
+        let actor = self.actor
+        let keep = { (recording: BedsideSound.SiteRecording) throws in
+            let kept = try BedsideSound.keepable(recording, recordedAt: DeviceClock.now().text, scratchFolder: scratch)
+            do throws(StoreError) { try db.keepSound(capture, kept, actor: actor) } catch { throw Failure(error) }
+            Terminal.error("abi \(command): kept the \(recording.site.words)'s Doppler sound (\(Int(kept.seconds.rounded())) s, \(kept.description))")
+        }
 
         let restUntil = restMinutes.flatMap { $0 > 0 && recorder.readings.isEmpty ? DeviceClock.milliseconds() + $0 * 60_000 : nil }
         var console = BedsideConsole(engine: engine, device: deviceThread, patient: identified.patient,
                                      title: "\(command), exam \(capture.examId)", restUntil: restUntil)
+        console.sound = sound
+        console.keepSound = keep
         let outcome = try console.run(stopFD: stopFD)
+        if let sound {
+            // The last site's sound: the listening stops, and what it heard is kept.
+            sound.stop()
+            while let recording = sound.takeRecording() {
+                do { try keep(recording) } catch { Terminal.error("abi \(command): the \(recording.site.words)'s Doppler sound could not be kept: \(error)") }
+            }
+        }
         let saved = outcome == .saved
         do { try db.endCapture(capture, finished: saved, actor: actor) } catch { throw Failure(error) }
         if saved {

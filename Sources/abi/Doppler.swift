@@ -1,6 +1,8 @@
 import ABIAudio
+import ABICapture
 import ABICore
 import ABIReports
+import ABIStore
 import ArgumentParser
 
 #if canImport(Glibc)
@@ -19,7 +21,7 @@ struct Doppler: ParsableCommand {
             (described with the 2020 SVM/SVU words), and with a manometer's cuff pressures the \
             moment the signal returns (docs/doppler.md).
             """,
-        subcommands: [Devices.self, Listen.self, Analyze.self]
+        subcommands: [Devices.self, Listen.self, Analyze.self, Play.self]
     )
 
     struct Devices: ParsableCommand {
@@ -231,6 +233,79 @@ struct Doppler: ParsableCommand {
                 }
                 Terminal.write(text)
             }
+        }
+    }
+
+    struct Play: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Play (or export) the Doppler sound kept with an exam for a site.",
+            discussion: """
+                abi capture --audio keeps each site's sound with the exam (FLAC, lossless, with \
+                its SHA-256). This plays the latest one of SITE on a sound device, or with \
+                --export writes it to a file (FLAC or WAV, by its name; mode 0600). The \
+                checksum is checked first: a recording that changed is refused.
+
+                Exit codes: 0 done, 64 bad options, 65 the recording's checksum does not match, \
+                66 no such exam or no sound for that site, 69 the sound device cannot play, \
+                73 the file cannot be written.
+
+                Examples:
+                  abi doppler play 12 RPT
+                  abi doppler play 12 "left dorsalis pedis" --export 12-LDP.flac
+                """
+        )
+
+        @Argument(help: ArgumentHelp("The exam.", valueName: "EXAM_ID")) var exam: Int64
+        @Argument(help: ArgumentHelp("The site: RB LB RPT RDP LPT LDP RT LT (or its name).", valueName: "SITE")) var site: String
+        @Option(help: ArgumentHelp("Write the sound to this file (.flac or .wav) instead of playing it.", valueName: "FILE")) var export: String?
+        @Option(help: ArgumentHelp("The ALSA playback device.", valueName: "DEVICE")) var audio: String = "default"
+        @ArgumentParser.Flag(help: "Replace the export file if it exists.") var force = false
+        @ArgumentParser.Flag(help: "Print the abi-doppler/1 record of its analysis instead.") var json = false
+        @OptionGroup var store: StoreArguments
+
+        func validate() throws {
+            if BedsideSession.site(named: site) == nil { throw ValidationError("SITE: \"\(site)\" is not a site: RB, LB, RPT, RDP, LPT, LDP, RT, LT (or right posterior tibial, …)") }
+            if let export, SoundFile.Format(path: export) == nil { throw ValidationError("--export: \"\(export)\" must end in .flac or .wav") }
+        }
+
+        func run() throws {
+            let db = try store.open(.readOnly)
+            let where_ = BedsideSession.site(named: site)!
+            let sounds: [Store.DopplerSound]
+            do throws(StoreError) { sounds = try db.sounds(exam: exam) } catch { throw Failure(error) }
+            guard let kept = sounds.last(where: { $0.site == where_ }) else {
+                throw Failure(.noInput, "exam \(exam) has no Doppler sound for the \(where_.words)" + (sounds.isEmpty ? " (it was captured without --audio)" : " (sounds kept: \(Set(sounds.map(\.site.code)).sorted().joined(separator: ", ")))"))
+            }
+            guard kept.intact else {
+                throw Failure(.dataError, "exam \(exam), \(where_.words): the recording does not match its SHA-256 checksum; it is not played")
+            }
+            if json { return Terminal.write(kept.record) }
+            // Through a private scratch file: libsndfile reads files.
+            let scratch = db.path + "-captures/play-\(getpid()).flac"
+            defer { unlink(scratch) }
+            let sound: Sound
+            do {
+                let file = try PrivateFile(scratch, replace: true)
+                try file.write(kept.flac)
+                try file.finish(sync: false)
+                sound = try SoundFile.read(scratch)
+            } catch let error as SoundFileError { throw Failure(.dataError, "exam \(exam), \(where_.words): \(error.description)") }
+            if let export {
+                let format = SoundFile.Format(path: export)!
+                if format == .flac {
+                    let out = try PrivateFile(export, replace: force)
+                    try out.write(kept.flac)
+                    try out.finish()
+                } else {
+                    var info = stat()
+                    if !force && stat(export, &info) == 0 { throw Failure(.cannotCreate, "cannot create \(export): the file already exists (choose another name, or pass --force to replace it)") }
+                    do { try SoundFile.write(sound, to: export, format: .wav) } catch { throw Failure(.cannotCreate, error.description) }
+                }
+                Terminal.error("abi doppler: wrote the \(where_.words)'s sound of exam \(exam) (\(String(fixed: kept.seconds, 1)) s, \(kept.description)) to \(export)")
+                return
+            }
+            Terminal.error("abi doppler: playing the \(where_.words)'s sound of exam \(exam) (\(String(fixed: kept.seconds, 1)) s, \(kept.description)) on \(audio)")
+            do { try AudioPlayback.play(sound, device: audio) } catch { throw Failure(.unavailable, error.description) }
         }
     }
 

@@ -39,15 +39,16 @@ import Testing
         let db = try StoreTests.raw(store)
         try db.read { db in
             let tables = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
-            for table in ["audit", "captureSessions", "deviceJournal", "exams", "patients", "readings", "users"] { #expect(tables.contains(table)) }
+            for table in ["audit", "captureSessions", "deviceJournal", "dopplerSounds", "exams", "patients", "readings", "users"] { #expect(tables.contains(table)) }
             #expect(try String.fetchOne(db, sql: "PRAGMA journal_mode") == "wal")
             #expect(try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY identifier") ==
                     ["2026-11-26 patients, exams, readings, journal, audit", "2026-11-29 application id; no path around immutability", "2026-11-29 discarded exams",
-                     "2026-11-29 the signed result is the record", "2026-11-29 the worklist by status", "2026-11-29 users of the web app"])
+                     "2026-11-29 the signed result is the record", "2026-11-29 the worklist by status", "2026-11-29 users of the web app",
+                     "2026-11-30 the Doppler's sound of each site"])
             #expect(try Int.fetchOne(db, sql: "PRAGMA application_id") == 0x6162_6931)
         }
         _ = try Store(path: store.path)
-        #expect(try db.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM grdb_migrations") } == 6)
+        #expect(try db.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM grdb_migrations") } == 7)
     }
 
     @Test("Durable before acknowledged: the setting in force on the writing connection is synchronous = FULL")
@@ -441,7 +442,7 @@ import Testing
         var ids: [Int64] = []
         try reader.exams { ids.append($0.id) }
         #expect(ids == [id])
-        #expect(try StoreTests.raw(store).read { try Int.fetchOne($0, sql: "SELECT count(*) FROM grdb_migrations") } == 6)
+        #expect(try StoreTests.raw(store).read { try Int.fetchOne($0, sql: "SELECT count(*) FROM grdb_migrations") } == 7)
     }
 
     @Test("A signed report never changes: a patient with a signed exam gets no details added, by import, edit or an outside program")

@@ -15,10 +15,10 @@ final class CaptureProcess: @unchecked Sendable {
     private var errText = ""
     private var outText = ""
 
-    init(_ arguments: [String], db: String, executable: URL = CommandTests.binary) throws {
+    init(_ arguments: [String], db: String, executable: URL = CommandTests.binary, environment: [String: String] = [:]) throws {
         process.executableURL = executable
         process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(["ABI_DB": db, "ABI_OPERATOR": "nurse-1"]) { $1 }
+        process.environment = ProcessInfo.processInfo.environment.merging(["ABI_DB": db, "ABI_OPERATOR": "nurse-1"].merging(environment) { $1 }) { $1 }
         process.standardInput = input
         process.standardOutput = out
         process.standardError = err

@@ -153,4 +153,45 @@ import Testing
         #expect(none.status == 69)
         #expect(none.stderr.contains("nosuchdevice: cannot be opened for capture"))
     }
+
+    @Test("abi capture --audio hears the return at the manometer's pressure, records it (auto-mark), keeps the site's sound; abi doppler play exports it")
+    func captureHearsTheReturn() throws {
+        let dir = try CommandTests.temporaryDirectory()
+        let wav = dir.appendingPathComponent("sound.wav").path, link = dir.appendingPathComponent("manometer").path
+        let simulator = try RunningCommand(["simulate", "--profile", "doppler-manometer", "--audio", wav, "--sites", "2", "--link", link])
+        defer { simulator.process.terminate(); simulator.process.waitUntilExit() }
+        #expect(simulator.line(within: 30) != nil, "the simulator's port")
+        let env = try Self.alsaHome(dir, sound: wav)
+        let db = dir.appendingPathComponent("abi.sqlite").path
+        let capture = try CaptureProcess(["capture", "--patient", "P-1", "--new-patient", "--name", "Doe, Jo", "--birth-date", "1950-01-01",
+                                          "--sex", "female", "--diabetes", "no", "--port", link, "--profile", "doppler-manometer",
+                                          "--audio", "abitest", "--auto-mark"], db: db, environment: env)
+        #expect(capture.record("132/80", reading: 1))
+        // The simulated cuff: pumped up to 158 mmHg, let down at 3 mmHg/s; flow returns at 128.
+        #expect(capture.waitFor("(reading 2, saved)", seconds: 45), "\(capture.stderr)")
+        #expect(capture.waitFor("kept the right posterior tibial's Doppler sound", seconds: 30), "\(capture.stderr)")
+        capture.process.interrupt()
+        capture.process.waitUntilExit()
+        let recorded = capture.stderr.components(separatedBy: "Recorded right posterior tibial: ").dropFirst().first?.prefix(while: \.isNumber)
+        let pressure = try #require(recorded.flatMap { Int($0) })
+        #expect((123 ... 128).contains(pressure), "flow returns at 128 mmHg; the first beat through is at most one beat lower: \(pressure)")
+        #expect(capture.stderr.contains("kept the right posterior tibial's Doppler sound") && capture.stderr.contains("multiphasic (triphasic)"))
+
+        // The kept sound: its analysis record, and the FLAC itself.
+        let record = try CommandTests.run(CommandTests.binary, ["doppler", "play", "1", "RPT", "--json", "--db", db])
+        #expect(record.status == 0, "\(record.stderr)")
+        let summary = try #require(try Self.json(record.stdout)["summary"] as? [String: Any])
+        #expect((summary["waveform"] as? [String: Any])?["description"] as? String == "multiphasic (triphasic)")
+        let flac = dir.appendingPathComponent("rpt.flac").path
+        let exported = try CommandTests.run(CommandTests.binary, ["doppler", "play", "1", "right posterior tibial", "--export", flac, "--db", db])
+        #expect(exported.status == 0, "\(exported.stderr)")
+        #expect(try CommandTests.run(URL(fileURLWithPath: "/usr/bin/flac"), ["-t", "-s", flac]).status == 0)
+        #expect(try CommandTests.mode(flac) == 0o600)
+        let none = try CommandTests.run(CommandTests.binary, ["doppler", "play", "1", "LDP", "--db", db])
+        #expect(none.status == 66)
+        #expect(none.stderr.contains("no Doppler sound for the left dorsalis pedis"))
+        // The recording is audited with its reading.
+        let audit = try CommandTests.run(CommandTests.binary, ["audit", "--db", db])
+        #expect(audit.stdout.contains("doppler-sound-kept"))
+    }
 }

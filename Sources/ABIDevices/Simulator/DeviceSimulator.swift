@@ -51,6 +51,7 @@ public final class DeviceSimulator {
         var unplugAt: Int? = scenario == .unplug ? 2000 : nil
         var replugAt: Int?
         var opened = false
+        var openedAt = 0
         defer {
             if let link { unlink(link) }
             pty.close()
@@ -94,7 +95,13 @@ public final class DeviceSimulator {
             }
             if fds[0].revents & Int16(POLLHUP) == 0 && !opened {
                 opened = true
+                openedAt = after
                 device.portOpened(now: after)
+            } else if fds[0].revents & Int16(POLLHUP) != 0 && opened && after - openedAt < 2000 {
+                // Opened only to be checked and closed again (abi capture tries the port before
+                // it starts): the program starts over at the next open.
+                opened = false
+                device.portClosed()
             }
             if after >= nextTick {
                 transmit(device.tick(now: after))

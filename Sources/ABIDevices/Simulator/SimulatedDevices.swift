@@ -28,11 +28,14 @@ protocol SimulatedDevice {
     mutating func takeCommandsHeard() -> [String]
     /// A program opened the port for the first time, at `now`.
     mutating func portOpened(now: Int)
+    /// The program closed the port again at once (it was only checked).
+    mutating func portClosed()
 }
 
 extension SimulatedDevice {
     mutating func takeCommandsHeard() -> [String] { [] }
     mutating func portOpened(now: Int) {}
+    mutating func portClosed() {}
 }
 
 /// The SunTech module: answers the host's commands; a measurement inflates, deflates over 6 s,
@@ -206,6 +209,7 @@ struct SimulatedManometer: SimulatedDevice {
     func received(_ bytes: [UInt8], now: Int) -> [UInt8] { [] }
 
     mutating func portOpened(now: Int) { openedAt = now }
+    mutating func portClosed() { openedAt = nil }
 
     mutating func tick(now: Int) -> [UInt8] {
         guard scenario != .error else { return [] }  // a silent manometer
