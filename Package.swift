@@ -44,7 +44,7 @@ let package = Package(
         .target(name: "ABICapture", dependencies: ["ABICore", "ABIDevices", "ABIStore", "ABIAudio"]),
         // The clinic's web app (abi serve): sign-in with roles, sessions, the worklist; pages
         // rendered on the server over the store and the capture engine. No rule of its own.
-        .target(name: "ABIWeb", dependencies: ["ABICore", "ABIStore", "ABIReports", "ABICapture",
+        .target(name: "ABIWeb", dependencies: ["ABICore", "ABIStore", "ABIReports", "ABICapture", "ABIAudio",
                                                .product(name: "Hummingbird", package: "hummingbird"),
                                                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                                                .product(name: "NIOCore", package: "swift-nio"),
@@ -98,7 +98,7 @@ let package = Package(
         .executableTarget(name: "bench", dependencies: ["ABICore", "ABIDevices", "ABIAudio"]),
         .testTarget(name: "ABIAudioTests", dependencies: ["ABIAudio", "ABICore"]),
         .testTarget(name: "ABICoreTests", dependencies: ["ABICore"]),
-        .testTarget(name: "ABIReportsTests", dependencies: ["ABIReports", "ABICore"], exclude: ["Golden", "Validators"]),
+        .testTarget(name: "ABIReportsTests", dependencies: ["ABIReports", "ABICore", "ABIAudio"], exclude: ["Golden", "Validators"]),
         .testTarget(name: "ABIStoreTests", dependencies: ["ABIStore", "ABICore", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "ABICaptureTests", dependencies: ["ABICapture", "ABIStore", "ABIDevices", "ABICore"]),
         .testTarget(name: "ABIWebTests", dependencies: ["ABIWeb", "ABIStore", "ABICore", "ABIDevices", "ABIReports",

@@ -8,14 +8,16 @@ import ABICore
 /// wifi_ischemia_grade, brachial_used_mmhg, brachial_side, inter_arm_difference_mmhg,
 /// exercise_abi, exercise_abi_drop_percent, exercise_ankle_pressure_drop_mmhg,
 /// exercise_positive_by_abi, exercise_positive_by_pressure, flags (codes separated by `;`),
-/// rule_set, ankle_method. Empty cells are values that do not apply; never 0.
+/// rule_set, ankle_method, doppler_waveforms (the leg's Doppler waveforms heard by abi, as
+/// `SITE: description` separated by `;`, e.g. `RPT: multiphasic (triphasic)`). Empty cells are
+/// values that do not apply; never 0.
 public enum CSVReport {
     public static let header = [
         "patient_id", "exam_id", "version", "exam_status", "performed_at", "age_at_exam", "sex", "diabetes", "side", "status", "ankle_pressure_mmhg", "ankle_artery", "abi", "category",
         "severity", "severity_scheme", "toe_pressure_mmhg", "tbi", "tbi_abnormal", "wifi_ischemia_grade",
         "brachial_used_mmhg", "brachial_side", "inter_arm_difference_mmhg", "exercise_abi", "exercise_abi_drop_percent",
         "exercise_ankle_pressure_drop_mmhg", "exercise_positive_by_abi", "exercise_positive_by_pressure", "flags",
-        "rule_set", "ankle_method",
+        "rule_set", "ankle_method", "doppler_waveforms",
     ]
 
     public static var headerLine: String { header.joined(separator: ",") + "\r\n" }
@@ -38,6 +40,7 @@ public enum CSVReport {
                 number(r.brachial.interArmDifference), e.map { Ratio.text($0.abi) } ?? "", number(e?.abiDropPercent),
                 number(e?.anklePressureDrop), bool(e?.positiveByAbi), bool(e?.positiveByPressure), flags,
                 "\(RuleSet.name) v\(r.options.version)", r.options.ankle.rawValue,
+                report.doppler.filter { $0.site.side == leg.side && $0.site.kind != .brachial }.map { "\($0.site.code): \($0.description)" }.joined(separator: "; "),
             ]
             out += cells.map(quote).joined(separator: ",") + "\r\n"
         }

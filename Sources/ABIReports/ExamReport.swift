@@ -1,3 +1,4 @@
+import ABIAudio
 import ABICore
 
 /// The facts every report format carries (issue "Per-patient reports"): the header, every
@@ -73,8 +74,25 @@ public struct ExamReport: Sendable {
         }
     }
 
+    /// A site's Doppler waveform as heard during the capture (`abi capture --audio`): the
+    /// description in words, and the picture of its spectrum when the recording is intact.
+    public struct DopplerWaveform: Sendable {
+        public var site: Site
+        public var description: String
+        public var picture: SpectrumPicture?
+        public init(site: Site, description: String, picture: SpectrumPicture?) {
+            self.site = site
+            self.description = description
+            self.picture = picture
+        }
+        /// "Right posterior tibial: multiphasic (triphasic)".
+        public var words: String { "\(site.words.capitalizedFirst): \(description)" }
+    }
+
     public let exam: Exam
     public let result: ExamResult
+    /// The sites' Doppler waveforms, in the order of the sites (empty without recordings).
+    public var doppler: [DopplerWaveform] = []
     public let status: Status
     public let revision: Revision
     public let signature: Signature

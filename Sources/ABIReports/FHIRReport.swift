@@ -147,6 +147,15 @@ public enum FHIRReport {
                     results.append(url(key + "-pulse"))
                 }
             }
+            // The Doppler waveforms heard at the bedside, in words.
+            for waveform in report.doppler {
+                let key = "doppler-\(waveform.site.code.lowercased())"
+                results.append(url(key))
+                observation(key: key, category: "exam", code: nil, text: "\(waveform.site.words.capitalizedFirst) Doppler waveform (2020 SVM/SVU)",
+                            bodySite: FHIRReport.bodySite(waveform.site), method: .doppler) { j in
+                    j.string("valueString", waveform.description)
+                }
+            }
 
             // Per leg: ABI, TBI, WIfI grade, exercise.
             for leg in [result.right, result.left] {

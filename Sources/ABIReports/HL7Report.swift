@@ -84,6 +84,9 @@ public enum HL7Report {
             if let grade = leg.wifiIschemiaGrade { add("NM", "WIFI-I^WIfI ischemia grade^L", side, "\(grade)", "") }
             if let ex = leg.exercise { add("NM", "ABI-EX^Post-exercise ABI^L", side, Ratio.text(ex.abi), "{ratio}^^UCUM") }
         }
+        for waveform in report.doppler {
+            add("ST", "DOPPLER-WF^Doppler waveform (2020 SVM/SVU)^L", waveform.site.rawValue, e(waveform.description), "")
+        }
         for flag in result.flags {
             add("TX", "FLAG^\(e(flag.code.rawValue))^L", flag.side?.rawValue ?? "patient", e("\(flag.level.rawValue.uppercased()): \(flag.message)"), "")
         }

@@ -103,6 +103,18 @@ public enum HTMLReport {
         }
         h += "</table>\n"
 
+        if !report.doppler.isEmpty {
+            h += "<h2>Doppler waveforms <span class=\"note\">(heard by abi; 2020 SVM/SVU words)</span></h2>\n"
+            for w in report.doppler {
+                h += "<figure class=\"doppler\">"
+                if let picture = w.picture {
+                    let png = DopplerSpectrumImage.png(picture, width: 1080, height: 390)
+                    h += "<img src=\"data:image/png;base64,\(Base64.encode(png))\" width=\"540\" height=\"195\" alt=\"Doppler spectrum of the \(e(w.site.words)): \(e(w.description))\">"
+                }
+                h += "<figcaption>\(e(w.words))</figcaption></figure>\n"
+            }
+        }
+
         if let prior = report.priorExam {
             h += "<h2>Comparison with the prior exam</h2>\n<p>\(e(report.priorWords ?? ""))</p>\n<table>\n<tr><th></th><th>\(e(prior.performedAt.datePart))</th><th>\(e(exam.details.performedOnWords))</th></tr>\n"
             for side in [Side.right, .left] {

@@ -53,6 +53,12 @@ public enum TextReport {
             out += wrap("  " + text, indent: 4)
         }
 
+        if !report.doppler.isEmpty {
+            out.append(rule)
+            out.append("DOPPLER WAVEFORMS (heard by abi; 2020 SVM/SVU words)")
+            for w in report.doppler { out += wrap("  " + w.words, indent: 4) }
+        }
+
         out.append(rule)
         out.append("RESULTS")
         let b = result.brachial

@@ -1,6 +1,11 @@
+import ABIAudio
 import ABICore
 import ABIReports
 import ABIStore
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 extension Store.StoredExam {
     /// The report's status: incomplete while in progress, preliminary, or final with its signature.
@@ -24,6 +29,45 @@ extension Store.StoredExam {
                                 signature: ExamReport.Signature(role: signerRole, conclusion: conclusion))
         report.site = site
         report.record = (id, version)
+        return report
+    }
+}
+
+extension Store {
+    /// The exam's Doppler waveforms for its reports: for each site, the latest sound kept with the
+    /// exam (`abi capture --audio`), its description as recorded, and the picture of its last
+    /// 6 s (the waveform with the cuff let down). A recording that fails its checksum gives no
+    /// picture and says so.
+    public func dopplerWaveforms(exam: Int64) -> [ExamReport.DopplerWaveform] {
+        guard let sounds = try? sounds(exam: exam), !sounds.isEmpty else { return [] }
+        var latest: [Site: DopplerSound] = [:]
+        for sound in sounds { latest[sound.site] = sound }
+        return Site.allCases.compactMap { site in
+            guard let sound = latest[site] else { return nil }
+            guard sound.intact else {
+                return ExamReport.DopplerWaveform(site: site, description: sound.description + " (the recording does not match its checksum: not shown)", picture: nil)
+            }
+            let scratch = path + "-captures/report-\(getpid())-\(UInt32.random(in: 0 ... .max)).flac"
+            defer { unlink(scratch) }
+            let fd = open(scratch, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+            guard fd >= 0 else { return ExamReport.DopplerWaveform(site: site, description: sound.description, picture: nil) }
+            var bytes = sound.flac
+            let written = bytes.withUnsafeMutableBytes { write(fd, $0.baseAddress, $0.count) }
+            close(fd)
+            guard written == sound.flac.count, let decoded = try? SoundFile.read(scratch) else {
+                return ExamReport.DopplerWaveform(site: site, description: sound.description, picture: nil)
+            }
+            let analysis = DopplerAnalysis(decoded, keepPicture: true)
+            let picture = SpectrumPicture(frames: analysis.frames, settings: AnalysisSettings(sampleRate: decoded.sampleRate),
+                                          caption: "\(site.words.capitalizedFirst): \(sound.description)")
+            return ExamReport.DopplerWaveform(site: site, description: sound.description, picture: picture)
+        }
+    }
+
+    /// A stored exam's report with its Doppler waveforms.
+    public func report(of stored: StoredExam, site: SiteConfiguration) -> ExamReport {
+        var report = stored.report(site: site)
+        report.doppler = dopplerWaveforms(exam: stored.id)
         return report
     }
 }

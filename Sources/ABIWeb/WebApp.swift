@@ -214,7 +214,7 @@ public struct WebApp: Sendable {
         }
         do {
             let stored = try store.exam(id)
-            return try body(stored, stored.report(site: settings.site))
+            return try body(stored, store.report(of: stored, site: settings.site))
         } catch let error as StoreError where error.kind == .notFound {
             return WebApp.html(Page.message("No such exam", "There is no exam \(id) in the store. Find the exam from the worklist.", session: session), status: .notFound)
         } catch let error as StoreError {

@@ -196,7 +196,7 @@ extension ABI {
             if stored.discardReason != nil {
                 throw Failure(.dataError, "exam \(id) was discarded (abi exams show \(id)); it is kept in the store but not reported")
             }
-            return stored.report
+            return db.report(of: stored, site: SiteFile.loaded)
         }
 
         /// The report with the site's letterhead and identifiers, and the pseudonym when asked for.

@@ -232,7 +232,7 @@ extension ABI {
                 let result = stored.result
                 if format == "text" {
                     Terminal.write("Exam \(stored.id), version \(stored.version), \(ExamLine.statusWords(stored))\n"
-                                   + TextReport.render(stored.report))
+                                   + TextReport.render(db.report(of: stored, site: SiteFile.loaded)))
                 } else {
                     var text = "{\n  \"id\": \(stored.id),\n  \"status\": \"\(stored.status.rawValue)\",\n  \"version\": \(stored.version),\n"
                     if let amends = stored.amends { text += "  \"amends\": \(amends),\n" }

@@ -1,3 +1,4 @@
+import ABIAudio
 import CCairo
 import CRsvg
 #if canImport(Glibc)
@@ -260,6 +261,16 @@ final class PDFCanvas {
     /// An image scaled into the box of `width` × `height` at (x, y).
     func image(_ image: PDFImage, x: Double, y: Double, width: Double, height: Double) {
         image.draw(on: cairo, x: x, y: y, width: width, height: height)
+    }
+
+    /// A Doppler spectrum in the box of `width` × `height` at (x, y).
+    func doppler(_ picture: SpectrumPicture, x: Double, y: Double, width: Double, height: Double) {
+        // The drawing is laid out for 720 × 260 points: scaled into the box.
+        cairo_save(cairo)
+        cairo_translate(cairo, x, y)
+        cairo_scale(cairo, width / 720, height / 260)
+        DopplerSpectrumImage.draw(picture, cairo, x: 0, y: 0, width: 720, height: 260)
+        cairo_restore(cairo)
     }
 
     private func paint(stroke: String?, width: Double, fill: String?) {

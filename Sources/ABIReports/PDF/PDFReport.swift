@@ -1,3 +1,4 @@
+import ABIAudio
 import ABICore
 import Foundation
 
@@ -105,6 +106,22 @@ public enum PDFReport {
         page.table(columns: [120, 170, 75, 115, Layout.width - 480], rows: rows, boldFirstRow: true,
                    greyRows: Set(report.readings.indices.filter { report.readings[$0].superseded }.map { $0 + 1 }))
 
+        if !report.doppler.isEmpty {
+            page.heading("Doppler waveforms (heard by abi; 2020 SVM/SVU words)", keepingWith: 170)
+            for waveform in report.doppler {
+                if let picture = waveform.picture {
+                    var captioned = picture
+                    captioned.caption = waveform.words
+                    let height = Layout.width * 0.32
+                    page.needs(height + 8)
+                    page.marks[page.current].append(.doppler(captioned, x: Layout.left, y: page.y, width: Layout.width, height: height))
+                    page.y += height + 8
+                } else {
+                    page.paragraph(waveform.words)
+                }
+            }
+        }
+
         if let prior = report.priorExam {
             page.heading("Comparison with the prior exam")
             if let words = report.priorWords { page.paragraph(words) }
@@ -154,6 +171,8 @@ public enum PDFReport {
         case path([(x: Double, y: Double)], closed: Bool, stroke: String?, width: Double, fill: String?)
         case circle(cx: Double, cy: Double, r: Double, stroke: String?, width: Double, fill: String?)
         case image(PDFImage, x: Double, y: Double, width: Double, height: Double)
+        /// A site's Doppler spectrum (drawn by DopplerSpectrumImage, as vectors and an image).
+        case doppler(SpectrumPicture, x: Double, y: Double, width: Double, height: Double)
         /// Horizontal lines, stroked together.
         case rules([(x0: Double, x1: Double, y: Double)], stroke: String, width: Double)
 
@@ -164,6 +183,7 @@ public enum PDFReport {
             case .path(let points, let closed, let stroke, let width, let fill): canvas.path(points, closed: closed, stroke: stroke, width: width, fill: fill)
             case .circle(let cx, let cy, let r, let stroke, let width, let fill): canvas.circle(cx: cx, cy: cy, r: r, stroke: stroke, width: width, fill: fill)
             case .image(let image, let x, let y, let width, let height): canvas.image(image, x: x, y: y, width: width, height: height)
+            case .doppler(let picture, let x, let y, let width, let height): canvas.doppler(picture, x: x, y: y, width: width, height: height)
             case .rules(let lines, let stroke, let width): canvas.rules(lines, stroke: stroke, width: width)
             }
         }
@@ -176,6 +196,7 @@ public enum PDFReport {
             case .path(let points, let closed, let stroke, let width, let fill): .path(points.map { ($0.x, $0.y + dy) }, closed: closed, stroke: stroke, width: width, fill: fill)
             case .circle(let cx, let cy, let r, let stroke, let width, let fill): .circle(cx: cx, cy: cy + dy, r: r, stroke: stroke, width: width, fill: fill)
             case .image(let image, let x, let y, let width, let height): .image(image, x: x, y: y + dy, width: width, height: height)
+            case .doppler(let picture, let x, let y, let width, let height): .doppler(picture, x: x, y: y + dy, width: width, height: height)
             case .rules(let lines, let stroke, let width): .rules(lines.map { ($0.x0, $0.x1, $0.y + dy) }, stroke: stroke, width: width)
             }
         }
