@@ -76,7 +76,12 @@ public enum SoundFile {
         while true {
             let got = buffer.withUnsafeMutableBufferPointer { sf_readf_float(file, $0.baseAddress, sf_count_t(chunk)) }
             if got <= 0 { break }
-            sound.samples.append(contentsOf: buffer[0 ..< Int(got) * sound.channels])
+            // A floating-point file can hold values a sound card never gives (NaN, infinities,
+            // beyond full scale): they are read as silence or full scale.
+            for i in 0 ..< Int(got) * sound.channels {
+                let v = buffer[i]
+                sound.samples.append(v.isFinite ? max(-1, min(1, v)) : 0)
+            }
         }
         if sf_error(file) != 0 {
             throw SoundFileError(.invalid, "\(path): \(String(cString: sf_strerror(file)))")

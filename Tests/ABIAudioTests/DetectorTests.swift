@@ -105,3 +105,50 @@ struct DetectorTests {
         #expect(worst <= 1)
     }
 }
+
+@Suite("Sound files that are not what they claim")
+struct BadSoundTests {
+    @Test("Random bytes named .wav or .flac are refused with the file's name, never a crash (500 tries)")
+    func randomBytes() throws {
+        var rng = SplitMix64(seed: 99)
+        for i in 0 ..< 500 {
+            let path = "/tmp/abi-fuzz-\(getpid())-\(i)" + (i % 2 == 0 ? ".wav" : ".flac")
+            defer { unlink(path) }
+            var bytes = (0 ..< Int(rng.unit() * 400)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+            // Half of them start like a real header, so that the parser goes further in.
+            if i % 4 < 2 { bytes = Array((i % 2 == 0 ? "RIFF\u{0}\u{0}\u{0}\u{0}WAVEfmt " : "fLaC").utf8) + bytes }
+            let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+            _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            close(fd)
+            do {
+                let sound = try SoundFile.read(path)
+                _ = DopplerAnalysis(sound, keepPicture: true)
+            } catch {
+                #expect(error.description.hasPrefix(path))
+            }
+        }
+    }
+
+    @Test("A float file with NaN, infinities and values past full scale is analysed as silence and full scale")
+    func nonFiniteSamples() throws {
+        var synth = DopplerSynthesizer()
+        synth.stereo = false
+        var sound = synth.render(seconds: 3)
+        for i in stride(from: 0, to: sound.samples.count, by: 97) { sound.samples[i] = [Float.nan, .infinity, -.infinity, 7][i % 4] }
+        let path = "/tmp/abi-nan-\(getpid()).wav"
+        defer { unlink(path) }
+        // A 32-bit float WAV (format 3) keeps the bad values; a 16-bit file could not hold them.
+        func le32(_ v: UInt32) -> [UInt8] { (0 ..< 4).map { UInt8(truncatingIfNeeded: v >> (8 * $0)) } }
+        func le16(_ v: UInt16) -> [UInt8] { [UInt8(v & 0xff), UInt8(v >> 8)] }
+        let data = sound.samples.flatMap { le32($0.bitPattern) }
+        var bytes = Array("RIFF".utf8) + le32(UInt32(36 + data.count)) + Array("WAVEfmt ".utf8) + le32(16) + le16(3) + le16(1)
+        bytes += le32(48_000) + le32(48_000 * 4) + le16(4) + le16(32) + Array("data".utf8) + le32(UInt32(data.count)) + data
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        close(fd)
+        let back = try SoundFile.read(path)
+        #expect(back.samples.allSatisfy { $0.isFinite && abs($0) <= 1 })
+        let analysis = DopplerAnalysis(back, keepPicture: true)
+        #expect(analysis.beats.count >= 2)
+    }
+}
