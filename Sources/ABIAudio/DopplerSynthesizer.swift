@@ -122,8 +122,11 @@ public struct CuffDeflation: Sendable {
     /// Seconds at 0 after each deflation.
     public var rest: Double = 0
     public var cycles: Int = 1
+    /// Seconds at 0 before the first cycle (the operator types the arms first).
+    public var lead: Double = 0
 
-    public init(start: Double, hold: Double, rate: Double, end: Double, inflation: Double = 0, rest: Double = 0, cycles: Int = 1) {
+    public init(start: Double, hold: Double, rate: Double, end: Double, inflation: Double = 0, rest: Double = 0, cycles: Int = 1, lead: Double = 0) {
+        self.lead = lead
         self.start = start
         self.hold = hold
         self.rate = rate
@@ -136,7 +139,8 @@ public struct CuffDeflation: Sendable {
     /// Seconds of one cycle.
     public var cycle: Double { inflation + hold + (start - end) / rate + rest }
 
-    public func pressure(at time: Double) -> Double {
+    public func pressure(at clock: Double) -> Double {
+        let time = clock - lead
         guard time >= 0 else { return 0 }
         let index = (time / cycle).rounded(.down)
         guard Int(index) < cycles else { return 0 }
@@ -149,7 +153,7 @@ public struct CuffDeflation: Sendable {
     }
 
     /// Seconds until the last deflation reaches `end`.
-    public var duration: Double { Double(cycles - 1) * cycle + inflation + hold + (start - end) / rate }
+    public var duration: Double { lead + Double(cycles - 1) * cycle + inflation + hold + (start - end) / rate }
 }
 
 /// A synthetic continuous-wave Doppler signal: the sound an 8 MHz handheld Doppler makes over an

@@ -501,9 +501,12 @@ public final class BedsideSession {
 
     private func confirmProposal(at site: Site, typedAt: Site?, _ events: inout [BedsideEvent]) throws {
         guard let pending = proposal else { return events.append(.refused("The Doppler's sound has proposed nothing to record here.")) }
-        guard pending.site == site, typedAt == nil || typedAt == site else {
+        guard pending.site == site else {
             proposal = nil
             return events.append(.refused("Not recorded: the Doppler's proposal was for the \((pending.site ?? site).words); the session is at the \(site.words)."))
+        }
+        if let typedAt, typedAt != site {
+            return events.append(.refused("Not recorded: the key was pressed at the \(typedAt.words); the session is at the \(site.words) now. Press Enter again to record the proposal here."))
         }
         proposal = nil
         switch pending.kind {

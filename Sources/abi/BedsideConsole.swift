@@ -206,8 +206,10 @@ final class BedsideScreen {
             i += 1
             switch b {
             case 0x0D, 0x0A:
-                pending.append((edit, editSite))
+                // Enter alone (recording the Doppler's proposal) belongs to the site shown now.
+                pending.append((edit, edit.isEmpty ? shown() : editSite))
                 edit = ""
+                editSite = nil
             case 0x20 where edit.isEmpty:
                 pending.append(("mark", shown()))
             case UInt8(ascii: "?") where edit.isEmpty:

@@ -100,7 +100,8 @@ extension ABI {
                 With --audio, the Doppler manometer also has a Doppler's sound: abi writes the \
                 sound (WAV or FLAC) of one inflation a site (--sites), flow returning below the \
                 systolic pressure (128 mmHg, pad 72), and the manometer streams the pressures that \
-                go with it from the moment a program opens the port: pumped up to 30 mmHg above \
+                go with it from the moment a program opens the port: after 5 s at 0 (the arms \
+                are typed first), pumped up to 30 mmHg above \
                 the systolic pressure in 2 s, held 1 s, let down at 3 mmHg/s to 25 below it, then \
                 6 s at 0 (the waveform with the cuff let down). There is no foot switch: the \
                 sound marks. --cuff also writes the pressures as seconds,mmHg for \
@@ -214,7 +215,7 @@ struct SimulatedSound: ParsableArguments {
     /// Writes the sound (and the pressures); returns the cuff program the manometer follows.
     func write(systolic: Double) throws(Failure) -> CuffDeflation? {
         guard let audio else { return nil }
-        let cuffProgram = CuffDeflation(start: systolic + 30, hold: 1, rate: 3, end: systolic - 25, inflation: 2, rest: 6, cycles: sites)
+        let cuffProgram = CuffDeflation(start: systolic + 30, hold: 1, rate: 3, end: systolic - 25, inflation: 2, rest: 6, cycles: sites, lead: 5)
         var synth = DopplerSynthesizer()
         synth.waveform = VelocityWaveform(rawValue: waveform)!
         synth.heartRate = heartRate
@@ -223,7 +224,7 @@ struct SimulatedSound: ParsableArguments {
         synth.systolic = systolic
         synth.diastolic = systolic * 0.6
         synth.cuff = cuffProgram
-        let seconds = Double(sites) * cuffProgram.cycle
+        let seconds = cuffProgram.lead + Double(sites) * cuffProgram.cycle
         do {
             try SoundFile.write(synth.render(seconds: seconds), to: audio, format: SoundFile.Format(path: audio)!)
         } catch {

@@ -26,7 +26,11 @@ import Testing
         #expect(events.contains { if case .prompt(let p) = $0 { p.contains("flow returned at 126 mmHg") } else { false } })
         #expect(b.latest[.rightPosteriorTibial] == nil, "nothing recorded before the key")
         #expect(b.session.keys.first?.contains("Enter record") == true)
-        let confirmed = try b.line("")
+        // Enter pressed while another site was shown (the session moved as the key went down)
+        // does not record it; Enter at this site does.
+        #expect(B.refused(try b.line("", typedAt: .rightBrachial))?.contains("the key was pressed at the right brachial") == true)
+        #expect(b.session.proposal != nil)
+        let confirmed = try b.line("", typedAt: .rightPosteriorTibial)
         #expect(confirmed.contains { if case .recorded(let r) = $0 { r.site == .rightPosteriorTibial && r.method == .doppler } else { false } })
         #expect(b.latest[.rightPosteriorTibial] == .numeric(try NumericPressure(systolic: Pressure(mmHg: 126)!)))
         #expect(b.readings.last?.note == "signal return heard by abi")
