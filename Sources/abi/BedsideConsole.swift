@@ -17,7 +17,8 @@ struct BedsideConsole {
     let device: BedsideDevice?
     /// The Doppler's sound (`--audio`), and where each site's recording is kept.
     var sound: BedsideSound?
-    var keepSound: ((BedsideSound.SiteRecording) throws -> Void)?
+    /// Keeps a site's sound; returns what to tell the operator.
+    var keepSound: ((BedsideSound.SiteRecording) throws -> String)?
     let patient: Patient
     let title: String
     /// When the rest before the first site ends (monotonic ms), for the countdown.
@@ -122,7 +123,7 @@ struct BedsideConsole {
             if let sound {
                 if let problem = sound.takeProblem() { say("The Doppler's sound: \(problem)") }
                 while let recording = sound.takeRecording() {
-                    do { try keepSound?(recording) } catch let error as Failure { throw error } catch {
+                    do { if let said = try keepSound?(recording) { say(said) } } catch let error as Failure { throw error } catch {
                         say("The \(recording.site.words)'s Doppler sound could not be kept: \(error)")
                     }
                 }

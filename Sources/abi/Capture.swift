@@ -200,10 +200,10 @@ struct StoredBedsideSession {
         // Each site's sound is kept with the exam (FLAC with its SHA-256), beside its reading.
         let scratch = db.path + "-captures"
         let actor = self.actor
-        let keep = { (recording: BedsideSound.SiteRecording) throws in
+        let keep = { (recording: BedsideSound.SiteRecording) throws -> String in
             let kept = try BedsideSound.keepable(recording, recordedAt: DeviceClock.now().text, scratchFolder: scratch)
             do throws(StoreError) { try db.keepSound(capture, kept, actor: actor) } catch { throw Failure(error) }
-            Terminal.error("abi \(command): kept the \(recording.site.words)'s Doppler sound (\(Int(kept.seconds.rounded())) s, \(kept.description))")
+            return "Kept the \(recording.site.words)'s Doppler sound (\(Int(kept.seconds.rounded())) s, \(kept.description))."
         }
 
         let restUntil = restMinutes.flatMap { $0 > 0 && recorder.readings.isEmpty ? DeviceClock.milliseconds() + $0 * 60_000 : nil }
@@ -216,7 +216,9 @@ struct StoredBedsideSession {
             // The last site's sound: the listening stops, and what it heard is kept.
             sound.stop()
             while let recording = sound.takeRecording() {
-                do { try keep(recording) } catch { Terminal.error("abi \(command): the \(recording.site.words)'s Doppler sound could not be kept: \(error)") }
+                do { Terminal.error("abi \(command): " + (try keep(recording))) } catch {
+                    Terminal.error("abi \(command): the \(recording.site.words)'s Doppler sound could not be kept: \(error)")
+                }
             }
         }
         let saved = outcome == .saved

@@ -169,13 +169,13 @@ import Testing
         #expect(capture.record("132/80", reading: 1))
         // The simulated cuff: pumped up to 158 mmHg, let down at 3 mmHg/s; flow returns at 128.
         #expect(capture.waitFor("(reading 2, saved)", seconds: 45), "\(capture.stderr)")
-        #expect(capture.waitFor("kept the right posterior tibial's Doppler sound", seconds: 30), "\(capture.stderr)")
+        #expect(capture.waitFor("Kept the right posterior tibial's Doppler sound", seconds: 30), "\(capture.stderr)")
         capture.process.interrupt()
         capture.process.waitUntilExit()
         let recorded = capture.stderr.components(separatedBy: "Recorded right posterior tibial: ").dropFirst().first?.prefix(while: \.isNumber)
         let pressure = try #require(recorded.flatMap { Int($0) })
         #expect((123 ... 128).contains(pressure), "flow returns at 128 mmHg; the first beat through is at most one beat lower: \(pressure)")
-        #expect(capture.stderr.contains("kept the right posterior tibial's Doppler sound") && capture.stderr.contains("multiphasic (triphasic)"))
+        #expect(capture.stderr.contains("Kept the right posterior tibial's Doppler sound") && capture.stderr.contains("multiphasic (triphasic)"))
 
         // The kept sound: its analysis record, and the FLAC itself.
         let record = try CommandTests.run(CommandTests.binary, ["doppler", "play", "1", "RPT", "--json", "--db", db])
