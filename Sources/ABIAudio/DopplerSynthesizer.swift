@@ -232,32 +232,22 @@ public struct DopplerSynthesizer: Sendable {
     }
 
     /// Where flow truly returns in this sweep: the cuff pressure at the onset of flow in the first
-    /// beat in which the artery is at least half open for `shortestAudibleFlow`, and that moment. Nil without a cuff,
-    /// with absent flow, or when flow never returns before the deflation ends.
+    /// beat in which the artery is open (its pressure above the cuff's) for `shortestAudibleFlow`,
+    /// and that moment. Nil without a cuff, with absent flow, or when flow never returns before the
+    /// deflation ends.
     public func trueReturn(seconds: Double) -> (pressure: Double, time: Double)? {
-        guard let cuff, waveform != .absent else { return nil }
-        let step = 0.0005
-        var beat = 0
-        while Double(beat) * period < seconds {
-            let begin = Double(beat) * period
-            var onset: Double?
-            var open = 0.0
-            var t = begin
-            while t < min(begin + period, seconds) {
-                if opening(at: t) > 0 && cuff.pressure(at: t) > 0 {
-                    if onset == nil { onset = t }
-                    open += step
-                }
-                t += step
-            }
-            if let onset, open >= Self.shortestAudibleFlow { return (cuff.pressure(at: onset), onset) }
-            beat += 1
-        }
-        return nil
+        guard let cuff, waveform != .absent || customShape != nil else { return nil }
+        let first = onsets(seconds: seconds) { t in opening(at: t) > 0 && cuff.pressure(at: t) > 0 }.first
+        return first.map { (cuff.pressure(at: $0), $0) }
     }
 
     /// When flow begins in each beat that lets flow through for `shortestAudibleFlow` (s).
     public func flowOnsets(seconds: Double) -> [Double] {
+        onsets(seconds: seconds) { velocity(at: $0) != 0 }
+    }
+
+    /// The first moment of `flowing` in each beat where it lasts `shortestAudibleFlow`.
+    private func onsets(seconds: Double, _ flowing: (Double) -> Bool) -> [Double] {
         var out: [Double] = []
         let step = 0.0005
         var beat = 0
@@ -267,7 +257,7 @@ public struct DopplerSynthesizer: Sendable {
             var open = 0.0
             var t = begin
             while t < min(begin + period, seconds) {
-                if velocity(at: t) != 0 {
+                if flowing(t) {
                     if onset == nil { onset = t }
                     open += step
                 }

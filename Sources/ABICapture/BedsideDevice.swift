@@ -31,15 +31,9 @@ public final class BedsideDevice: @unchecked Sendable {
         self.store = store
         self.capture = capture
         identity = DeviceIdentity(profile: profile.name, port: path)
-        func makePipe() -> [Int32] {
-            var fds: [Int32] = [-1, -1]
-            _ = pipe(&fds)
-            for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC); _ = fcntl(fd, F_SETFL, O_NONBLOCK) }
-            return fds
-        }
-        wake = makePipe()
-        control = makePipe()
-        stopPipe = makePipe()
+        wake = nonBlockingPipe()
+        control = nonBlockingPipe()
+        stopPipe = nonBlockingPipe()
     }
 
     /// Readable when a reading waits (poll it with the operator's input).
@@ -140,4 +134,13 @@ final class StoreJournal: ByteJournal, @unchecked Sendable {
     }
 
     func note(_ text: String) throws {}
+}
+
+/// A pipe whose ends are non-blocking and closed on exec: how a reading thread wakes the
+/// session's poll, and how the session stops the thread.
+func nonBlockingPipe() -> [Int32] {
+    var fds: [Int32] = [-1, -1]
+    _ = pipe(&fds)
+    for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC); _ = fcntl(fd, F_SETFL, O_NONBLOCK) }
+    return fds
 }

@@ -54,14 +54,8 @@ public final class BedsideSound: @unchecked Sendable {
         self.clock = clock
         capture = try AudioCapture(device: device, sampleRate: sampleRate, channels: channels)
         monitor = DopplerMonitor(sampleRate: sampleRate, channels: channels)
-        func makePipe() -> [Int32] {
-            var fds: [Int32] = [-1, -1]
-            _ = pipe(&fds)
-            for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC); _ = fcntl(fd, F_SETFL, O_NONBLOCK) }
-            return fds
-        }
-        wake = makePipe()
-        stopPipe = makePipe()
+        wake = nonBlockingPipe()
+        stopPipe = nonBlockingPipe()
     }
 
     deinit {
