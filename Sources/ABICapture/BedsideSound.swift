@@ -37,6 +37,9 @@ public final class BedsideSound: @unchecked Sendable {
     private var cuffDown = true
     private var finished: [SiteRecording] = []
 
+    /// The longest sound kept for a site (s).
+    public static let longestSiteSound = 120
+
     /// One site's sound, ready to be kept.
     public struct SiteRecording: Sendable {
         public var site: Site
@@ -123,7 +126,17 @@ public final class BedsideSound: @unchecked Sendable {
                         signalled = true
                     }
                 }
-                lock.withLock { segment.append(contentsOf: samples) }
+                lock.withLock {
+                    segment.append(contentsOf: samples)
+                    // A site's sound is its last 2 minutes at most (a session left idle with the
+                    // probe on does not fill the memory).
+                    let cap = Self.longestSiteSound * sampleRate * channels
+                    if segment.count > cap + sampleRate * channels * 10 {
+                        let drop = segment.count - cap
+                        segment.removeFirst(drop)
+                        segmentStart += Double(drop / channels) / Double(sampleRate)
+                    }
+                }
                 if signalled { signal() }
                 // Pacing: never ahead of the clock.
                 let ahead = audioSeconds - Double(clock() - start) / 1000

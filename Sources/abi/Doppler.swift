@@ -335,24 +335,10 @@ struct Doppler: ParsableCommand {
 
     static func fileName(_ path: String) -> String { path.split(separator: "/").last.map(String.init) ?? path }
 
-    /// Reads a cuff-pressure file: `seconds,mmHg` a line, an optional header, times rising.
+    /// Reads a cuff-pressure file (CuffTrack): exit 66 when it cannot be read, 65 for a bad line.
     static func readCuff(_ path: String) throws(Failure) -> [(time: Double, pressure: Double)] {
-        let text: String
-        text = String(decoding: try Files.read(path), as: UTF8.self)
-        var out: [(Double, Double)] = []
-        for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let trimmed = String(line).trimmingCharacters(in: " \r\t")
-            if trimmed.isEmpty || (number == 0 && trimmed.first?.isLetter == true) { continue }
-            let fields = trimmed.split(separator: ",")
-            guard fields.count == 2, let t = Double(String(fields[0]).trimmingCharacters(in: " ")), let p = Double(String(fields[1]).trimmingCharacters(in: " ")),
-                  t.isFinite, p.isFinite, t >= 0, p >= 0, p <= 400 else {
-                throw Failure(.dataError, "\(path): line \(number + 1): expected seconds,mmHg (e.g. 12.25,128), found \"\(trimmed.prefix(40))\"")
-            }
-            if let last = out.last, t < last.0 { throw Failure(.dataError, "\(path): line \(number + 1): the time goes back (\(fields[0]) after \(last.0))") }
-            out.append((t, p))
-        }
-        guard !out.isEmpty else { throw Failure(.dataError, "\(path): no cuff pressures in it") }
-        return out
+        let text = String(decoding: try Files.read(path), as: UTF8.self)
+        do throws(CuffTrack.Problem) { return try CuffTrack.parse(text, path: path) } catch { throw Failure(.dataError, error.description) }
     }
 }
 
