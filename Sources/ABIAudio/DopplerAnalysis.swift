@@ -48,7 +48,14 @@ public struct DopplerAnalysis: Sendable {
     public func describing(_ keep: (Beat) -> Bool) -> DopplerAnalysis {
         var copy = self
         let kept = beats.filter(keep)
-        copy.waveform = WaveformDescription.summary(of: kept, stereo: channels == 2)
+        if kept.isEmpty && !beats.isEmpty {
+            // Flow was heard, but only through the cuff: that says nothing of the waveform.
+            copy.waveform = WaveformDescription(phasicity: .undetermined, confidence: 0, directionKnown: channels == 2,
+                                                note: "beats were heard only while the cuff pressed on the artery; none with it let down (under 20 mmHg)",
+                                                reason: "no beat heard with the cuff let down")
+        } else {
+            copy.waveform = WaveformDescription.summary(of: kept, stereo: channels == 2)
+        }
         copy.describedBeats = kept.count
         return copy
     }

@@ -30,6 +30,8 @@ public struct WaveformDescription: Sendable, Equatable, Codable {
     public var directionKnown: Bool
     /// What the description could not say, in words.
     public var note: String?
+    /// Why the waveform is not determined, in a few words (for `undetermined`).
+    public var reason: String?
 
     /// The description in the words a report uses: "multiphasic (triphasic)",
     /// "monophasic, prolonged upstroke, continuous diastolic flow", "absent".
@@ -37,7 +39,7 @@ public struct WaveformDescription: Sendable, Equatable, Codable {
         switch phasicity {
         case .absent: return "absent"
         case .multiphasic: return traditional.map { "multiphasic (\($0))" } ?? "multiphasic"
-        case .undetermined: return "not determined (mono sound: reverse flow cannot be told)"
+        case .undetermined: return "not determined (\(reason ?? "too few beats"))"
         case .monophasic:
             var parts = ["monophasic"]
             if let upstroke { parts.append("\(upstroke.rawValue) upstroke") }
@@ -62,7 +64,8 @@ public struct WaveformDescription: Sendable, Equatable, Codable {
         }
         if !stereo && beat.components > 1 {
             return WaveformDescription(phasicity: .undetermined, confidence: 1, directionKnown: false,
-                                       note: "\(beat.components) components per cycle; a mono Doppler output cannot tell reverse flow from forward")
+                                       note: "\(beat.components) components per cycle; a mono Doppler output cannot tell reverse flow from forward",
+                                       reason: "mono sound: reverse flow cannot be told")
         }
         return WaveformDescription(phasicity: .monophasic,
                                    upstroke: beat.accelerationMs >= prolongedUpstrokeMs ? .prolonged : .sharp,

@@ -135,7 +135,7 @@ public final class BedsideSession {
     /// The site the last prompt named.
     private var prompted: Site?
     /// The site being measured when the cuff was last pumped up from let down.
-    private var inflatedAt: Site?
+    public private(set) var inflatedAt: Site?
     private var cuffDown = true
     /// What the Doppler's sound proposes, waiting for the operator's key.
     public private(set) var proposal: SoundProposal?

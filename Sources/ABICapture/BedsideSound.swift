@@ -82,9 +82,10 @@ public final class BedsideSound: @unchecked Sendable {
         lock.withLock { cuffQueue.append((mmHg, at)) }
     }
 
-    /// A reading was recorded at `site` from this inflation: its sound is that site's.
+    /// A reading was recorded at `site` from this inflation: its sound is that site's. Only the
+    /// first reading of an inflation takes it (values typed for other sites meanwhile do not).
     public func siteRecorded(_ site: Site, seq: Int) {
-        lock.withLock { segmentSite = (site, seq) }
+        lock.withLock { if segmentSite == nil { segmentSite = (site, seq) } }
     }
 
     /// Reads and analyses the sound until `stop`. The sound is paced to the clock: a device that

@@ -85,7 +85,8 @@ struct BedsideConsole {
             case .prompt(let text), .note(let text), .refused(let text): say(text)
             case .recorded(let reading):
                 say("Recorded \(reading.site.words): \(BedsideSession.describe(reading.state)) (reading \(reading.seq)\(committed ? ", saved" : "")).")
-                if let sound, reading.method == .doppler { sound.siteRecorded(reading.site, seq: reading.seq) }
+                // The sound of this inflation is the site's the cuff was pumped up for.
+                if let sound, reading.method == .doppler, reading.site == engine.inflatedAt { sound.siteRecorded(reading.site, seq: reading.seq) }
             case .cuff(let request): device?.send(request)
             case .saved: outcome = .saved
             case .stopped: outcome = outcome ?? .quit

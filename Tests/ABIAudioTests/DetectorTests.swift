@@ -152,3 +152,18 @@ struct BadSoundTests {
         #expect(analysis.beats.count >= 2)
     }
 }
+
+@Suite("Describing a measurement's sound")
+struct DescribingTests {
+    @Test("Beats heard only through the cuff describe nothing: not determined, never absent")
+    func onlyJets() {
+        var synth = DopplerSynthesizer()
+        synth.cuff = CuffDeflation(start: 150, hold: 1, rate: 3, end: 100)
+        let seconds = synth.cuff!.duration
+        let cuff = synth.cuff!
+        let analysis = DopplerAnalysis(synth.render(seconds: seconds)).describing { beat in cuff.pressure(at: beat.onset) < 20 }
+        #expect(!analysis.beats.isEmpty)
+        #expect(analysis.waveform.phasicity == .undetermined)
+        #expect(analysis.waveform.words == "not determined (no beat heard with the cuff let down)")
+    }
+}
