@@ -97,7 +97,6 @@ public struct BeatTracker: Sendable {
                 openBeatOnset = onset
                 openBeatPeak = nil
                 lastOnsetIndex = index
-                troughBeforeRise = trough
                 rising = true
                 armed = false
                 peakValue = e
@@ -113,8 +112,6 @@ public struct BeatTracker: Sendable {
         }
         return events
     }
-
-    var troughBeforeRise = 0.0
 
     /// The open beat, ended by the end of the sound (a beat cut short is not described).
     public mutating func finish() -> [Event] {

@@ -56,10 +56,6 @@ public struct DopplerAnalysis: Sendable {
         } else {
             copy.waveform = WaveformDescription.summary(of: kept, stereo: channels == 2)
         }
-        copy.describedBeats = kept.count
         return copy
     }
-
-    /// How many beats the waveform's description rests on.
-    public var describedBeats: Int?
 }

@@ -51,6 +51,9 @@ enum Schema {
             record TEXT NOT NULL
         ) STRICT;
         CREATE INDEX dopplerSoundsByExam ON dopplerSounds(examId, site);
+        CREATE TRIGGER finalExamsTakeNoSounds BEFORE INSERT ON dopplerSounds
+            WHEN (SELECT status FROM exams WHERE id = NEW.examId) = 'final'
+            BEGIN SELECT RAISE(ABORT, 'a final exam takes no more recordings'); END;
         CREATE TRIGGER dopplerSoundsAreFixed BEFORE UPDATE ON dopplerSounds
             BEGIN SELECT RAISE(ABORT, 'a Doppler recording is kept as recorded'); END;
         CREATE TRIGGER dopplerSoundsOfFinalExamsAreKept BEFORE DELETE ON dopplerSounds

@@ -35,6 +35,10 @@ extension ABI {
                                   Only a fresh pressure (under 500 ms old) from a connected device,
                                   falling, and one mark per inflation: inflate 20 mmHg above the
                                   last mark to mark again. A MARK from the manometer counts the same.
+                  Enter (or y)    with --audio: record what the Doppler's sound proposes
+                                  (flow returned at a pressure, absent, noncompressible);
+                                  only at the site the cuff was pumped up for, once per
+                                  inflation (--auto-mark records it without the key)
                   auto            start the automatic cuff (SunTech) at this site; its result is
                                   recorded only here
                   Esc, s or stop  stop the automatic cuff (it deflates); quit, redo, recording
@@ -58,12 +62,14 @@ extension ABI {
                 Exit codes: 0 saved, or stopped (quit, Ctrl-C); 65 piped commands ended before the \
                 sites were done (what was recorded is kept: --resume goes on), or an unknown patient \
                 without --new-patient, or a capture already open; 66 nothing to resume; 69 the port \
-                cannot be opened (nothing is started); 74 the store cannot be written.
+                or the --audio sound device cannot be opened (nothing is started); 74 the store \
+                cannot be written.
 
                 Examples:
                   abi capture --patient MRN-0042 --port /dev/ttyUSB0 --toes
                   printf '132/80\\n110\\n' | abi capture --patient MRN-0042
                   abi capture --resume --patient MRN-0042
+                  abi capture --patient MRN-0042 --port /dev/ttyUSB0 --audio hw:1,0
                 """
         )
 

@@ -97,7 +97,6 @@ struct Doppler: ParsableCommand {
             let stop = StopSignal.install()
             let limit = seconds.map { Int($0 * Double(rate)) }
             var frames = 0
-            var lastOnset: Double?
             if !json { Terminal.error("abi doppler: listening on \(audio) (\(rate) Hz, \(channels == 2 ? "stereo" : "mono")); Ctrl-C to stop") }
             while limit.map({ frames < $0 }) ?? true {
                 var pending = pollfd(fd: stop, events: Int16(POLLIN), revents: 0)
@@ -112,8 +111,6 @@ struct Doppler: ParsableCommand {
                 do { try writer?.append(samples) } catch { throw Failure(.cannotCreate, error.description) }
                 for event in monitor.audio(samples) {
                     switch event {
-                    case .onset(let t):
-                        lastOnset = t
                     case .beat(let beat) where !json:
                         let pulse = beat.end.map { "\(Int((60 / ($0 - beat.onset)).rounded()))/min" } ?? "–"
                         Terminal.write(String(fixed: beat.onset, 2) + " s  pulse " + pulse + "  peak " + String(fixed: beat.peakHz / 1000, 1) + " kHz  "
@@ -122,7 +119,6 @@ struct Doppler: ParsableCommand {
                     }
                 }
             }
-            _ = lastOnset
             do { try writer?.close() } catch { throw Failure(.cannotCreate, error.description) }
             let analysis = monitor.analysis()
             if json {

@@ -34,6 +34,21 @@ import Testing
         #expect(try store.sounds(exam: capture.examId)[0].intact == false)
     }
 
+    @Test("A final exam takes no more recordings: its report cannot change by a sound added later")
+    func finalTakesNoSound() throws {
+        let store = try StoreTests.newStore()
+        let capture = try store.beginCapture(Patient(id: "SND-2"), details: ExamDetails(performedAt: Timestamp(secondsSinceEpoch: 0)),
+                                             plan: .init(firstArm: .right, toes: false), device: nil, actor: "nurse")
+        _ = try store.record(capture, site: .rightBrachial, state: .numeric(try NumericPressure(systolic: Pressure(mmHg: 130)!)),
+                             time: "2026-11-30T10:00:00Z", method: .oscillometric, device: nil, actor: "nurse")
+        try store.endCapture(capture, finished: true, actor: "nurse")
+        try store.finalize(capture.examId, by: "Dr A", actor: "doctor")
+        let sound = Store.DopplerSound(site: .rightPosteriorTibial, readingSeq: nil, recordedAt: "2026-11-30T10:05:00Z", sampleRate: 48_000,
+                                       channels: 1, seconds: 3, flac: [1, 2, 3], description: "absent", record: "{}")
+        #expect(throws: StoreError.self) { try store.keepSound(capture, sound, actor: "nurse") }
+        #expect(try store.sounds(exam: capture.examId).isEmpty)
+    }
+
     @Test("SHA-256 gives the published digests (FIPS 180-4 examples)")
     func sha256() {
         #expect(SHA256.hex(Array("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
